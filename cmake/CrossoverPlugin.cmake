@@ -1,0 +1,41 @@
+# crossover_add_plugin(<target> SOURCES <files...> [LIBRARIES <libs...>])
+#
+# Builds one plugin as a MODULE named <target>.so into the plugin directory of
+# the build tree (and installs it into lib/crossover/plugins). Only the entry
+# point is exported: everything else has hidden visibility.
+function(crossover_add_plugin target)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE crossover::sdk ${ARG_LIBRARIES})
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY "${CROSSOVER_PLUGIN_OUTPUT_DIR}")
+  target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  install(TARGETS ${target} LIBRARY DESTINATION "${CROSSOVER_PLUGIN_SUBDIR}" COMPONENT runtime)
+  set_property(GLOBAL APPEND PROPERTY CROSSOVER_PLUGIN_TARGETS ${target})
+endfunction()
+
+# crossover_add_test(<name> SOURCES <files...> [LIBRARIES <libs...>] [LABELS <labels...>])
+# A Boost.Test executable registered with CTest. Tests find the build tree's
+# binary and plugins through the environment CTest gives them.
+function(crossover_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE crossover::sdk Boost::unit_test_framework Threads::Threads
+                        ${ARG_LIBRARIES})
+  target_compile_definitions(${name} PRIVATE BOOST_TEST_DYN_LINK)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT ${ARG_TIMEOUT}
+    LABELS "${ARG_LABELS}"
+    ENVIRONMENT "CROSSOVER_BIN=${CMAKE_BINARY_DIR}/bin/crossover;CROSSOVER_PLUGIN_DIR=${CROSSOVER_PLUGIN_OUTPUT_DIR};CROSSOVER_SOURCE_DIR=${PROJECT_SOURCE_DIR};CROSSOVER_FIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures;CROSSOVER_BUILD_DIR=${CMAKE_BINARY_DIR}")
+  if(TARGET crossover)
+    add_dependencies(${name} crossover)
+  endif()
+endfunction()

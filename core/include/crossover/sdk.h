@@ -1,0 +1,9 @@
+// Everything a plugin needs: include this one header.
+#pragma once
+
+#include "crossover/component.h"
+#include "crossover/log.h"
+#include "crossover/options.h"
+#include "crossover/plugin.h"
+#include "crossover/snapshot.h"
+#include "crossover/status.h"

@@ -1,0 +1,338 @@
+#include "cli.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine.h"
+#include "legacy_cli.h"
+#include "logger.h"
+#include "paths.h"
+#include "pipeline_config.h"
+#include "plugin_registry.h"
+
+namespace crossover::core {
+
+namespace {
+
+const char* kUsage =
+    "crossover " CROSSOVER_VERSION
+    " - Envoy configuration from Kubernetes, live\n"
+    "\n"
+    "Usage:\n"
+    "  crossover run FILE [options]        run the pipeline described in FILE\n"
+    "  crossover --pipeline FILE [options] same as 'run FILE'\n"
+    "  crossover validate FILE             check FILE and the plugins it needs; exit 0 or 1\n"
+    "  crossover plugins [--markdown]      list the plugins with their options\n"
+    "  crossover [original flags]          drop-in command line of the original crossover\n"
+    "                                      (see 'crossover --help-legacy')\n"
+    "  crossover --version | --help\n"
+    "\n"
+    "Options:\n"
+    "  --onetime              run the pipeline once and exit: 0 only if every sink wrote\n"
+    "  --dry-run              print the output instead of running the sinks\n"
+    "  --log-level LEVEL      debug, info (default), warn, error\n"
+    "  --log-format FORMAT    text (default) or json\n"
+    "  --plugin-dir DIR       also load plugins from DIR (repeatable)\n"
+    "  --listen ADDR          serve /healthz, /readyz, /metrics (default 0.0.0.0:9090 when\n"
+    "                         watching, off with --onetime; 'off' disables)\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP re-reads the pipeline file.\n";
+
+struct CommonOptions {
+    bool onetime = false;
+    bool dry_run = false;
+    LogLevel level = LogLevel::Info;
+    LogFormat format = LogFormat::Text;
+    std::vector<std::string> plugin_dirs;
+    bool markdown = false;
+    std::optional<std::string> listen;
+};
+
+// Accepts --name value, --name=value and the single-dash forms the original
+// (Go flag package) accepted.
+class ArgReader {
+public:
+    ArgReader(int argc, char** argv) : args_(argv + 1, argv + argc) {}
+    [[nodiscard]] bool done() const { return pos_ >= args_.size(); }
+    std::string next() { return args_[pos_++]; }
+    std::optional<std::string> value_for(const std::string& flag, const std::string& inline_value,
+                                         bool has_inline) {
+        if (has_inline) {
+            return inline_value;
+        }
+        if (done()) {
+            std::cerr << "crossover: flag " << flag << " needs a value\n";
+            return std::nullopt;
+        }
+        return next();
+    }
+
+private:
+    std::vector<std::string> args_;
+    std::size_t pos_ = 0;
+};
+
+bool split_flag(const std::string& arg, std::string& name, std::string& value, bool& has_value) {
+    if (arg.size() < 2 || arg[0] != '-') {
+        return false;
+    }
+    std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
+    const auto eq = body.find('=');
+    has_value = eq != std::string::npos;
+    name = has_value ? body.substr(0, eq) : body;
+    value = has_value ? body.substr(eq + 1) : std::string();
+    return !name.empty();
+}
+
+}  // namespace
+
+void load_plugins(PluginRegistry& registry, const PipelineSpec* spec,
+                  const std::vector<std::string>& extra_dirs, std::vector<std::string>& errors) {
+    registry.load_directory(default_plugin_dir(), errors);
+    for (const auto& d : extra_dirs) {
+        registry.load_directory(absolute_path(d, std::filesystem::current_path().string()), errors);
+    }
+    if (spec != nullptr) {
+        for (const auto& d : spec->plugin_dirs) {
+            registry.load_directory(absolute_path(d, spec->base_dir), errors);
+        }
+        for (const auto& f : spec->plugins) {
+            registry.load_file(absolute_path(f, spec->base_dir), errors);
+        }
+    }
+}
+
+void print_errors(const std::vector<std::string>& errors) {
+    for (const auto& e : errors) {
+        std::cerr << "error: " << e << "\n";
+    }
+}
+
+void print_config_errors(const std::vector<ConfigError>& errors) {
+    for (const auto& e : errors) {
+        std::cerr << "error: " << e.format() << "\n";
+    }
+}
+
+// Loads plugins and validates `spec`; prints every problem. Returns false on any.
+bool prepare(PipelineSpec& spec, PluginRegistry& registry,
+             const std::vector<std::string>& plugin_dirs) {
+    std::vector<std::string> load_errors;
+    load_plugins(registry, &spec, plugin_dirs, load_errors);
+    std::vector<ConfigError> errors;
+    validate_pipeline(spec, registry, errors);
+    print_errors(load_errors);
+    print_config_errors(errors);
+    return load_errors.empty() && errors.empty();
+}
+
+// --dry-run: every sink becomes a stdout sink, after the real ones validated.
+bool replace_sinks_with_stdout(PipelineSpec& spec, PluginRegistry& registry) {
+    for (auto& c : spec.components) {
+        if (c.kind == Kind::Sink) {
+            c.type = "stdout";
+            c.options = YAML::Node(YAML::NodeType::Map);
+        }
+    }
+    std::vector<ConfigError> errors;
+    validate_pipeline(spec, registry, errors);
+    print_config_errors(errors);
+    return errors.empty();
+}
+
+namespace {
+
+int print_plugins(const CommonOptions& opts) {
+    PluginRegistry registry;
+    std::vector<std::string> errors;
+    load_plugins(registry, nullptr, opts.plugin_dirs, errors);
+    print_errors(errors);
+    std::vector<const LoadedPlugin*> sorted;
+    for (const auto& p : registry.plugins()) {
+        sorted.push_back(&p);
+    }
+    std::sort(sorted.begin(), sorted.end(), [](const LoadedPlugin* a, const LoadedPlugin* b) {
+        if (a->descriptor->kind != b->descriptor->kind) {
+            return a->descriptor->kind < b->descriptor->kind;
+        }
+        return std::string(a->descriptor->name) < b->descriptor->name;
+    });
+    if (opts.markdown) {
+        std::cout << "# Plugin reference\n\n"
+                     "Generated by `crossover plugins --markdown` from the plugins' option "
+                     "tables.\n";
+        for (const auto* p : sorted) {
+            const auto& d = *p->descriptor;
+            std::cout << "\n## `" << d.name << "` (" << kind_name(d.kind) << ")\n\n"
+                      << d.doc << "\n\n| option | type | default | required | description |\n"
+                      << "|---|---|---|---|---|\n";
+            for (std::size_t i = 0; i < d.option_count; ++i) {
+                const auto& o = d.options[i];
+                std::cout << "| `" << o.name << "` | " << option_type_name(o.type) << " | ";
+                if (o.default_value) {
+                    std::cout << '`' << o.default_value << '`';
+                }
+                std::cout << " | " << (o.required ? "yes" : "no") << " | " << o.doc << " |\n";
+            }
+        }
+        return errors.empty() ? 0 : 1;
+    }
+    for (const auto* p : sorted) {
+        const auto& d = *p->descriptor;
+        std::cout << kind_name(d.kind) << " " << d.name << "  (" << p->path << ")\n  " << d.doc
+                  << "\n";
+        for (std::size_t i = 0; i < d.option_count; ++i) {
+            const auto& o = d.options[i];
+            std::cout << "    " << o.name << " (" << option_type_name(o.type)
+                      << (o.required ? ", required" : "")
+                      << (o.default_value ? ", default " + std::string(o.default_value) : "")
+                      << "): " << o.doc << "\n";
+        }
+    }
+    return errors.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    ArgReader args(argc, argv);
+    if (args.done()) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    std::vector<std::string> all(argv + 1, argv + argc);
+    const std::string first = all.front();
+    std::string command;
+    std::string file;
+    if (first == "run" || first == "validate" || first == "plugins") {
+        command = args.next();
+    }
+    CommonOptions opts;
+    std::vector<std::string> legacy;
+    while (!args.done()) {
+        const std::string arg = args.next();
+        std::string name;
+        std::string value;
+        bool has_value = false;
+        if (!split_flag(arg, name, value, has_value)) {
+            if ((command == "run" || command == "validate") && file.empty()) {
+                file = arg;
+                continue;
+            }
+            std::cerr << "crossover: unexpected argument '" << arg << "'\n";
+            return 2;
+        }
+        if (name == "help" || name == "h") {
+            std::cout << kUsage;
+            return 0;
+        }
+        if (name == "help-legacy") {
+            std::cout << legacy_usage();
+            return 0;
+        }
+        if (name == "version") {
+            std::cout << "crossover " << CROSSOVER_VERSION << " (plugin ABI "
+                      << CROSSOVER_ABI_VERSION << ")\n";
+            return 0;
+        }
+        if (name == "onetime" && !has_value) {
+            opts.onetime = true;
+        } else if (name == "dry-run" && !has_value) {
+            opts.dry_run = true;
+        } else if (name == "markdown") {
+            opts.markdown = true;
+        } else if (name == "pipeline") {
+            auto v = args.value_for(arg, value, has_value);
+            if (!v) {
+                return 2;
+            }
+            command = "run";
+            file = *v;
+        } else if (name == "log-level") {
+            auto v = args.value_for(arg, value, has_value);
+            if (!v || !parse_log_level(*v, opts.level)) {
+                std::cerr << "crossover: --log-level must be debug, info, warn or error\n";
+                return 2;
+            }
+        } else if (name == "log-format") {
+            auto v = args.value_for(arg, value, has_value);
+            if (!v || !parse_log_format(*v, opts.format)) {
+                std::cerr << "crossover: --log-format must be text or json\n";
+                return 2;
+            }
+        } else if (name == "listen") {
+            auto v = args.value_for(arg, value, has_value);
+            if (!v) {
+                return 2;
+            }
+            opts.listen = *v;
+        } else if (name == "plugin-dir") {
+            auto v = args.value_for(arg, value, has_value);
+            if (!v) {
+                return 2;
+            }
+            opts.plugin_dirs.push_back(*v);
+        } else {
+            // Anything else belongs to the original's command line.
+            legacy.push_back(arg);
+            if (!has_value && legacy_flag_takes_value(name) && !args.done()) {
+                legacy.push_back(args.next());
+            }
+        }
+    }
+
+    RunSettings settings;
+    settings.onetime = opts.onetime;
+    settings.dry_run = opts.dry_run;
+    settings.level = opts.level;
+    settings.format = opts.format;
+    settings.plugin_dirs = opts.plugin_dirs;
+    settings.listen = opts.listen;
+
+    if (command == "plugins") {
+        return print_plugins(opts);
+    }
+    if (command.empty()) {
+        return run_legacy(legacy, settings);
+    }
+    if (!legacy.empty()) {
+        std::cerr << "crossover: unknown flag '" << legacy.front() << "' for '" << command << "'\n";
+        return 2;
+    }
+    if (file.empty()) {
+        std::cerr << "crossover: '" << command << "' needs a pipeline file\n";
+        return 2;
+    }
+    std::vector<ConfigError> errors;
+    PipelineSpec spec = parse_pipeline_file(file, process_env, errors);
+    if (!errors.empty()) {
+        print_config_errors(errors);
+        return command == "validate" ? 1 : 2;
+    }
+    if (command == "validate") {
+        PluginRegistry registry;
+        if (!prepare(spec, registry, opts.plugin_dirs)) {
+            return 1;
+        }
+        std::cout << file << ": ok (" << spec.components.size() << " components)\n";
+        return 0;
+    }
+    settings.pipeline_file = file;
+    return run_pipeline(std::move(spec), settings);
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,115 @@
+#include "http_endpoint.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+namespace crossover::core {
+
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+class Handler final : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit Handler(const HealthProbe& probe) : probe_(probe) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        std::string path = request.getURI();
+        if (const auto q = path.find('?'); q != std::string::npos) {
+            path.resize(q);
+        }
+        std::string body;
+        std::string type = "text/plain; charset=utf-8";
+        HTTPResponse::HTTPStatus status = HTTPResponse::HTTP_OK;
+        if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {
+            status = HTTPResponse::HTTP_METHOD_NOT_ALLOWED;
+            body = "method not allowed\n";
+        } else if (path == "/healthz") {
+            const bool alive = probe_.alive();
+            status = alive ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+            body = alive ? "ok\n" : "engine loop is not responding\n";
+        } else if (path == "/readyz") {
+            std::vector<std::string> why;
+            const bool ready = probe_.ready(why);
+            status = ready ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+            body = ready ? "ok\n" : "not ready:\n";
+            for (const auto& w : why) {
+                body += "- " + w + "\n";
+            }
+        } else if (path == "/metrics") {
+            body = probe_.metrics();
+            type = "text/plain; version=0.0.4; charset=utf-8";
+        } else {
+            status = HTTPResponse::HTTP_NOT_FOUND;
+            body = "not found; try /healthz, /readyz or /metrics\n";
+        }
+        response.setStatus(status);
+        response.setContentType(type);
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        auto& out = response.send();
+        if (request.getMethod() != "HEAD") {
+            out << body;
+        }
+    }
+
+private:
+    const HealthProbe& probe_;
+};
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit Factory(const HealthProbe& probe) : probe_(probe) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+        return new Handler(probe_);
+    }
+
+private:
+    const HealthProbe& probe_;
+};
+
+}  // namespace
+
+HttpEndpoint::HttpEndpoint(HealthProbe probe) : probe_(std::move(probe)) {}
+
+HttpEndpoint::~HttpEndpoint() {
+    stop();
+}
+
+bool HttpEndpoint::start(const std::string& address, std::string& error) {
+    try {
+        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(address), 64);
+        bound_ = socket.address().toString();
+        auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
+        params->setMaxThreads(2);
+        params->setMaxQueued(16);
+        params->setKeepAlive(false);
+        params->setTimeout(Poco::Timespan(5, 0));
+        server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Factory>(probe_), socket,
+                                                          params);
+        server_->start();
+        return true;
+    } catch (const Poco::Exception& e) {
+        error = "cannot listen on " + address + ": " + e.displayText();
+    } catch (const std::exception& e) {
+        error = "cannot listen on " + address + ": " + e.what();
+    }
+    return false;
+}
+
+void HttpEndpoint::stop() {
+    if (server_) {
+        server_->stopAll(true);
+        server_.reset();
+    }
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,43 @@
+// /healthz, /readyz and /metrics over HTTP (Poco HTTPServer).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace crossover::core {
+
+struct HealthProbe {
+    // Engine loop alive (ticked recently).
+    std::function<bool()> alive;
+    // Ready, and if not, why.
+    std::function<bool(std::vector<std::string>&)> ready;
+    // Prometheus text.
+    std::function<std::string()> metrics;
+};
+
+class HttpEndpoint {
+public:
+    explicit HttpEndpoint(HealthProbe probe);
+    ~HttpEndpoint();
+    HttpEndpoint(const HttpEndpoint&) = delete;
+    HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+    // Binds `address` ("host:port"; port 0 picks one) and starts serving.
+    // Returns false and sets `error` when it cannot bind.
+    bool start(const std::string& address, std::string& error);
+    void stop();
+    [[nodiscard]] std::string bound_address() const { return bound_; }
+
+private:
+    HealthProbe probe_;
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::string bound_;
+};
+
+}  // namespace crossover::core

@@ -1,0 +1,251 @@
+#include "legacy_cli.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace crossover::core {
+
+namespace {
+
+const std::vector<std::string> kValueFlags = {
+    "apiserver",     "namespace",  "configmap",  "trafficsplit", "trafficsplit-api-version",
+    "sync-interval", "output-dir", "token-file", "swap",         "ca-file"};
+
+const std::vector<std::string> kBoolFlags = {"smi", "watch", "insecure", "write-gen-configmap",
+                                             "print-pipeline"};
+
+bool parse_bool(const std::string& v, bool& out) {
+    if (v == "true" || v == "1" || v == "t" || v == "TRUE" || v == "True") {
+        out = true;
+    } else if (v == "false" || v == "0" || v == "f" || v == "FALSE" || v == "False") {
+        out = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+YAML::Node string_list(const std::vector<std::string>& items) {
+    YAML::Node n(YAML::NodeType::Sequence);
+    for (const auto& i : items) {
+        n.push_back(i);
+    }
+    return n;
+}
+
+}  // namespace
+
+std::string legacy_usage() {
+    return "Drop-in flags of the original crossover (used when no pipeline file is given):\n"
+           "  --apiserver URL                 Kubernetes API server (default https://kubernetes)\n"
+           "  --namespace NS                  namespace (default $NS, then $POD_NAMESPACE)\n"
+           "  --configmap NAME                ConfigMap holding xDS files (repeatable)\n"
+           "  --trafficsplit NAME             TrafficSplit to merge (repeatable; with --smi)\n"
+           "  --smi                           merge TrafficSplit weights into the routes\n"
+           "  --trafficsplit-api-version V    v1alpha1..v1alpha4 or auto (default v1alpha2)\n"
+           "  --watch                         keep watching (the default unless --onetime)\n"
+           "  --onetime                       write once and exit (init container)\n"
+           "  --sync-interval DUR             periodic re-list (default 1m)\n"
+           "  --output-dir DIR                output directory (default /srv/runtime)\n"
+           "  --token-file FILE               service-account token (re-read on rotation)\n"
+           "  --ca-file FILE                  CA bundle of the API server\n"
+           "  --insecure                      skip TLS verification (logged as a warning)\n"
+           "  --dry-run                       print the output, write nothing\n"
+           "  --swap rename|symlink           output layout (default rename: DIR/current/KEY,\n"
+           "                                  as the original; symlink: versioned + symlink)\n"
+           "  --write-gen-configmap           also write the result to <configmap>-gen\n"
+           "  --print-pipeline                print the equivalent pipeline file and exit\n";
+}
+
+bool legacy_flag_takes_value(const std::string& name) {
+    for (const auto& f : kValueFlags) {
+        if (f == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags,
+                        std::string& error) {
+    if (const char* ns = std::getenv("NS"); ns != nullptr && *ns != '\0') {
+        flags.namespace_ = ns;
+    } else if (const char* pns = std::getenv("POD_NAMESPACE"); pns != nullptr && *pns != '\0') {
+        flags.namespace_ = pns;
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg.size() < 2 || arg[0] != '-') {
+            error = "unexpected argument '" + arg + "'";
+            return false;
+        }
+        std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
+        std::string value;
+        bool has_value = false;
+        if (const auto eq = body.find('='); eq != std::string::npos) {
+            value = body.substr(eq + 1);
+            body = body.substr(0, eq);
+            has_value = true;
+        }
+        if (legacy_flag_takes_value(body)) {
+            if (!has_value) {
+                if (i + 1 >= args.size()) {
+                    error = "flag --" + body + " needs a value";
+                    return false;
+                }
+                value = args[++i];
+            }
+            if (body == "apiserver") {
+                flags.apiserver = value;
+            } else if (body == "namespace") {
+                flags.namespace_ = value;
+            } else if (body == "configmap") {
+                flags.configmaps.push_back(value);
+            } else if (body == "trafficsplit") {
+                flags.trafficsplits.push_back(value);
+            } else if (body == "trafficsplit-api-version") {
+                flags.trafficsplit_api_version = value;
+            } else if (body == "sync-interval") {
+                flags.sync_interval = value;
+            } else if (body == "output-dir") {
+                flags.output_dir = value;
+            } else if (body == "token-file") {
+                flags.token_file = value;
+            } else if (body == "ca-file") {
+                flags.ca_file = value;
+            } else if (body == "swap") {
+                if (value != "rename" && value != "symlink") {
+                    error = "--swap must be rename or symlink";
+                    return false;
+                }
+                flags.swap = value;
+            }
+            continue;
+        }
+        bool known = false;
+        for (const auto& f : kBoolFlags) {
+            known = known || f == body;
+        }
+        if (!known) {
+            error = "unknown flag '" + arg + "' (see crossover --help and --help-legacy)";
+            return false;
+        }
+        bool b = true;
+        if (has_value && !parse_bool(value, b)) {
+            error = "flag --" + body + " expects true or false";
+            return false;
+        }
+        if (body == "smi") {
+            flags.smi = b;
+        } else if (body == "watch") {
+            flags.watch = b;
+        } else if (body == "insecure") {
+            flags.insecure = b;
+        } else if (body == "write-gen-configmap") {
+            flags.write_gen_configmap = b;
+        } else if (body == "print-pipeline") {
+            flags.print_pipeline = b;
+        }
+    }
+    if (flags.configmaps.empty()) {
+        error =
+            "at least one --configmap is required (or give a pipeline file: crossover run "
+            "FILE)";
+        return false;
+    }
+    if (flags.namespace_.empty()) {
+        flags.namespace_ = "default";
+    }
+    return true;
+}
+
+PipelineSpec legacy_pipeline(const LegacyFlags& flags) {
+    PipelineSpec spec;
+    spec.base_dir = ".";
+    auto connection = [&](YAML::Node& o) {
+        o["apiserver"] = flags.apiserver;
+        o["namespace"] = flags.namespace_;
+        o["token_file"] = flags.token_file;
+        if (!flags.ca_file.empty()) {
+            o["ca_file"] = flags.ca_file;
+        }
+        if (flags.insecure) {
+            o["insecure"] = true;
+        }
+        o["resync"] = flags.sync_interval;
+    };
+    ComponentSpec xds;
+    xds.kind = Kind::Source;
+    xds.name = "configmaps";
+    xds.path = "sources.configmaps";
+    xds.type = "kubernetes_configmap";
+    xds.options = YAML::Node(YAML::NodeType::Map);
+    connection(xds.options);
+    xds.options["names"] = string_list(flags.configmaps);
+    spec.components.push_back(xds);
+    std::string last = "configmaps";
+    if (flags.smi) {
+        ComponentSpec splits;
+        splits.kind = Kind::Source;
+        splits.name = "trafficsplits";
+        splits.path = "sources.trafficsplits";
+        splits.type = "smi_trafficsplit";
+        splits.options = YAML::Node(YAML::NodeType::Map);
+        connection(splits.options);
+        splits.options["api_version"] = flags.trafficsplit_api_version;
+        if (!flags.trafficsplits.empty()) {
+            splits.options["names"] = string_list(flags.trafficsplits);
+        }
+        spec.components.push_back(splits);
+        ComponentSpec merge;
+        merge.kind = Kind::Transform;
+        merge.name = "smi";
+        merge.path = "transforms.smi";
+        merge.type = "smi_merge";
+        merge.inputs = {"configmaps", "trafficsplits"};
+        merge.options = YAML::Node(YAML::NodeType::Map);
+        spec.components.push_back(merge);
+        last = "smi";
+    }
+    ComponentSpec sink;
+    sink.kind = Kind::Sink;
+    sink.name = "output";
+    sink.path = "sinks.output";
+    sink.type = "symlink";
+    sink.inputs = {last};
+    sink.options = YAML::Node(YAML::NodeType::Map);
+    sink.options["dir"] = flags.output_dir;
+    sink.options["mode"] = flags.swap;
+    spec.components.push_back(sink);
+    if (flags.write_gen_configmap) {
+        ComponentSpec gen;
+        gen.kind = Kind::Sink;
+        gen.name = "gen_configmap";
+        gen.path = "sinks.gen_configmap";
+        gen.type = "kubernetes_configmap";
+        gen.inputs = {last};
+        gen.options = YAML::Node(YAML::NodeType::Map);
+        connection(gen.options);
+        gen.options.remove("resync");
+        gen.options["name"] = flags.configmaps.front() + "-gen";
+        spec.components.push_back(gen);
+    }
+    return spec;
+}
+
+int run_legacy(const std::vector<std::string>& args, const RunSettings& settings) {
+    LegacyFlags flags;
+    std::string error;
+    if (!parse_legacy_flags(args, flags, error)) {
+        std::cerr << "crossover: " << error << "\n";
+        return 2;
+    }
+    PipelineSpec spec = legacy_pipeline(flags);
+    if (flags.print_pipeline) {
+        std::cout << to_yaml(spec);
+        return 0;
+    }
+    return run_pipeline(std::move(spec), settings);
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,43 @@
+// The drop-in command line of the original Go crossover: its flags are turned
+// into an equivalent pipeline built in memory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipeline_config.h"
+#include "supervisor.h"
+
+namespace crossover::core {
+
+std::string legacy_usage();
+bool legacy_flag_takes_value(const std::string& name);
+
+struct LegacyFlags {
+    std::string apiserver = "https://kubernetes";
+    std::string namespace_;
+    std::vector<std::string> configmaps;
+    std::vector<std::string> trafficsplits;
+    std::string trafficsplit_api_version = "v1alpha2";
+    bool smi = false;
+    bool watch = false;
+    std::string sync_interval = "1m";
+    std::string output_dir = "/srv/runtime";
+    std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+    bool insecure = false;
+    std::string swap = "rename";
+    bool write_gen_configmap = false;
+    bool print_pipeline = false;
+    std::string ca_file;
+};
+
+// Parses the original's flags; returns false with `error` set on a bad flag.
+bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags,
+                        std::string& error);
+
+// The pipeline equivalent to the flags.
+PipelineSpec legacy_pipeline(const LegacyFlags& flags);
+
+int run_legacy(const std::vector<std::string>& args, const RunSettings& settings);
+
+}  // namespace crossover::core

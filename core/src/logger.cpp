@@ -1,0 +1,124 @@
+#include "logger.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace crossover::core {
+
+namespace {
+
+const char* level_name(LogLevel level) {
+    switch (level) {
+        case LogLevel::Debug: return "debug";
+        case LogLevel::Info: return "info";
+        case LogLevel::Warn: return "warn";
+        case LogLevel::Error: return "error";
+    }
+    return "info";
+}
+
+std::string timestamp() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(millis));
+    return buf;
+}
+
+}  // namespace
+
+bool parse_log_level(std::string_view text, LogLevel& out) {
+    if (text == "debug") {
+        out = LogLevel::Debug;
+    } else if (text == "info") {
+        out = LogLevel::Info;
+    } else if (text == "warn" || text == "warning") {
+        out = LogLevel::Warn;
+    } else if (text == "error") {
+        out = LogLevel::Error;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool parse_log_format(std::string_view text, LogFormat& out) {
+    if (text == "text") {
+        out = LogFormat::Text;
+    } else if (text == "json") {
+        out = LogFormat::Json;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    for (const char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
+
+void StderrLogger::log(LogLevel level, std::string_view component,
+                       std::string_view message) noexcept {
+    if (!enabled(level)) {
+        return;
+    }
+    try {
+        std::string line;
+        if (format_ == LogFormat::Json) {
+            line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) +
+                   "\",\"component\":\"" + json_escape(component) + "\",\"msg\":\"" +
+                   json_escape(message) + "\"}\n";
+        } else {
+            line = timestamp() + " " + level_name(level) + " ";
+            if (!component.empty()) {
+                line += "[";
+                line += component;
+                line += "] ";
+            }
+            line += message;
+            line += '\n';
+        }
+        const std::lock_guard<std::mutex> lock(mutex_);
+        std::size_t off = 0;
+        while (off < line.size()) {
+            const ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
+            if (n <= 0) {
+                break;
+            }
+            off += static_cast<std::size_t>(n);
+        }
+    } catch (...) {
+        // Logging must never take the process down.
+    }
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,154 @@
+#include "metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace crossover::core {
+
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+    static const prometheus::Histogram::BucketBoundaries buckets = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+    return buckets;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      watch_connects_(BuildCounter()
+                          .Name("crossover_watch_connects_total")
+                          .Help("Watch streams opened (first connect and every reconnect)")
+                          .Register(*registry_)),
+      relists_(BuildCounter()
+                   .Name("crossover_relists_total")
+                   .Help("Full lists of a watched resource (start, 410 Gone, resync)")
+                   .Register(*registry_)),
+      gone_(BuildCounter()
+                .Name("crossover_watch_gone_total")
+                .Help("410 Gone answers (HTTP or in-stream) that forced a relist")
+                .Register(*registry_)),
+      watch_events_(BuildCounter()
+                        .Name("crossover_watch_events_total")
+                        .Help("Watch events received, by type")
+                        .Register(*registry_)),
+      source_events_(BuildCounter()
+                         .Name("crossover_source_events_total")
+                         .Help("Other events counted by sources")
+                         .Register(*registry_)),
+      objects_(BuildGauge()
+                   .Name("crossover_source_objects")
+                   .Help("Objects in the source's latest snapshot")
+                   .Register(*registry_)),
+      documents_(BuildGauge()
+                     .Name("crossover_source_documents")
+                     .Help("Documents in the source's latest snapshot")
+                     .Register(*registry_)),
+      runs_(BuildCounter()
+                .Name("crossover_pipeline_runs_total")
+                .Help("Transform and sink runs")
+                .Register(*registry_)),
+      failures_(BuildCounter()
+                    .Name("crossover_pipeline_failures_total")
+                    .Help("Failed transform and sink runs")
+                    .Register(*registry_)),
+      writes_(BuildCounter()
+                  .Name("crossover_sink_writes_total")
+                  .Help("Outputs written by sinks")
+                  .Register(*registry_)),
+      unchanged_(BuildCounter()
+                     .Name("crossover_sink_unchanged_total")
+                     .Help("Sink runs skipped because the content was unchanged")
+                     .Register(*registry_)),
+      last_write_(BuildGauge()
+                      .Name("crossover_last_successful_write_timestamp_seconds")
+                      .Help("Unix time of the sink's last successful run")
+                      .Register(*registry_)),
+      latency_(BuildHistogram()
+                   .Name("crossover_change_to_write_latency_seconds")
+                   .Help("Time from a source publishing a change to the sink finishing")
+                   .Register(*registry_)),
+      ready_(BuildGauge()
+                 .Name("crossover_ready")
+                 .Help("1 when every sink has written a complete output and nothing is missing")
+                 .Register(*registry_)),
+      reloads_(BuildCounter()
+                   .Name("crossover_reloads_total")
+                   .Help("Pipeline file reloads (SIGHUP), by result")
+                   .Register(*registry_)),
+      info_(BuildGauge()
+                .Name("crossover_build_info")
+                .Help("Build information")
+                .Register(*registry_)) {
+    info_.Add({{"version", CROSSOVER_VERSION}}).Set(1);
+    ready_.Add({}).Set(0);
+}
+
+void Metrics::on_count(const std::string& component, std::string_view event, double amount) {
+    if (event == "watch_connects" || event == "watch_reconnects") {
+        watch_connects_.Add({{"component", component}}).Increment(amount);
+    } else if (event == "relists") {
+        relists_.Add({{"component", component}}).Increment(amount);
+    } else if (event == "gone_410") {
+        gone_.Add({{"component", component}}).Increment(amount);
+    } else if (starts_with(event, "events_")) {
+        watch_events_.Add({{"component", component}, {"type", std::string(event.substr(7))}})
+            .Increment(amount);
+    } else {
+        source_events_.Add({{"component", component}, {"event", std::string(event)}})
+            .Increment(amount);
+    }
+}
+
+void Metrics::on_publish(const std::string& component, const Snapshot& snapshot) {
+    objects_.Add({{"component", component}}).Set(static_cast<double>(snapshot.objects.size()));
+    documents_.Add({{"component", component}}).Set(static_cast<double>(snapshot.documents.size()));
+}
+
+void Metrics::on_run(const std::string& component, Kind kind, bool ok) {
+    const prometheus::Labels labels{{"component", component}, {"kind", kind_name(kind)}};
+    runs_.Add(labels).Increment();
+    if (!ok) {
+        failures_.Add(labels).Increment();
+    }
+}
+
+void Metrics::on_write(const std::string& component, WriteOutcome outcome,
+                       std::chrono::nanoseconds latency) {
+    const prometheus::Labels labels{{"component", component}};
+    if (outcome == WriteOutcome::Written) {
+        writes_.Add(labels).Increment();
+        latency_.Add(labels, latency_buckets())
+            .Observe(std::chrono::duration<double>(latency).count());
+    } else {
+        unchanged_.Add(labels).Increment();
+    }
+    last_write_.Add(labels).SetToCurrentTime();
+}
+
+void Metrics::set_ready(bool ready) {
+    ready_.Add({}).Set(ready ? 1 : 0);
+}
+
+void Metrics::count_reload(bool ok) {
+    reloads_.Add({{"result", ok ? "success" : "failure"}}).Increment();
+}
+
+std::string Metrics::serialize() const {
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, registry_->Collect());
+    return out.str();
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,626 @@
+#include "pipeline_config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "plugin_registry.h"
+
+namespace crossover::core {
+
+namespace {
+
+int line_of(const YAML::Node& node) {
+    if (!node || node.Mark().is_null()) {
+        return 0;
+    }
+    return node.Mark().line + 1;
+}
+
+std::string describe(const YAML::Node& n) {
+    switch (n.Type()) {
+        case YAML::NodeType::Map: return "a map";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined: break;
+    }
+    return "nothing";
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1);
+    std::vector<std::size_t> cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        prev[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+// " (did you mean 'x'?)" when a candidate is close, else " (known: a, b)".
+std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    std::size_t best_d = 3;
+    for (const auto& c : candidates) {
+        const std::size_t d = edit_distance(word, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    if (!best.empty()) {
+        return " (did you mean '" + best + "'?)";
+    }
+    if (candidates.empty()) {
+        return "";
+    }
+    std::string out = " (known: ";
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        out += (i ? ", " : "") + candidates[i];
+    }
+    return out + ")";
+}
+
+bool valid_component_name(const std::string& name) {
+    if (name.empty() || name.size() > 128) {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
+    });
+}
+
+class Parser {
+public:
+    Parser(std::string file, const EnvLookup& env, std::vector<ConfigError>& errors)
+        : file_(std::move(file)), env_(env), errors_(errors) {}
+
+    void error(const YAML::Node& at, const std::string& component, const std::string& option,
+               const std::string& message) {
+        errors_.push_back(ConfigError{file_, line_of(at), component, option, message});
+    }
+
+    // Expands ${VAR} in every scalar value (not keys) below `node`.
+    void expand(YAML::Node node, const std::string& component, const std::string& option) {
+        if (node.IsScalar()) {
+            const std::string& text = node.Scalar();
+            if (text.find('$') == std::string::npos) {
+                return;
+            }
+            std::string out;
+            std::string err;
+            if (!expand_env(text, env_, out, err)) {
+                error(node, component, option, err);
+                return;
+            }
+            node = out;
+        } else if (node.IsSequence()) {
+            for (auto item : node) {
+                expand(item, component, option);
+            }
+        } else if (node.IsMap()) {
+            for (auto kv : node) {
+                expand(kv.second, component, option);
+            }
+        }
+    }
+
+    std::vector<std::string> string_list(const YAML::Node& node, const std::string& component,
+                                         const std::string& option) {
+        std::vector<std::string> out;
+        if (node.IsScalar()) {
+            out.push_back(node.Scalar());
+        } else if (node.IsSequence()) {
+            for (const auto& item : node) {
+                if (!item.IsScalar()) {
+                    error(item, component, option, "expected a list of strings");
+                    continue;
+                }
+                out.push_back(item.Scalar());
+            }
+        } else if (!node.IsNull()) {
+            error(node, component, option, "expected a list of strings, got " + describe(node));
+        }
+        return out;
+    }
+
+    void parse_duration_field(const YAML::Node& engine, const char* key,
+                              std::chrono::milliseconds& out) {
+        const YAML::Node n = engine[key];
+        if (!n) {
+            return;
+        }
+        if (!n.IsScalar() || !parse_duration(n.Scalar(), out)) {
+            error(n, "engine", key,
+                  "expected a duration such as 5ms, 2s or 1m, got " + describe(n));
+        }
+    }
+
+    void parse_engine(const YAML::Node& engine, EngineSpec& spec) {
+        if (!engine.IsMap()) {
+            error(engine, "engine", "", "expected a map, got " + describe(engine));
+            return;
+        }
+        static const std::vector<std::string> known = {"debounce", "max_delay", "retry_initial",
+                                                       "retry_max"};
+        for (const auto& kv : engine) {
+            const std::string key = kv.first.Scalar();
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                error(kv.first, "engine", key, "unknown option" + suggest(key, known));
+            }
+        }
+        expand(engine, "engine", "");
+        parse_duration_field(engine, "debounce", spec.debounce);
+        parse_duration_field(engine, "max_delay", spec.max_delay);
+        parse_duration_field(engine, "retry_initial", spec.retry_initial);
+        parse_duration_field(engine, "retry_max", spec.retry_max);
+        if (spec.max_delay < spec.debounce) {
+            error(engine, "engine", "max_delay", "must not be shorter than debounce");
+        }
+        if (spec.retry_max < spec.retry_initial || spec.retry_initial.count() <= 0) {
+            error(engine, "engine", "retry_initial",
+                  "must be positive and not longer than retry_max");
+        }
+    }
+
+    void parse_section(const YAML::Node& section, const std::string& section_name, Kind kind,
+                       PipelineSpec& spec) {
+        if (!section || section.IsNull()) {
+            return;
+        }
+        if (!section.IsMap()) {
+            error(section, section_name, "",
+                  "expected a map of named components, got " + describe(section));
+            return;
+        }
+        for (const auto& kv : section) {
+            ComponentSpec c;
+            c.kind = kind;
+            c.name = kv.first.Scalar();
+            c.path = section_name + "." + c.name;
+            c.line = line_of(kv.first);
+            const YAML::Node body = kv.second;
+            if (!valid_component_name(c.name)) {
+                error(kv.first, c.path, "",
+                      "invalid component name: use letters, digits, '_', '-' and '.'");
+                continue;
+            }
+            if (const ComponentSpec* other = spec.find(c.name)) {
+                error(kv.first, c.path, "",
+                      "duplicate component name; '" + c.name + "' is already used by " +
+                          other->path + " (line " + std::to_string(other->line) + ")");
+                continue;
+            }
+            if (!body.IsMap()) {
+                error(body, c.path, "",
+                      "expected a map with 'type:' and options, got " + describe(body));
+                continue;
+            }
+            c.options = YAML::Node(YAML::NodeType::Map);
+            bool has_inputs = false;
+            for (const auto& opt : body) {
+                const std::string key = opt.first.Scalar();
+                if (key == "type") {
+                    if (!opt.second.IsScalar() || opt.second.Scalar().empty()) {
+                        error(opt.second, c.path, "type", "expected a plugin type name");
+                    } else {
+                        c.type = opt.second.Scalar();
+                    }
+                } else if (key == "inputs") {
+                    has_inputs = true;
+                    expand(opt.second, c.path, "inputs");
+                    c.inputs = string_list(opt.second, c.path, "inputs");
+                    if (kind == Kind::Source) {
+                        error(opt.first, c.path, "inputs", "a source takes no inputs");
+                    }
+                } else {
+                    expand(opt.second, c.path, key);
+                    c.options[key] = opt.second;
+                    c.option_lines[key] = line_of(opt.first);
+                }
+            }
+            if (c.type.empty() && !body["type"]) {
+                error(kv.first, c.path, "type", "missing 'type:' (the plugin to use)");
+            }
+            if (kind != Kind::Source && (!has_inputs || c.inputs.empty())) {
+                error(kv.first, c.path, "inputs",
+                      std::string("a ") + kind_name(kind) +
+                          " needs 'inputs:' naming at least one source or transform");
+            }
+            spec.components.push_back(std::move(c));
+        }
+    }
+
+    PipelineSpec parse(const YAML::Node& root) {
+        PipelineSpec spec;
+        spec.file = file_;
+        if (!root || root.IsNull()) {
+            error(root, "", "", "the pipeline file is empty");
+            return spec;
+        }
+        if (!root.IsMap()) {
+            error(root, "", "", "expected a map with sources, transforms and sinks");
+            return spec;
+        }
+        static const std::vector<std::string> known = {
+            "plugin_dirs", "plugins", "engine", "server", "sources", "transforms", "sinks"};
+        for (const auto& kv : root) {
+            const std::string key = kv.first.Scalar();
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                error(kv.first, key, "", "unknown top-level key" + suggest(key, known));
+            }
+        }
+        if (root["plugin_dirs"]) {
+            YAML::Node n = root["plugin_dirs"];
+            expand(n, "plugin_dirs", "");
+            spec.plugin_dirs = string_list(n, "plugin_dirs", "");
+        }
+        if (root["plugins"]) {
+            YAML::Node n = root["plugins"];
+            expand(n, "plugins", "");
+            spec.plugins = string_list(n, "plugins", "");
+        }
+        if (root["engine"]) {
+            parse_engine(root["engine"], spec.engine);
+        }
+        if (root["server"]) {
+            spec.server = root["server"];
+            expand(spec.server, "server", "");
+        }
+        parse_section(root["sources"], "sources", Kind::Source, spec);
+        parse_section(root["transforms"], "transforms", Kind::Transform, spec);
+        parse_section(root["sinks"], "sinks", Kind::Sink, spec);
+        const bool has_sink = std::any_of(spec.components.begin(), spec.components.end(),
+                                          [](const auto& c) { return c.kind == Kind::Sink; });
+        const bool has_source = std::any_of(spec.components.begin(), spec.components.end(),
+                                            [](const auto& c) { return c.kind == Kind::Source; });
+        if (!has_source) {
+            error(root, "sources", "", "the pipeline has no sources");
+        }
+        if (!has_sink) {
+            error(root, "sinks", "", "the pipeline has no sinks");
+        }
+        return spec;
+    }
+
+private:
+    std::string file_;
+    const EnvLookup& env_;
+    std::vector<ConfigError>& errors_;
+};
+
+bool check_option_type(const YAML::Node& value, OptionType type, std::string& why) {
+    switch (type) {
+        case OptionType::String:
+            if (!value.IsScalar()) {
+                why = "expected a string, got " + describe(value);
+                return false;
+            }
+            return true;
+        case OptionType::Bool: {
+            bool b = false;
+            if (!value.IsScalar() || !YAML::convert<bool>::decode(value, b)) {
+                why = "expected true or false, got " + describe(value);
+                return false;
+            }
+            return true;
+        }
+        case OptionType::Int: {
+            std::int64_t i = 0;
+            if (!value.IsScalar() || !YAML::convert<std::int64_t>::decode(value, i)) {
+                why = "expected an integer, got " + describe(value);
+                return false;
+            }
+            return true;
+        }
+        case OptionType::Duration: {
+            std::chrono::milliseconds d{};
+            if (!value.IsScalar() || !parse_duration(value.Scalar(), d)) {
+                why = "expected a duration such as 250ms, 10s or 1m, got " + describe(value);
+                return false;
+            }
+            return true;
+        }
+        case OptionType::StringList:
+            if (value.IsScalar()) {
+                return true;
+            }
+            if (!value.IsSequence()) {
+                why = "expected a list of strings, got " + describe(value);
+                return false;
+            }
+            for (const auto& item : value) {
+                if (!item.IsScalar()) {
+                    why = "expected a list of strings, an item is " + describe(item);
+                    return false;
+                }
+            }
+            return true;
+        case OptionType::StringMap:
+            if (!value.IsMap()) {
+                why = "expected a map of strings, got " + describe(value);
+                return false;
+            }
+            for (const auto& kv : value) {
+                if (!kv.second.IsScalar()) {
+                    why = "expected a map of strings, '" + kv.first.Scalar() + "' is " +
+                          describe(kv.second);
+                    return false;
+                }
+            }
+            return true;
+        case OptionType::Any: return true;
+    }
+    why = "unknown option type";
+    return false;
+}
+
+}  // namespace
+
+std::string ConfigError::format() const {
+    std::string out;
+    if (!file.empty()) {
+        out += file;
+        if (line > 0) {
+            out += ":" + std::to_string(line);
+        }
+        out += ": ";
+    }
+    if (!component.empty()) {
+        out += component + ": ";
+    }
+    if (!option.empty()) {
+        out += "option '" + option + "': ";
+    }
+    out += message;
+    return out;
+}
+
+const ComponentSpec* PipelineSpec::find(const std::string& name) const {
+    for (const auto& c : components) {
+        if (c.name == name) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+PipelineSpec parse_pipeline_text(const std::string& text, const std::string& file,
+                                 const EnvLookup& env, std::vector<ConfigError>& errors) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        errors.push_back(ConfigError{file, e.mark.is_null() ? 0 : e.mark.line + 1, "", "",
+                                     "invalid YAML: " + e.msg});
+        PipelineSpec spec;
+        spec.file = file;
+        return spec;
+    }
+    Parser parser(file, env, errors);
+    PipelineSpec spec = parser.parse(root);
+    std::filesystem::path base = std::filesystem::path(file).parent_path();
+    if (base.empty()) {
+        base = ".";
+    }
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(base, ec);
+    spec.base_dir = (ec ? base : abs).lexically_normal().string();
+    return spec;
+}
+
+PipelineSpec parse_pipeline_file(const std::string& path, const EnvLookup& env,
+                                 std::vector<ConfigError>& errors) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        errors.push_back(ConfigError{path, 0, "", "", "cannot read the pipeline file"});
+        PipelineSpec spec;
+        spec.file = path;
+        return spec;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_pipeline_text(text.str(), path, env, errors);
+}
+
+void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
+                       std::vector<ConfigError>& errors) {
+    for (auto& c : spec.components) {
+        if (c.type.empty()) {
+            continue;  // already reported
+        }
+        const LoadedPlugin* plugin = registry.find(c.kind, c.type);
+        if (plugin == nullptr) {
+            errors.push_back(ConfigError{spec.file, c.line, c.path, "type",
+                                         "unknown " + std::string(kind_name(c.kind)) + " type '" +
+                                             c.type + "'" +
+                                             suggest(c.type, registry.names(c.kind))});
+            continue;
+        }
+        const PluginDescriptor& d = *plugin->descriptor;
+        std::vector<std::string> known;
+        for (std::size_t i = 0; i < d.option_count; ++i) {
+            known.emplace_back(d.options[i].name);
+        }
+        for (const auto& kv : c.options) {
+            const std::string key = kv.first.Scalar();
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                const auto at = c.option_lines.find(key);
+                errors.push_back(ConfigError{
+                    spec.file, at != c.option_lines.end() ? at->second : c.line, c.path, key,
+                    "unknown option for type '" + c.type + "'" + suggest(key, known)});
+            }
+        }
+        for (std::size_t i = 0; i < d.option_count; ++i) {
+            const OptionSpec& o = d.options[i];
+            YAML::Node value = c.options[o.name];
+            if (!value || value.IsNull()) {
+                if (o.required) {
+                    errors.push_back(
+                        ConfigError{spec.file, c.line, c.path, o.name,
+                                    "missing required option (" + std::string(o.doc) + ")"});
+                } else if (o.default_value != nullptr) {
+                    try {
+                        c.options[o.name] = YAML::Load(o.default_value);
+                    } catch (const YAML::Exception& e) {
+                        errors.push_back(ConfigError{
+                            spec.file, c.line, c.path, o.name,
+                            "plugin '" + c.type + "' has an invalid default: " + e.msg});
+                    }
+                }
+                continue;
+            }
+            std::string why;
+            if (!check_option_type(value, o.type, why)) {
+                const auto at = c.option_lines.find(o.name);
+                const int line = line_of(value) > 0           ? line_of(value)
+                                 : at != c.option_lines.end() ? at->second
+                                                              : c.line;
+                errors.push_back(ConfigError{spec.file, line, c.path, o.name, why});
+            }
+        }
+    }
+
+    // Inputs: must name an existing source or transform.
+    for (const auto& c : spec.components) {
+        std::set<std::string> seen;
+        for (const auto& in : c.inputs) {
+            const ComponentSpec* target = spec.find(in);
+            if (!seen.insert(in).second) {
+                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                                             "input '" + in + "' is listed twice"});
+            } else if (target == nullptr) {
+                std::vector<std::string> names;
+                for (const auto& o : spec.components) {
+                    if (o.kind != Kind::Sink) {
+                        names.push_back(o.name);
+                    }
+                }
+                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                                             "unknown input '" + in + "'" + suggest(in, names)});
+            } else if (target->kind == Kind::Sink) {
+                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                                             "input '" + in +
+                                                 "' is a sink; sinks produce no "
+                                                 "output to read"});
+            } else if (target->name == c.name) {
+                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                                             "a component cannot be its own input"});
+            }
+        }
+    }
+
+    // Cycles among transforms: depth-first search with colours.
+    std::map<std::string, int> colour;
+    std::vector<std::string> stack;
+    std::set<std::string> reported;
+    std::function<void(const ComponentSpec&)> visit = [&](const ComponentSpec& c) {
+        colour[c.name] = 1;
+        stack.push_back(c.name);
+        for (const auto& in : c.inputs) {
+            const ComponentSpec* t = spec.find(in);
+            if (t == nullptr || t->kind != Kind::Transform || t->name == c.name) {
+                continue;
+            }
+            if (colour[t->name] == 1) {
+                std::string cycle;
+                auto it = std::find(stack.begin(), stack.end(), t->name);
+                for (; it != stack.end(); ++it) {
+                    cycle += *it + " -> ";
+                }
+                cycle += t->name;
+                if (reported.insert(t->name).second) {
+                    errors.push_back(ConfigError{spec.file, t->line, t->path, "inputs",
+                                                 "inputs form a cycle: " + cycle});
+                }
+            } else if (colour[t->name] == 0) {
+                visit(*t);
+            }
+        }
+        stack.pop_back();
+        colour[c.name] = 2;
+    };
+    for (const auto& c : spec.components) {
+        if (c.kind == Kind::Transform && colour[c.name] == 0) {
+            visit(c);
+        }
+    }
+}
+
+std::vector<const ComponentSpec*> topological_order(const PipelineSpec& spec) {
+    std::vector<const ComponentSpec*> out;
+    std::set<std::string> done;
+    std::function<void(const ComponentSpec&)> visit = [&](const ComponentSpec& c) {
+        if (done.count(c.name) != 0) {
+            return;
+        }
+        done.insert(c.name);
+        for (const auto& in : c.inputs) {
+            if (const ComponentSpec* t = spec.find(in)) {
+                visit(*t);
+            }
+        }
+        out.push_back(&c);
+    };
+    for (const auto& c : spec.components) {
+        visit(c);
+    }
+    return out;
+}
+
+std::string to_yaml(const PipelineSpec& spec) {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    if (!spec.plugin_dirs.empty()) {
+        out << YAML::Key << "plugin_dirs" << YAML::Value << YAML::Flow << spec.plugin_dirs;
+    }
+    out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "debounce" << YAML::Value
+        << (std::to_string(spec.engine.debounce.count()) + "ms");
+    out << YAML::Key << "max_delay" << YAML::Value
+        << (std::to_string(spec.engine.max_delay.count()) + "ms");
+    out << YAML::EndMap;
+    const std::pair<Kind, const char*> sections[] = {
+        {Kind::Source, "sources"}, {Kind::Transform, "transforms"}, {Kind::Sink, "sinks"}};
+    for (const auto& [kind, section] : sections) {
+        bool any = false;
+        for (const auto& c : spec.components) {
+            if (c.kind != kind) {
+                continue;
+            }
+            if (!any) {
+                out << YAML::Key << section << YAML::Value << YAML::BeginMap;
+                any = true;
+            }
+            out << YAML::Key << c.name << YAML::Value << YAML::BeginMap;
+            out << YAML::Key << "type" << YAML::Value << c.type;
+            if (!c.inputs.empty()) {
+                out << YAML::Key << "inputs" << YAML::Value << YAML::Flow << c.inputs;
+            }
+            for (const auto& kv : c.options) {
+                out << YAML::Key << kv.first << YAML::Value << kv.second;
+            }
+            out << YAML::EndMap;
+        }
+        if (any) {
+            out << YAML::EndMap;
+        }
+    }
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,163 @@
+#include "plugin_registry.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+namespace crossover::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string canonical_or_same(const std::string& path) {
+    std::error_code ec;
+    const fs::path p = fs::canonical(path, ec);
+    return ec ? path : p.string();
+}
+
+bool valid_type_name(const char* name) {
+    if (name == nullptr || *name == '\0') {
+        return false;
+    }
+    for (const char* p = name; *p != '\0'; ++p) {
+        const char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void PluginRegistry::load_directory(const std::string& dir, std::vector<std::string>& errors) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        errors.push_back("plugin directory " + dir + ": not found or not a directory");
+        return;
+    }
+    const std::string canon = canonical_or_same(dir);
+    if (std::find(loaded_dirs_.begin(), loaded_dirs_.end(), canon) != loaded_dirs_.end()) {
+        return;
+    }
+    loaded_dirs_.push_back(canon);
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() == ".so" && !entry.is_directory()) {
+            files.push_back(entry.path().string());
+        }
+    }
+    if (ec) {
+        errors.push_back("plugin directory " + dir + ": " + ec.message());
+        return;
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        load_file(f, errors);
+    }
+}
+
+bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>& errors) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        errors.push_back("plugin " + path + ": file not found");
+        return false;
+    }
+    const std::string canon = canonical_or_same(path);
+    if (std::find(loaded_files_.begin(), loaded_files_.end(), canon) != loaded_files_.end()) {
+        return true;
+    }
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* why = ::dlerror();
+        errors.push_back("plugin " + path + ": cannot load: " + (why ? why : "unknown error"));
+        return false;
+    }
+    void* symbol = ::dlsym(handle, CROSSOVER_PLUGIN_ENTRY_SYMBOL);
+    if (symbol == nullptr) {
+        errors.push_back("plugin " + path + ": not a crossover plugin (no '" +
+                         CROSSOVER_PLUGIN_ENTRY_SYMBOL + "' symbol)");
+        ::dlclose(handle);
+        return false;
+    }
+    crossover_plugin_entry_fn entry = nullptr;
+    static_assert(sizeof(entry) == sizeof(symbol));
+    std::memcpy(&entry, &symbol, sizeof(entry));
+    const PluginDescriptor* d = entry();
+    if (d == nullptr) {
+        errors.push_back("plugin " + path + ": entry point returned no descriptor");
+        ::dlclose(handle);
+        return false;
+    }
+    // Only the first two fields are read before the versions are known to match.
+    if (d->abi_version != CROSSOVER_ABI_VERSION) {
+        errors.push_back("plugin " + path + ": built for plugin ABI version " +
+                         std::to_string(d->abi_version) + ", but this crossover uses ABI version " +
+                         std::to_string(CROSSOVER_ABI_VERSION) +
+                         "; rebuild the plugin against this crossover's SDK");
+        ::dlclose(handle);
+        return false;
+    }
+    if (d->toolchain != CROSSOVER_TOOLCHAIN_ID) {
+        errors.push_back("plugin " + path + ": built with a different C++ toolchain (id " +
+                         std::to_string(d->toolchain) + ", this crossover uses " +
+                         std::to_string(CROSSOVER_TOOLCHAIN_ID) +
+                         "); rebuild it with the same compiler and standard library");
+        ::dlclose(handle);
+        return false;
+    }
+    const bool kind_ok =
+        d->kind == Kind::Source || d->kind == Kind::Transform || d->kind == Kind::Sink;
+    if (!valid_type_name(d->name) || !kind_ok || d->create == nullptr || d->destroy == nullptr ||
+        (d->option_count > 0 && d->options == nullptr)) {
+        errors.push_back("plugin " + path +
+                         ": malformed descriptor (type name must be [a-z0-9_]+, kind source, "
+                         "transform or sink, create and destroy set)");
+        ::dlclose(handle);
+        return false;
+    }
+    for (std::size_t i = 0; i < d->option_count; ++i) {
+        const OptionSpec& o = d->options[i];
+        if (o.name == nullptr || o.doc == nullptr || std::string(o.name) == "type" ||
+            std::string(o.name) == "inputs") {
+            errors.push_back("plugin " + path + ": option " + std::to_string(i) +
+                             " is malformed (needs a name other than type/inputs, and a doc)");
+            ::dlclose(handle);
+            return false;
+        }
+    }
+    if (const LoadedPlugin* other = find(d->kind, d->name)) {
+        errors.push_back("plugin " + path + ": duplicate " + kind_name(d->kind) + " type '" +
+                         d->name + "', already provided by " + other->path);
+        ::dlclose(handle);
+        return false;
+    }
+    loaded_files_.push_back(canon);
+    plugins_.push_back(LoadedPlugin{path, d});
+    return true;
+}
+
+const LoadedPlugin* PluginRegistry::find(Kind kind, const std::string& name) const {
+    for (const auto& p : plugins_) {
+        if (p.descriptor->kind == kind && name == p.descriptor->name) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> PluginRegistry::names(Kind kind) const {
+    std::vector<std::string> out;
+    for (const auto& p : plugins_) {
+        if (p.descriptor->kind == kind) {
+            out.emplace_back(p.descriptor->name);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace crossover::core

@@ -1,0 +1,250 @@
+#include "supervisor.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "engine.h"
+#include "http_endpoint.h"
+#include "metrics.h"
+#include "plugin_registry.h"
+
+namespace crossover::core {
+
+namespace {
+
+constexpr auto kAliveWindow = std::chrono::seconds(10);
+
+// Blocks SIGTERM, SIGINT and SIGHUP in every thread and handles them on a
+// thread of its own, so handlers may take locks and log.
+class SignalThread {
+public:
+    SignalThread() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGHUP);
+        sigaddset(&set_, SIGUSR2);  // internal: wakes the thread to finish
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    ~SignalThread() {
+        done_ = true;
+        if (thread_.joinable()) {
+            pthread_kill(thread_.native_handle(), SIGUSR2);
+            thread_.join();
+        }
+    }
+    SignalThread(const SignalThread&) = delete;
+    SignalThread& operator=(const SignalThread&) = delete;
+
+    void start(std::function<void(int)> handler) {
+        thread_ = std::thread([this, handler = std::move(handler)] {
+            while (!done_) {
+                timespec timeout{1, 0};
+                const int sig = sigtimedwait(&set_, nullptr, &timeout);
+                if (sig > 0 && sig != SIGUSR2) {
+                    handler(sig);
+                }
+            }
+        });
+    }
+
+private:
+    sigset_t set_{};
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+std::string listen_address(const PipelineSpec& spec, const RunSettings& settings,
+                           std::string& error) {
+    std::string address = settings.onetime ? "off" : "0.0.0.0:9090";
+    if (spec.server && spec.server.IsMap()) {
+        for (const auto& kv : spec.server) {
+            if (kv.first.Scalar() != "listen") {
+                error = ConfigError{spec.file, kv.first.Mark().line + 1, "server",
+                                    kv.first.Scalar(), "unknown option (known: listen)"}
+                            .format();
+                return {};
+            }
+        }
+        if (spec.server["listen"]) {
+            address = spec.server["listen"].Scalar();
+        }
+    } else if (spec.server && !spec.server.IsNull()) {
+        error = ConfigError{spec.file, spec.server.Mark().line + 1, "server", "",
+                            "expected a map such as {listen: 0.0.0.0:9090}"}
+                    .format();
+        return {};
+    }
+    if (settings.listen) {
+        address = *settings.listen;
+    }
+    if (address.empty() || address == "off") {
+        return {};
+    }
+    return address;
+}
+
+}  // namespace
+
+int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
+    // First, before any thread exists, so that every thread inherits the mask.
+    SignalThread signals;
+    StderrLogger logger(settings.level, settings.format);
+    std::mutex registry_mutex;  // the signal thread validates reloads
+    PluginRegistry registry;
+    auto spec = std::make_unique<PipelineSpec>(std::move(first_spec));
+    if (!prepare(*spec, registry, settings.plugin_dirs)) {
+        return 2;
+    }
+    if (settings.dry_run && !replace_sinks_with_stdout(*spec, registry)) {
+        return 2;
+    }
+    std::string listen_error;
+    const std::string address = listen_address(*spec, settings, listen_error);
+    if (!listen_error.empty()) {
+        std::cerr << "error: " << listen_error << "\n";
+        return 2;
+    }
+
+    Metrics metrics;
+    std::mutex engine_mutex;
+    Engine* current = nullptr;
+    std::unique_ptr<PipelineSpec> pending;
+    bool stop_requested = false;
+
+    HealthProbe probe;
+    probe.alive = [&] {
+        const std::lock_guard<std::mutex> lock(engine_mutex);
+        return current != nullptr && Clock::now() - current->last_tick() < kAliveWindow;
+    };
+    probe.ready = [&](std::vector<std::string>& why) {
+        const std::lock_guard<std::mutex> lock(engine_mutex);
+        if (current == nullptr) {
+            why.emplace_back("the pipeline is starting");
+            metrics.set_ready(false);
+            return false;
+        }
+        const bool ready = current->ready();
+        if (!ready) {
+            why = current->missing();
+        }
+        metrics.set_ready(ready);
+        return ready;
+    };
+    probe.metrics = [&] {
+        std::vector<std::string> ignored;
+        probe.ready(ignored);
+        return metrics.serialize();
+    };
+    HttpEndpoint endpoint(probe);
+    if (!address.empty()) {
+        std::string error;
+        if (endpoint.start(address, error)) {
+            logger.log(
+                LogLevel::Info, "",
+                "serving /healthz, /readyz and /metrics on http://" + endpoint.bound_address());
+        } else {
+            // Envoy keeps being fed; only the probes are missing, and they will say so.
+            logger.log(LogLevel::Error, "", error);
+        }
+    }
+
+    signals.start([&](int sig) {
+        if (sig == SIGHUP) {
+            if (settings.pipeline_file.empty()) {
+                logger.log(LogLevel::Warn, "",
+                           "SIGHUP: no pipeline file to re-read (started from flags)");
+                return;
+            }
+            logger.log(LogLevel::Info, "", "SIGHUP: re-reading " + settings.pipeline_file);
+            std::vector<ConfigError> errors;
+            auto next = std::make_unique<PipelineSpec>(
+                parse_pipeline_file(settings.pipeline_file, process_env, errors));
+            bool ok = errors.empty();
+            if (ok) {
+                const std::lock_guard<std::mutex> lock(registry_mutex);
+                ok = prepare(*next, registry, settings.plugin_dirs) &&
+                     (!settings.dry_run || replace_sinks_with_stdout(*next, registry));
+            } else {
+                print_config_errors(errors);
+            }
+            metrics.count_reload(ok);
+            if (!ok) {
+                logger.log(LogLevel::Error, "",
+                           "the new pipeline file is invalid (see above); the running "
+                           "pipeline continues unchanged");
+                return;
+            }
+            const std::lock_guard<std::mutex> lock(engine_mutex);
+            pending = std::move(next);
+            if (current != nullptr) {
+                current->request_stop();
+            }
+            return;
+        }
+        const std::lock_guard<std::mutex> lock(engine_mutex);
+        if (stop_requested) {
+            logger.log(LogLevel::Warn, "", "second signal: exiting now");
+            ::_exit(130);
+        }
+        stop_requested = true;
+        logger.log(LogLevel::Info, "", std::string("received ") + strsignal(sig) + ", stopping");
+        if (current != nullptr) {
+            current->request_stop();
+        }
+    });
+
+    std::unique_ptr<PipelineSpec> previous;
+    while (true) {
+        EngineOptions options;
+        options.onetime = settings.onetime;
+        auto engine = std::make_unique<Engine>(*spec, registry, logger, options, &metrics);
+        std::vector<std::string> errors;
+        bool built = false;
+        {
+            const std::lock_guard<std::mutex> lock(registry_mutex);
+            built = engine->build(errors);
+        }
+        if (!built) {
+            print_errors(errors);
+            if (!previous) {
+                return 2;
+            }
+            logger.log(LogLevel::Error, "",
+                       "the new pipeline could not start (see above); going back to the "
+                       "previous one");
+            spec = std::move(previous);
+            continue;
+        }
+        {
+            const std::lock_guard<std::mutex> lock(engine_mutex);
+            if (stop_requested) {
+                return 0;
+            }
+            current = engine.get();
+        }
+        const int code = engine->run();
+        {
+            const std::lock_guard<std::mutex> lock(engine_mutex);
+            current = nullptr;
+            if (stop_requested || !pending) {
+                return code;
+            }
+            previous = std::move(spec);
+            spec = std::move(pending);
+        }
+        engine.reset();
+        logger.log(LogLevel::Info, "", "switched to the new pipeline");
+    }
+}
+
+}  // namespace crossover::core
