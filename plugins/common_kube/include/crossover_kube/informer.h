@@ -1,0 +1,99 @@
+// List+watch of one collection, like client-go's informer.
+//
+// List, then watch from the list's resourceVersion with allowWatchBookmarks
+// and timeoutSeconds. After a clean end or a dropped stream, resume from the
+// last resourceVersion seen (bookmarks included). On 410 Gone (HTTP status or
+// an in-stream ERROR event) relist. Failures back off exponentially with
+// jitter, capped, and the backoff resets after a success. A read timeout a
+// little above timeoutSeconds detects a stream that went silent.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "crossover/component.h"
+#include "crossover_kube/client.h"
+
+namespace crossover::kube {
+
+struct Selection {
+    std::vector<std::string> names;  // empty: every object (subject to the label selector)
+    std::string label_selector;
+};
+
+struct InformerOptions {
+    std::chrono::milliseconds watch_timeout{60000};  // timeoutSeconds of each watch
+    std::chrono::milliseconds read_timeout{0};       // 0: watch_timeout + 10s
+    std::chrono::milliseconds resync{0};             // 0: never relist on a timer
+    std::chrono::milliseconds backoff_initial{250};
+    std::chrono::milliseconds backoff_max{30000};
+};
+
+class Backoff {
+public:
+    Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max);
+    // The next delay: uniformly jittered in [d/2, d], then d doubles (capped).
+    std::chrono::milliseconds next();
+    void reset();
+    [[nodiscard]] std::chrono::milliseconds current() const { return current_; }
+
+private:
+    std::chrono::milliseconds initial_;
+    std::chrono::milliseconds max_;
+    std::chrono::milliseconds current_;
+    std::minstd_rand rng_;
+};
+
+// Builds "<collection>?labelSelector=...&fieldSelector=..." (+ extra params).
+std::string build_query(const std::string& collection, const Selection& selection,
+                        const std::vector<std::pair<std::string, std::string>>& extra);
+
+// One decoded watch event line.
+struct WatchEvent {
+    std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+    Poco::JSON::Object::Ptr object;
+};
+WatchEvent decode_event(const std::string& line);
+
+class Informer {
+public:
+    using State = std::map<std::string, Poco::JSON::Object::Ptr>;  // by object name
+    // Called after the initial list, every relist and every change to a
+    // selected object.
+    using OnChange = std::function<void(const State&)>;
+
+    Informer(Client& client, std::string collection_path, Selection selection,
+             InformerOptions options, LogFn log);
+
+    // Lists once; throws Error. Returns the state and sets `resource_version`.
+    State list(std::string& resource_version);
+
+    // Runs until the context stops or the client is interrupted.
+    void run(SourceContext& context, const OnChange& on_change);
+
+    // The collection, for messages ("/api/v1/namespaces/x/configmaps").
+    [[nodiscard]] const std::string& collection() const { return collection_; }
+
+private:
+    enum class WatchEnd { Resume, Relist, Failed };
+    WatchEnd watch_once(SourceContext& context, const OnChange& on_change, bool& progressed);
+    [[nodiscard]] bool selected(const std::string& name) const;
+    void log(LogLevel level, const std::string& message) const;
+
+    Client& client_;
+    std::string collection_;
+    Selection selection_;
+    InformerOptions options_;
+    LogFn log_;
+    State state_;
+    std::string resource_version_;
+    std::chrono::steady_clock::time_point last_list_{};
+};
+
+}  // namespace crossover::kube

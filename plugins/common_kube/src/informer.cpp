@@ -1,0 +1,340 @@
+#include "crossover_kube/informer.h"
+
+#include <algorithm>
+
+#include <Poco/JSON/Array.h>
+
+#include "crossover_kube/json.h"
+
+namespace crossover::kube {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// "HTTP 403 Forbidden: configmaps is forbidden: ..." from an error response.
+std::string describe_error(const Response& r) {
+    std::string out = "HTTP " + std::to_string(r.status);
+    if (!r.reason.empty()) {
+        out += " " + r.reason;
+    }
+    std::string message;
+    try {
+        const auto obj = parse_object(r.body, "error");
+        message = get_string(obj, "message");
+    } catch (const std::exception&) {
+        message = r.body.substr(0, 200);
+    }
+    if (!message.empty()) {
+        out += ": " + message;
+    }
+    return out;
+}
+
+long long ceil_seconds(milliseconds ms) {
+    return std::max<long long>(1, (ms.count() + 999) / 1000);
+}
+
+}  // namespace
+
+// ---- Backoff ---------------------------------------------------------------
+
+Backoff::Backoff(milliseconds initial, milliseconds max)
+    : initial_(std::max(initial, milliseconds(1))),
+      max_(std::max(max, initial_)),
+      current_(initial_),
+      rng_(std::random_device{}()) {}
+
+milliseconds Backoff::next() {
+    const auto d = current_.count();
+    std::uniform_int_distribution<long long> dist(d / 2, d);
+    const milliseconds out(dist(rng_));
+    current_ = std::min(max_, current_ * 2);
+    return std::max(out, milliseconds(1));
+}
+
+void Backoff::reset() {
+    current_ = initial_;
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+std::string build_query(const std::string& collection, const Selection& selection,
+                        const std::vector<std::pair<std::string, std::string>>& extra) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!selection.label_selector.empty()) {
+        params.emplace_back("labelSelector", selection.label_selector);
+    }
+    if (selection.names.size() == 1) {
+        params.emplace_back("fieldSelector", "metadata.name=" + selection.names.front());
+    }
+    params.insert(params.end(), extra.begin(), extra.end());
+    std::string out = collection;
+    char sep = '?';
+    for (const auto& [k, v] : params) {
+        out += sep;
+        out += url_encode(k);
+        out += '=';
+        out += url_encode(v);
+        sep = '&';
+    }
+    return out;
+}
+
+WatchEvent decode_event(const std::string& line) {
+    WatchEvent ev;
+    const auto obj = parse_object(line, "watch event");
+    ev.type = get_string(obj, "type");
+    if (ev.type.empty()) {
+        throw Error("watch event without a type");
+    }
+    ev.object = obj->getObject("object");
+    if (ev.object.isNull()) {
+        throw Error("watch event " + ev.type + " without an object");
+    }
+    return ev;
+}
+
+// ---- Informer --------------------------------------------------------------
+
+Informer::Informer(Client& client, std::string collection_path, Selection selection,
+                   InformerOptions options, LogFn log)
+    : client_(client),
+      collection_(std::move(collection_path)),
+      selection_(std::move(selection)),
+      options_(options),
+      log_(std::move(log)) {}
+
+void Informer::log(LogLevel level, const std::string& message) const {
+    if (log_) {
+        log_(level, message);
+    }
+}
+
+bool Informer::selected(const std::string& name) const {
+    if (selection_.names.empty()) {
+        return true;
+    }
+    return std::find(selection_.names.begin(), selection_.names.end(), name) !=
+           selection_.names.end();
+}
+
+Informer::State Informer::list(std::string& resource_version) {
+    const std::string path = build_query(collection_, selection_, {});
+    const Response r = client_.request("GET", path);
+    if (r.status != 200) {
+        throw Error("list " + collection_ + " on " + client_.server() + ": " + describe_error(r));
+    }
+    const auto obj = parse_object(r.body, "list " + collection_);
+    resource_version = metadata_field(obj, "resourceVersion");
+    State state;
+    const auto items = obj->getArray("items");
+    if (!items.isNull()) {
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            const auto item = items->getObject(static_cast<unsigned int>(i));
+            if (item.isNull()) {
+                continue;
+            }
+            const std::string name = metadata_field(item, "name");
+            if (!name.empty() && selected(name)) {
+                state[name] = item;
+            }
+        }
+    }
+    return state;
+}
+
+Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& on_change,
+                                        bool& progressed) {
+    milliseconds timeout = options_.watch_timeout;
+    if (options_.resync.count() > 0) {
+        const auto left =
+            std::chrono::duration_cast<milliseconds>(last_list_ + options_.resync - Clock::now());
+        timeout = std::min(timeout, std::max(left, milliseconds(1000)));
+    }
+    const long long timeout_s = ceil_seconds(timeout);
+    const milliseconds read_timeout = options_.read_timeout.count() > 0
+                                          ? options_.read_timeout
+                                          : milliseconds(timeout_s * 1000 + 10000);
+    std::vector<std::pair<std::string, std::string>> extra{{"watch", "true"}};
+    if (!resource_version_.empty()) {
+        extra.emplace_back("resourceVersion", resource_version_);
+    }
+    extra.emplace_back("allowWatchBookmarks", "true");
+    extra.emplace_back("timeoutSeconds", std::to_string(timeout_s));
+    const std::string path = build_query(collection_, selection_, extra);
+
+    context.count("watches", 1);
+    Response error;
+    std::unique_ptr<Stream> stream;
+    try {
+        stream = client_.stream(path, read_timeout, error);
+    } catch (const Interrupted&) {
+        throw;
+    } catch (const std::exception& e) {
+        log(LogLevel::Warn, std::string("watch ") + collection_ + ": " + e.what());
+        return WatchEnd::Failed;
+    }
+    if (!stream) {
+        if (error.status == 410) {
+            log(LogLevel::Info, "watch " + collection_ + " from resourceVersion " +
+                                    resource_version_ + ": 410 Gone, relisting");
+            context.count("gone_410", 1);
+            return WatchEnd::Relist;
+        }
+        log(LogLevel::Warn,
+            "watch " + collection_ + " on " + client_.server() + ": " + describe_error(error));
+        return WatchEnd::Failed;
+    }
+
+    std::string line;
+    for (;;) {
+        try {
+            if (!stream->next_line(line)) {
+                return WatchEnd::Resume;
+            }
+        } catch (const Interrupted&) {
+            throw;
+        } catch (const ReadTimeout& e) {
+            context.count("watch_timeouts", 1);
+            log(LogLevel::Warn, "watch " + collection_ + ": " + e.what() + "; resuming");
+            throw;
+        }
+        if (context.stopping()) {
+            return WatchEnd::Resume;
+        }
+        WatchEvent ev;
+        try {
+            ev = decode_event(line);
+        } catch (const std::exception& e) {
+            log(LogLevel::Warn,
+                "watch " + collection_ + ": undecodable event (" + e.what() + "); reconnecting");
+            throw Error(e.what());
+        }
+        const std::string name = metadata_field(ev.object, "name");
+        const std::string rv = metadata_field(ev.object, "resourceVersion");
+        if (ev.type == "ERROR") {
+            std::string code = get_string(ev.object, "code");
+            const std::string message = get_string(ev.object, "message");
+            if (code == "410") {
+                log(LogLevel::Info, "watch " + collection_ + ": " + message + " (410), relisting");
+                context.count("gone_410", 1);
+                return WatchEnd::Relist;
+            }
+            log(LogLevel::Warn, "watch " + collection_ + ": error event " + code + ": " + message);
+            context.count("watch_errors", 1);
+            return WatchEnd::Failed;
+        }
+        progressed = true;
+        if (!rv.empty()) {
+            resource_version_ = rv;
+        }
+        if (ev.type == "BOOKMARK") {
+            context.count("bookmarks", 1);
+            continue;
+        }
+        if (name.empty() || !selected(name)) {
+            continue;
+        }
+        if (ev.type == "ADDED" || ev.type == "MODIFIED") {
+            context.count(ev.type == "ADDED" ? "events_added" : "events_modified", 1);
+            state_[name] = ev.object;
+            on_change(state_);
+        } else if (ev.type == "DELETED") {
+            context.count("events_deleted", 1);
+            if (state_.erase(name) > 0) {
+                on_change(state_);
+            }
+        } else {
+            log(LogLevel::Debug, "watch " + collection_ + ": ignoring event type " + ev.type);
+        }
+    }
+}
+
+void Informer::run(SourceContext& context, const OnChange& on_change) {
+    Backoff backoff(options_.backoff_initial, options_.backoff_max);
+    bool need_list = true;
+    bool first_list = true;
+    while (!context.stopping() && !client_.interrupted()) {
+        if (!need_list && options_.resync.count() > 0 &&
+            Clock::now() - last_list_ >= options_.resync) {
+            need_list = true;
+            log(LogLevel::Debug, "resync: relisting " + collection_);
+        }
+        if (need_list) {
+            try {
+                std::string rv;
+                State fresh = list(rv);
+                state_ = std::move(fresh);
+                resource_version_ = rv;
+                last_list_ = Clock::now();
+                context.count("lists", 1);
+                if (!first_list) {
+                    context.count("relists", 1);
+                }
+                first_list = false;
+                need_list = false;
+                on_change(state_);
+            } catch (const Interrupted&) {
+                return;
+            } catch (const std::exception& e) {
+                context.count("list_errors", 1);
+                const auto delay = backoff.next();
+                log(LogLevel::Warn, std::string(e.what()) + "; retrying in " +
+                                        std::to_string(delay.count()) + "ms");
+                if (!context.sleep_for(delay)) {
+                    return;
+                }
+                continue;
+            }
+        }
+
+        bool progressed = false;
+        const auto started = Clock::now();
+        WatchEnd end = WatchEnd::Failed;
+        bool dropped = false;
+        try {
+            end = watch_once(context, on_change, progressed);
+        } catch (const Interrupted&) {
+            return;
+        } catch (const std::exception& e) {
+            // The stream broke after it was established (or timed out): resume.
+            if (dynamic_cast<const ReadTimeout*>(&e) == nullptr) {
+                log(LogLevel::Info, std::string("watch ") + collection_ + " dropped: " + e.what());
+            }
+            end = WatchEnd::Resume;
+            dropped = true;
+        }
+        if (context.stopping() || client_.interrupted()) {
+            return;
+        }
+        if (progressed) {
+            backoff.reset();
+        }
+        switch (end) {
+            case WatchEnd::Relist:
+                need_list = true;
+                if (!progressed && !context.sleep_for(backoff.next())) {
+                    return;
+                }
+                break;
+            case WatchEnd::Resume: {
+                context.count("watch_reconnects", 1);
+                const bool long_lived = Clock::now() - started >= milliseconds(1000);
+                if ((dropped || !(progressed || long_lived)) &&
+                    !context.sleep_for(backoff.next())) {
+                    return;
+                }
+                break;
+            }
+            case WatchEnd::Failed:
+                context.count("watch_failures", 1);
+                if (!context.sleep_for(backoff.next())) {
+                    return;
+                }
+                break;
+        }
+    }
+}
+
+}  // namespace crossover::kube

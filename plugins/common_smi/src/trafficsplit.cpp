@@ -1,0 +1,184 @@
+#include "crossover_smi/trafficsplit.h"
+
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "crossover/status.h"
+#include "crossover_smi/quantity.h"
+
+namespace crossover::smi {
+namespace {
+
+std::string scalar_or_empty(const YAML::Node& node) {
+    return node && node.IsScalar() ? node.Scalar() : std::string();
+}
+
+bool parse_int64(const std::string& text, std::int64_t& out) {
+    if (text.empty()) {
+        return false;
+    }
+    std::size_t i = 0;
+    bool negative = false;
+    if (text[0] == '+' || text[0] == '-') {
+        negative = text[0] == '-';
+        i = 1;
+    }
+    if (i == text.size()) {
+        return false;
+    }
+    std::uint64_t value = 0;
+    for (; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') {
+            return false;
+        }
+        const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (value >
+            (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - digit) / 10) {
+            return false;
+        }
+        value = value * 10 + digit;
+    }
+    out = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
+    return true;
+}
+
+}  // namespace
+
+std::uint64_t TrafficSplit::total_weight() const {
+    std::uint64_t sum = 0;
+    for (const auto& b : backends) {
+        sum += b.weight;
+    }
+    return sum;
+}
+
+bool is_trafficsplit(const Object& object) {
+    if (object.ref.kind == "TrafficSplit") {
+        return true;
+    }
+    return object.body && object.body.IsMap() &&
+           scalar_or_empty(object.body["kind"]) == "TrafficSplit";
+}
+
+TrafficSplit parse_trafficsplit(const Object& object) {
+    TrafficSplit ts;
+    ts.ref = object.ref;
+    const YAML::Node& body = object.body;
+    const YAML::Node metadata = body && body.IsMap() ? body["metadata"] : YAML::Node();
+    if (ts.ref.kind.empty()) {
+        ts.ref.kind = "TrafficSplit";
+    }
+    if (metadata && metadata.IsMap()) {
+        if (ts.ref.name.empty()) {
+            ts.ref.name = scalar_or_empty(metadata["name"]);
+        }
+        if (ts.ref.ns.empty()) {
+            ts.ref.ns = scalar_or_empty(metadata["namespace"]);
+        }
+        if (ts.ref.resource_version.empty()) {
+            ts.ref.resource_version = scalar_or_empty(metadata["resourceVersion"]);
+        }
+    }
+    const std::string prefix = ts.describe() + ": ";
+    const auto fail = [&](const std::string& field, const std::string& why) {
+        return Error(prefix + field + ": " + why);
+    };
+    if (!body || !body.IsMap()) {
+        throw Error(prefix + "the object is not a map");
+    }
+
+    ts.api_version =
+        object.api_version.empty() ? scalar_or_empty(body["apiVersion"]) : object.api_version;
+    const auto slash = ts.api_version.rfind('/');
+    ts.version = slash == std::string::npos ? ts.api_version : ts.api_version.substr(slash + 1);
+    const bool quantities = ts.version == "v1alpha1";
+    if (!quantities && ts.version != "v1alpha2" && ts.version != "v1alpha3" &&
+        ts.version != "v1alpha4") {
+        throw fail("apiVersion", "unsupported version '" + ts.api_version +
+                                     "' (expected split.smi-spec.io/v1alpha1 .. v1alpha4)");
+    }
+
+    const YAML::Node spec = body["spec"];
+    if (!spec || !spec.IsMap()) {
+        throw fail("spec", "missing or not a map");
+    }
+    const YAML::Node service = spec["service"];
+    if (!service || !service.IsScalar() || service.Scalar().empty()) {
+        throw fail("spec.service", "missing or empty");
+    }
+    ts.service = service.Scalar();
+    if (spec["matches"]) {
+        ts.matches = spec["matches"];
+    }
+
+    const YAML::Node backends = spec["backends"];
+    if (!backends || !backends.IsSequence() || backends.size() == 0) {
+        throw fail("spec.backends", "no backends");
+    }
+    std::vector<Quantity> parsed;
+    std::set<std::string> seen;
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+        const std::string field = "spec.backends[" + std::to_string(i) + "]";
+        const YAML::Node b = backends[i];
+        if (!b.IsMap()) {
+            throw fail(field, "not a map");
+        }
+        Backend backend;
+        const YAML::Node bs = b["service"];
+        if (!bs || !bs.IsScalar() || bs.Scalar().empty()) {
+            throw fail(field + ".service", "missing or empty");
+        }
+        backend.service = bs.Scalar();
+        if (!seen.insert(backend.service).second) {
+            throw fail(field + ".service", "duplicate backend '" + backend.service + "'");
+        }
+        const YAML::Node w = b["weight"];
+        if (!w || !w.IsScalar() || w.Scalar().empty()) {
+            throw fail(field + ".weight", "missing");
+        }
+        backend.weight_text = w.Scalar();
+        if (quantities) {
+            Quantity q;
+            try {
+                q = parse_quantity(backend.weight_text);
+            } catch (const Error& e) {
+                throw fail(field + ".weight", e.what());
+            }
+            if (q.negative) {
+                throw fail(field + ".weight", "negative weight " + backend.weight_text);
+            }
+            parsed.push_back(q);
+        } else {
+            std::int64_t value = 0;
+            if (!parse_int64(backend.weight_text, value)) {
+                throw fail(field + ".weight",
+                           "expected an integer, got '" + backend.weight_text + "'");
+            }
+            if (value < 0) {
+                throw fail(field + ".weight", "negative weight " + std::to_string(value));
+            }
+            if (value > std::numeric_limits<std::uint32_t>::max()) {
+                throw fail(field + ".weight",
+                           "weight " + std::to_string(value) + " exceeds Envoy's limit 4294967295");
+            }
+            backend.weight = static_cast<std::uint32_t>(value);
+            sum += backend.weight;
+            if (sum > std::numeric_limits<std::uint32_t>::max()) {
+                throw fail("spec.backends", "the weights' sum exceeds Envoy's limit 4294967295");
+            }
+        }
+        ts.backends.push_back(std::move(backend));
+    }
+    if (quantities) {
+        const auto weights = quantities_to_weights(parsed, prefix + "spec.backends: ");
+        for (std::size_t i = 0; i < weights.size(); ++i) {
+            ts.backends[i].weight = weights[i];
+        }
+    }
+    return ts;
+}
+
+}  // namespace crossover::smi

@@ -1,0 +1,225 @@
+#include "configmap_sink.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include <Poco/Base64Encoder.h>
+
+#include "crossover_kube/json.h"
+
+namespace crossover::kube {
+namespace {
+
+bool valid_utf8(const std::string& s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        if (c < 0x80) {
+            len = 1;
+        } else if ((c & 0xE0u) == 0xC0u && c >= 0xC2) {
+            len = 2;
+        } else if ((c & 0xF0u) == 0xE0u) {
+            len = 3;
+        } else if ((c & 0xF8u) == 0xF0u && c <= 0xF4) {
+            len = 4;
+        } else {
+            return false;
+        }
+        if (i + len > s.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0u) != 0x80u) {
+                return false;
+            }
+        }
+        i += len;
+    }
+    return true;
+}
+
+std::string encode_base64(const std::string& bytes) {
+    std::ostringstream out;
+    Poco::Base64Encoder enc(out);
+    enc.rdbuf()->setLineLength(0);
+    enc << bytes;
+    enc.close();
+    return out.str();
+}
+
+bool valid_key(const std::string& key) {
+    if (key.empty() || key == "." || key.rfind("..", 0) == 0 || key.size() > 253) {
+        return false;
+    }
+    return std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.';
+    });
+}
+
+std::map<std::string, std::string> string_map(const Poco::JSON::Object::Ptr& obj) {
+    std::map<std::string, std::string> out;
+    if (obj.isNull()) {
+        return out;
+    }
+    for (const auto& [k, v] : *obj) {
+        out[k] = v.isEmpty() ? std::string() : v.convert<std::string>();
+    }
+    return out;
+}
+
+Poco::JSON::Object::Ptr to_object(const std::map<std::string, std::string>& m) {
+    Poco::JSON::Object::Ptr out = new Poco::JSON::Object;
+    for (const auto& [k, v] : m) {
+        out->set(k, v);
+    }
+    return out;
+}
+
+std::string error_text(const Response& r) {
+    std::string out = "HTTP " + std::to_string(r.status) + " " + r.reason;
+    try {
+        const std::string m = get_string(parse_object(r.body, "error"), "message");
+        if (!m.empty()) {
+            out += ": " + m;
+        }
+    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): not a Status body
+    }
+    return out;
+}
+
+}  // namespace
+
+ConfigMapSink::ConfigMapSink(const ComponentConfig& config) : log_(logger_for(config)) {
+    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
+    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
+    ns_ = cluster.ns;
+    name_ = config.get_string("name");
+    if (name_.empty()) {
+        throw Error(config.where("name") + "a ConfigMap name is required");
+    }
+    labels_ = config.get_string_map("labels");
+    if (config.has("max_conflict_retries")) {
+        max_retries_ = static_cast<int>(
+            std::clamp<std::int64_t>(config.get_int("max_conflict_retries"), 0, 100));
+    }
+}
+
+std::string ConfigMapSink::describe() const {
+    return "ConfigMap " + ns_ + "/" + name_;
+}
+
+bool ConfigMapSink::matches(const Poco::JSON::Object::Ptr& cm, const Content& desired) const {
+    if (string_map(cm->getObject("data")) != desired.data ||
+        string_map(cm->getObject("binaryData")) != desired.binary) {
+        return false;
+    }
+    const auto labels = string_map(cm->getObject("metadata")->getObject("labels"));
+    return std::all_of(labels_.begin(), labels_.end(), [&](const auto& kv) {
+        auto it = labels.find(kv.first);
+        return it != labels.end() && it->second == kv.second;
+    });
+}
+
+Poco::JSON::Object::Ptr ConfigMapSink::render(const Poco::JSON::Object::Ptr& base,
+                                              const Content& desired) const {
+    Poco::JSON::Object::Ptr cm;
+    if (base.isNull()) {
+        cm = new Poco::JSON::Object;
+        cm->set("apiVersion", "v1");
+        cm->set("kind", "ConfigMap");
+        Poco::JSON::Object::Ptr meta = new Poco::JSON::Object;
+        meta->set("name", name_);
+        meta->set("namespace", ns_);
+        cm->set("metadata", meta);
+    } else {
+        cm = parse_object(to_json(base), describe());  // deep copy
+    }
+    Poco::JSON::Object::Ptr meta = cm->getObject("metadata");
+    if (!labels_.empty()) {
+        auto labels = string_map(meta->getObject("labels"));
+        for (const auto& [k, v] : labels_) {
+            labels[k] = v;
+        }
+        meta->set("labels", to_object(labels));
+    }
+    cm->set("data", to_object(desired.data));
+    if (desired.binary.empty()) {
+        cm->remove("binaryData");
+    } else {
+        cm->set("binaryData", to_object(desired.binary));
+    }
+    return cm;
+}
+
+WriteOutcome ConfigMapSink::write_content(const Content& desired) {
+    const std::string collection = "/api/v1/namespaces/" + url_encode(ns_) + "/configmaps";
+    const std::string item = collection + "/" + url_encode(name_);
+    for (int attempt = 0; attempt <= max_retries_; ++attempt) {
+        if (current_.isNull()) {
+            const Response r = client_->request("GET", item);
+            if (r.status == 404) {
+                const std::string body = to_json(render(nullptr, desired));
+                const Response c = client_->request("POST", collection, &body);
+                if (c.status == 201 || c.status == 200) {
+                    current_ = parse_object(c.body, describe());
+                    log_(LogLevel::Info, "created " + describe());
+                    return WriteOutcome::Written;
+                }
+                if (c.status == 409) {  // created by someone else meanwhile: re-read
+                    continue;
+                }
+                throw Error("create " + describe() + ": " + error_text(c));
+            }
+            if (r.status != 200) {
+                throw Error("read " + describe() + ": " + error_text(r));
+            }
+            current_ = parse_object(r.body, describe());
+            if (matches(current_, desired)) {
+                return WriteOutcome::Unchanged;
+            }
+        }
+        const std::string body = to_json(render(current_, desired));
+        const Response u = client_->request("PUT", item, &body);
+        if (u.status == 200) {
+            current_ = parse_object(u.body, describe());
+            return WriteOutcome::Written;
+        }
+        if (u.status == 409 || u.status == 404) {
+            log_(LogLevel::Info,
+                 "update " + describe() + ": " + error_text(u) + "; re-reading and retrying");
+            current_ = nullptr;
+            continue;
+        }
+        throw Error("update " + describe() + ": " + error_text(u));
+    }
+    throw Error("update " + describe() + ": still conflicting after " +
+                std::to_string(max_retries_ + 1) + " attempts");
+}
+
+Status ConfigMapSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept {
+    return guard([&]() -> Status {
+        Content desired;
+        for (const auto& doc : snapshot.documents) {
+            if (!valid_key(doc->name)) {
+                throw Error(describe() + ": document '" + doc->name + "' (from " +
+                            doc->origin.describe() + ") is not a valid ConfigMap key");
+            }
+            if (valid_utf8(doc->content)) {
+                desired.data[doc->name] = doc->content;
+            } else {
+                desired.binary[doc->name] = encode_base64(doc->content);
+            }
+        }
+        if (last_written_ && *last_written_ == desired) {
+            outcome = WriteOutcome::Unchanged;
+            return Status::ok();
+        }
+        outcome = write_content(desired);
+        last_written_ = desired;
+        return Status::ok();
+    });
+}
+
+}  // namespace crossover::kube

@@ -1,0 +1,386 @@
+#define BOOST_TEST_MODULE source_kubernetes_configmap
+#include <boost/test/unit_test.hpp>
+
+#include "configmap_source.h"
+#include "kube_test_support.h"
+
+using namespace kube_test;
+using crossover::Snapshot;
+using crossover::kube::ConfigMapSource;
+using crossover::kube::kConfigMapSourceOptions;
+
+namespace {
+
+constexpr std::size_t kOptionCount = std::size(kConfigMapSourceOptions);
+
+std::unique_ptr<ConfigMapSource> make_source(const FakeApiServer& server, const std::string& extra,
+                                             CaptureLogger& logger, bool onetime = false) {
+    const auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+                                    connection_yaml(server) + extra, logger, onetime);
+    return std::make_unique<ConfigMapSource>(config);
+}
+
+std::string doc(const Snapshot& s, const std::string& name) {
+    const auto* d = s.find_document(name);
+    return d == nullptr ? std::string("<none>") : d->content;
+}
+
+std::function<bool(const Snapshot&)> has_doc(const std::string& name, const std::string& content) {
+    return [=](const Snapshot& s) { return s.complete && doc(s, name) == content; };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(updates_deletes_and_recreation_arrive) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}, {"cds.yaml", "c1"}}));
+    server.apply(configmap_json("test", "unrelated", {{"other.yaml", "x"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [envoy-xds]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    const auto first = ctx.latest();
+    BOOST_TEST(first->documents.size() == 2u);
+    BOOST_TEST(first->documents[0]->name == "cds.yaml");  // sorted
+    BOOST_TEST(first->documents[0]->origin.describe() == "ConfigMap test/envoy-xds");
+    BOOST_TEST(!first->documents[0]->origin.resource_version.empty());
+
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}, {"cds.yaml", "c1"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+
+    server.remove("ConfigMap", "test", "envoy-xds");
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return !s.complete; }));
+    BOOST_TEST(ctx.latest()->missing.size() == 1u);
+    BOOST_TEST(ctx.latest()->missing[0].find("test/envoy-xds") != std::string::npos);
+
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v3"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v3")));
+    BOOST_TEST(ctx.latest()->find_document("cds.yaml") == nullptr);
+    runner.stop();
+    BOOST_TEST(runner.status().is_ok());
+    BOOST_TEST(ctx.counter("relists") == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(configmaps_merge_and_collisions_keep_the_last_good_output) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "a", {{"lds.yaml", "l"}}, {{"app", "envoy"}}));
+    server.apply(configmap_json("test", "b", {{"rds.yaml", "r"}}, {{"app", "envoy"}}));
+    server.apply(configmap_json("test", "c", {{"cds.yaml", "ignored"}}, {{"app", "other"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "label_selector: app=envoy\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return s.documents.size() == 2; }));
+    BOOST_TEST(doc(*ctx.latest(), "lds.yaml") == "l");
+    BOOST_TEST(doc(*ctx.latest(), "rds.yaml") == "r");
+    BOOST_TEST(ctx.latest()->find_document("cds.yaml") == nullptr);
+
+    const std::size_t before = ctx.published();
+    server.apply(
+        configmap_json("test", "b", {{"rds.yaml", "r"}, {"lds.yaml", "dup"}}, {{"app", "envoy"}}));
+    BOOST_REQUIRE(eventually([&] { return logger.contains("defined by both"); }));
+    BOOST_TEST(logger.contains("ConfigMap test/a and ConfigMap test/b"));
+    BOOST_TEST(ctx.published() == before);  // nothing new published
+    BOOST_TEST(doc(*ctx.latest(), "lds.yaml") == "l");
+
+    // Fixing the collision publishes again.
+    server.apply(configmap_json("test", "b", {{"rds.yaml", "r2"}}, {{"app", "envoy"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "r2")));
+}
+
+BOOST_AUTO_TEST_CASE(binary_data_is_decoded_and_unsafe_keys_refused) {
+    FakeApiServer server;
+    server.apply(
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bin","namespace":"test"},
+        "data":{"a.txt":"plain"},"binaryData":{"b.bin":"AAEC/w=="}})");
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [bin]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("a.txt", "plain")));
+    BOOST_TEST(doc(*ctx.latest(), "b.bin") == std::string("\x00\x01\x02\xff", 4));
+
+    server.apply(configmap_json("test", "bin", {{"..", "x"}, {"a.txt", "plain2"}}));
+    BOOST_REQUIRE(eventually([&] { return logger.contains("not a safe file name"); }));
+    BOOST_TEST(logger.contains("ConfigMap test/bin: data key '..'"));
+    BOOST_TEST(doc(*ctx.latest(), "a.txt") == "plain");
+}
+
+BOOST_AUTO_TEST_CASE(streams_dropped_twenty_times_resume_without_relisting) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v0"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [envoy-xds]\nbackoff_max: 200ms\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v0")));
+    for (int i = 1; i <= 20; ++i) {
+        BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+        server.control("/drop-streams");
+        // The update lands while the client has no stream open.
+        server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v" + std::to_string(i)}}));
+        BOOST_REQUIRE_MESSAGE(ctx.wait_for(has_doc("rds.yaml", "v" + std::to_string(i))),
+                              "update " << i << " did not arrive");
+    }
+    BOOST_TEST(list_requests(server, "/configmaps") == 1);
+    BOOST_TEST(ctx.counter("relists") == 0.0);
+    BOOST_TEST(ctx.counter("watch_reconnects") >= 20.0);
+}
+
+BOOST_AUTO_TEST_CASE(compacted_history_relists_and_converges) {
+    for (const std::string mode : {"event", "http"}) {
+        BOOST_TEST_CONTEXT("gone_mode " << mode) {
+            FakeApiServer server({"--gone-mode", mode});
+            server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+            server.apply(configmap_json("test", "second", {{"cds.yaml", "c1"}}));
+            CaptureLogger logger;
+            auto source =
+                make_source(server, "names: [envoy-xds, second]\nbackoff_max: 200ms\n", logger);
+            TestContext ctx;
+            SourceRunner runner(*source, ctx);
+            BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+            BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+            // Changes the client does not see, then history is compacted.
+            server.control("/stall", R"({"stall": true})");
+            server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+            server.remove("ConfigMap", "test", "second");
+            server.control("/compact");
+            server.control("/drop-streams");  // the stalled stream never delivered them
+            server.control("/stall", R"({"stall": false})");
+            BOOST_REQUIRE(ctx.wait_for(
+                [](const Snapshot& s) { return doc(s, "rds.yaml") == "v2" && !s.complete; }));
+            BOOST_TEST(ctx.counter("gone_410") >= 1.0);
+            BOOST_TEST(ctx.counter("relists") >= 1.0);
+            BOOST_TEST(list_requests(server, "/configmaps") >= 2);
+            BOOST_TEST(ctx.latest()->find_document("cds.yaml") == nullptr);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(token_rotated_and_old_one_revoked_keeps_working) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [envoy-xds]\ntoken_refresh: 1h\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    server.rotate_token("rotated-token-1");
+    server.control("/drop-streams");  // the next watch must authenticate again
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+    BOOST_TEST(logger.contains("bearer token reloaded"));
+    BOOST_TEST(all_requests(server, "/configmaps") >= 3);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_ca_is_refused_with_a_clear_message) {
+    FakeApiServer server;
+    FakeApiServer other;  // its CA did not sign `server`'s certificate
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+                              "apiserver: " + server.url + "\nca_file: " + other.ca_file +
+                                  "\ntoken_file: " + server.token_file +
+                                  "\nnamespace: test\nnames: [envoy-xds]\nwait_timeout: 1s\n",
+                              logger, true);
+    ConfigMapSource source(config);
+    TestContext ctx;
+    const crossover::Status st = source.run(ctx);
+    BOOST_REQUIRE(!st.is_ok());
+    BOOST_TEST_MESSAGE(st.message());
+    BOOST_TEST(st.message().find("TLS") != std::string::npos);
+    BOOST_TEST(st.message().find("certificate") != std::string::npos);
+    BOOST_TEST(st.message().find(server.url) != std::string::npos);
+    BOOST_TEST(st.message().find(other.ca_file) != std::string::npos);
+    BOOST_TEST(ctx.published() == 0u);
+    // The same client with the right CA works.
+    auto good = make_source(server, "names: [envoy-xds]\n", logger, true);
+    BOOST_TEST(good->run(ctx).is_ok());
+    BOOST_TEST(ctx.published() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(five_mib_configmap_is_read_by_list_and_watch) {
+    FakeApiServer server;
+    std::string big(5u << 20u, 'x');
+    for (std::size_t i = 0; i < big.size(); i += 97) {
+        big[i] = static_cast<char>('a' + (i % 26));
+    }
+    server.apply(configmap_json("test", "big", {{"rds.yaml", big}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [big]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", big), 60s));
+    std::string bigger = big + "-and-more";
+    bigger[12345] = '#';
+    server.apply(configmap_json("test", "big", {{"rds.yaml", bigger}}));  // a 5 MiB watch line
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", bigger), 60s));
+    BOOST_TEST(ctx.counter("relists") == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_back_off_and_recover) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    server.control("/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
+    CaptureLogger logger;
+    auto source = make_source(
+        server, "names: [envoy-xds]\nbackoff_initial: 50ms\nbackoff_max: 400ms\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(eventually([&] { return all_requests(server, "/configmaps") >= 4; }));
+    std::this_thread::sleep_for(2s);
+    // With 50ms doubling to 400ms, ~3s of failures allow about a dozen attempts;
+    // a retry loop without backoff would make thousands.
+    const int during = all_requests(server, "/configmaps");
+    BOOST_TEST(during <= 25);
+    BOOST_TEST(ctx.published() == 0u);
+    BOOST_TEST(logger.contains("HTTP 500"));
+    server.control("/clear-failures");
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+}
+
+BOOST_AUTO_TEST_CASE(silent_stream_is_detected_and_resumed) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto source =
+        make_source(server, "names: [envoy-xds]\ntimeout: 30s\nread_timeout: 1s\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+    server.control("/stall", R"({"stall": true})");  // open streams go silent
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2"), 30s));
+    BOOST_TEST(ctx.counter("watch_timeouts") >= 1.0);
+    BOOST_TEST(ctx.counter("relists") == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(onetime_waits_for_named_configmaps_then_fails_naming_them) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "present", {{"a.yaml", "a"}}));
+    CaptureLogger logger;
+    {
+        auto source =
+            make_source(server, "names: [present, absent]\nwait_timeout: 1s\n", logger, true);
+        TestContext ctx;
+        const crossover::Status st = source->run(ctx);
+        BOOST_REQUIRE(!st.is_ok());
+        BOOST_TEST(st.message().find("ConfigMap test/absent not found") != std::string::npos);
+        BOOST_TEST(st.message().find("present") == std::string::npos);
+        BOOST_TEST(ctx.published() == 0u);
+    }
+    {
+        auto source =
+            make_source(server, "names: [present, late]\nwait_timeout: 20s\n", logger, true);
+        TestContext ctx;
+        std::thread creator([&] {
+            std::this_thread::sleep_for(700ms);
+            server.apply(configmap_json("test", "late", {{"b.yaml", "b"}}));
+        });
+        const crossover::Status st = source->run(ctx);
+        creator.join();
+        BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+        BOOST_REQUIRE(ctx.published() == 1u);
+        BOOST_TEST(doc(*ctx.latest(), "a.yaml") == "a");
+        BOOST_TEST(doc(*ctx.latest(), "b.yaml") == "b");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(insecure_is_logged_and_stop_is_prompt) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+                              "apiserver: " + server.url + "\ninsecure: true\ntoken_file: " +
+                                  server.token_file + "\nnamespace: test\nnames: [envoy-xds]\n",
+                              logger);
+    ConfigMapSource source(config);
+    BOOST_TEST(logger.contains("DISABLED"));
+    TestContext ctx;
+    SourceRunner runner(source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+    // The watch is blocked in a read (timeout 60s); stop must end it now.
+    source.stop();
+    BOOST_REQUIRE(eventually([&] { return runner.done(); }, 15s));
+}
+
+BOOST_AUTO_TEST_CASE(configuration_errors_name_the_option) {
+    CaptureLogger logger;
+    auto c1 = make_config(kConfigMapSourceOptions, kOptionCount,
+                          "apiserver: https://127.0.0.1:1\nnamespace: test\n", logger);
+    BOOST_CHECK_EXCEPTION(ConfigMapSource{c1}, crossover::Error, [](const crossover::Error& e) {
+        return std::string(e.what()).find("names, label_selector") != std::string::npos;
+    });
+    auto c2 = make_config(kConfigMapSourceOptions, kOptionCount,
+                          "apiserver: https://127.0.0.1:1\nca_file: /nonexistent/ca.crt\n"
+                          "names: [x]\n",
+                          logger);
+    BOOST_CHECK_EXCEPTION(ConfigMapSource{c2}, crossover::Error, [](const crossover::Error& e) {
+        return std::string(e.what()).find("/nonexistent/ca.crt") != std::string::npos;
+    });
+}
+
+BOOST_AUTO_TEST_CASE(bookmarks_advance_the_resume_point_past_compaction) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [envoy-xds]\nbackoff_max: 200ms\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+    // Changes the field selector hides move the server's resourceVersion on.
+    for (int i = 0; i < 3; ++i) {
+        server.apply(configmap_json("test", "noise", {{"n", std::to_string(i)}}));
+    }
+    server.control("/bookmark");
+    BOOST_REQUIRE(eventually([&] { return ctx.counter("bookmarks") >= 1.0; }));
+    // History before the bookmark is gone: resuming from the object's own
+    // resourceVersion would now get 410 Gone.
+    server.control("/compact");
+    server.control("/drop-streams");
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+    BOOST_TEST(ctx.counter("gone_410") == 0.0);
+    BOOST_TEST(ctx.counter("relists") == 0.0);
+    BOOST_TEST(list_requests(server, "/configmaps") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(resync_relists_periodically) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [envoy-xds]\nresync: 1s\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    BOOST_REQUIRE(eventually([&] { return list_requests(server, "/configmaps") >= 3; }, 30s));
+    BOOST_TEST(ctx.counter("relists") >= 2.0);
+    // Unchanged content is not published again.
+    BOOST_TEST(ctx.published() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(stop_is_prompt_at_any_moment) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    // Stop at different moments: while connecting, listing, opening the
+    // watch, or reading it. A blocked read must never outlive stop().
+    for (int i = 0; i < 24; ++i) {
+        BOOST_TEST_CONTEXT("stop after " << i * 4 << "ms") {
+            auto source = make_source(server, "names: [envoy-xds]\n", logger);
+            TestContext ctx;
+            SourceRunner runner(*source, ctx);
+            std::this_thread::sleep_for(std::chrono::milliseconds(i * 4));
+            ctx.stop();
+            source->stop();
+            BOOST_TEST(eventually([&] { return runner.done(); }, 10s));
+        }
+    }
+}

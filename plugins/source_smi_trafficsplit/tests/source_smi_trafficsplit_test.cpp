@@ -1,0 +1,135 @@
+#define BOOST_TEST_MODULE source_smi_trafficsplit
+#include <boost/test/unit_test.hpp>
+
+#include "kube_test_support.h"
+#include "trafficsplit_source.h"
+
+using namespace kube_test;
+using crossover::Snapshot;
+using crossover::kube::kTrafficSplitSourceOptions;
+using crossover::kube::TrafficSplitSource;
+
+namespace {
+
+constexpr std::size_t kOptionCount = std::size(kTrafficSplitSourceOptions);
+
+std::unique_ptr<TrafficSplitSource> make_source(const FakeApiServer& server,
+                                                const std::string& extra, CaptureLogger& logger,
+                                                bool onetime = false) {
+    const auto config = make_config(kTrafficSplitSourceOptions, kOptionCount,
+                                    connection_yaml(server) + extra, logger, onetime);
+    return std::make_unique<TrafficSplitSource>(config);
+}
+
+std::string split_json(const std::string& api_version, const std::string& name,
+                       const std::string& canary_weight, const std::string& primary_weight,
+                       const std::string& extra_spec = "") {
+    return R"({"apiVersion":"split.smi-spec.io/)" + api_version +
+           R"(","kind":"TrafficSplit","metadata":{"name":")" + name +
+           R"(","namespace":"test"},"spec":{"service":"podinfo",)" + extra_spec +
+           R"("backends":[{"service":"podinfo-canary","weight":)" + canary_weight +
+           R"(},{"service":"podinfo-primary","weight":)" + primary_weight + "}]}}";
+}
+
+const crossover::Object* find(const Snapshot& s, const std::string& name) {
+    for (const auto& o : s.objects) {
+        if (o->ref.name == name) {
+            return o.get();
+        }
+    }
+    return nullptr;
+}
+
+std::string weight(const Snapshot& s, const std::string& name, int backend) {
+    const auto* o = find(s, name);
+    if (o == nullptr) {
+        return "<none>";
+    }
+    return o->body["spec"]["backends"][backend]["weight"].as<std::string>();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(auto_version_uses_discovery_and_publishes_objects) {
+    FakeApiServer server({"--preferred-version", "v1alpha3"});
+    server.apply(split_json("v1alpha3", "podinfo", "10", "90",
+                            R"("matches":[{"kind":"HTTPRouteGroup","name":"ab"}],)"));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "podinfo", 0) == "10"; }));
+    const auto* o = find(*ctx.latest(), "podinfo");
+    BOOST_REQUIRE(o != nullptr);
+    BOOST_TEST(o->ref.kind == "TrafficSplit");
+    BOOST_TEST(o->ref.describe() == "TrafficSplit test/podinfo");
+    BOOST_TEST(o->api_version == "split.smi-spec.io/v1alpha3");
+    BOOST_TEST(o->body["spec"]["matches"][0]["name"].as<std::string>() == "ab");
+    BOOST_TEST(logger.contains("v1alpha3 (the server's preferred version)"));
+    BOOST_TEST(all_requests(server, "/apis/split.smi-spec.io/v1alpha3/namespaces/test") >= 1);
+
+    // A Flagger step.
+    server.apply(split_json("v1alpha3", "podinfo", "20", "80"));
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "podinfo", 0) == "20"; }));
+}
+
+BOOST_AUTO_TEST_CASE(v1alpha1_quantities_pass_validation) {
+    FakeApiServer server;
+    server.apply(split_json("v1alpha1", "podinfo", R"("500m")", R"("1500m")"));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\napi_version: v1alpha1\n", logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+    BOOST_REQUIRE(ctx.latest());
+    BOOST_TEST(weight(*ctx.latest(), "podinfo", 0) == "500m");
+    BOOST_TEST(find(*ctx.latest(), "podinfo")->api_version == "split.smi-spec.io/v1alpha1");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_splits_are_reported_and_do_not_poison_the_others) {
+    FakeApiServer server;
+    server.apply(split_json("v1alpha2", "good", "5", "95"));
+    server.apply(split_json("v1alpha2", "bad", "-10", "110"));
+    CaptureLogger logger;
+    auto source = make_source(server, "api_version: v1alpha2\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "good", 0) == "5"; }));
+    BOOST_TEST(find(*ctx.latest(), "bad") == nullptr);
+    BOOST_TEST(ctx.latest()->complete);
+    BOOST_TEST(logger.contains("TrafficSplit test/bad: spec.backends[0].weight"));
+
+    // No backends: reported, the previous valid version stays.
+    server.apply(split_json("v1alpha2", "good", "30", "70"));
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "good", 0) == "30"; }));
+    server.apply(
+        R"({"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"good","namespace":"test"},"spec":{"service":"podinfo","backends":[]}})");
+    BOOST_REQUIRE(
+        eventually([&] { return logger.contains("TrafficSplit test/good: spec.backends"); }));
+    server.apply(split_json("v1alpha2", "bad", "1", "2"));  // now valid
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "bad", 0) == "1"; }));
+    BOOST_TEST(weight(*ctx.latest(), "good", 0) == "30");
+}
+
+BOOST_AUTO_TEST_CASE(unparsable_quantity_is_reported_with_the_field) {
+    FakeApiServer server;
+    server.apply(split_json("v1alpha1", "podinfo", R"("lots")", R"("1")"));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\napi_version: v1alpha1\nwait_timeout: 1s\n",
+                              logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE(!st.is_ok());
+    BOOST_TEST(st.message().find("TrafficSplit test/podinfo is invalid") != std::string::npos);
+    BOOST_TEST(logger.contains("TrafficSplit test/podinfo: spec.backends[0].weight"));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_api_version_is_a_configuration_error) {
+    CaptureLogger logger;
+    auto config = make_config(kTrafficSplitSourceOptions, kOptionCount,
+                              "apiserver: http://127.0.0.1:1\napi_version: v2\n", logger);
+    BOOST_CHECK_EXCEPTION(TrafficSplitSource{config}, crossover::Error,
+                          [](const crossover::Error& e) {
+                              return std::string(e.what()).find("api_version") != std::string::npos;
+                          });
+}

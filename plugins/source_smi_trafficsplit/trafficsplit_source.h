@@ -1,0 +1,59 @@
+// The smi_trafficsplit source: watches SMI TrafficSplits and publishes the
+// valid ones as objects (kind "TrafficSplit", the whole manifest as body).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "crossover/sdk.h"
+#include "crossover_kube/client.h"
+#include "crossover_kube/informer.h"
+#include "crossover_kube/options.h"
+
+namespace crossover::kube {
+
+inline constexpr OptionSpec kTrafficSplitSourceOptions[] = {
+    CROSSOVER_KUBE_CONNECTION_OPTIONS,
+    CROSSOVER_KUBE_WATCH_OPTIONS,
+    {"api_version", OptionType::String, "auto", false,
+     "split.smi-spec.io version to watch: v1alpha1, v1alpha2, v1alpha3, v1alpha4, or auto (the "
+     "server's preferred version from API discovery)"},
+};
+
+inline constexpr const char* kTrafficSplitSourceDoc =
+    "Watches SMI TrafficSplits (split.smi-spec.io v1alpha1..v1alpha4; by names, label selector, "
+    "or every one in the namespace) and publishes the valid ones as objects of kind TrafficSplit. "
+    "An invalid object is reported with its namespace/name and field and does not affect the "
+    "others; its last valid version is kept.";
+
+class TrafficSplitSource final : public Source {
+public:
+    explicit TrafficSplitSource(const ComponentConfig& config);
+    Status run(SourceContext& context) noexcept override;
+    void stop() noexcept override;
+
+    // Builds a snapshot from the watched objects (exposed for tests).
+    SnapshotPtr build(const Informer::State& state);
+
+private:
+    std::string discover(SourceContext& context, std::chrono::steady_clock::time_point deadline);
+    Status run_onetime(SourceContext& context, Informer& informer,
+                       std::chrono::steady_clock::time_point deadline);
+    void on_change(SourceContext& context, const Informer::State& state);
+
+    LogFn log_;
+    std::unique_ptr<Client> client_;
+    std::string ns_;
+    Selection selection_;
+    InformerOptions informer_options_;
+    std::chrono::milliseconds wait_timeout_{30000};
+    bool onetime_ = false;
+    std::string api_version_;                      // configured: v1alpha1..4 or auto
+    std::string version_;                          // in use
+    std::map<std::string, ObjectPtr> last_valid_;  // by name
+    std::map<std::string, std::string> reported_;  // name -> last error logged
+    SnapshotPtr last_published_;
+};
+
+}  // namespace crossover::kube

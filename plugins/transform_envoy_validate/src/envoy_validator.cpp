@@ -1,0 +1,1498 @@
+#include "envoy_validator.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include <google/protobuf/compiler/importer.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+#include <yaml-cpp/yaml.h>
+
+namespace crossover::envoy_validate {
+
+namespace pb = google::protobuf;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTypeUrlPrefix = "type.googleapis.com/";
+constexpr const char* kV2Prefix = "envoy.api.v2.";
+constexpr const char* kDiscoveryResponse = "envoy.service.discovery.v3.DiscoveryResponse";
+constexpr const char* kBootstrap = "envoy.config.bootstrap.v3.Bootstrap";
+constexpr const char* kCluster = "envoy.config.cluster.v3.Cluster";
+constexpr const char* kRouteAction = "envoy.config.route.v3.RouteAction";
+constexpr const char* kClusterWeight = "envoy.config.route.v3.WeightedCluster.ClusterWeight";
+
+// Sub-directories of proto_path, as laid out by fetch-envoy-protos.sh.
+const char* const kRoots[] = {"envoy-api", "xds", "googleapis", "protoc-gen-validate", "protobuf"};
+
+// Loaded at start: the resources a file-based xDS setup uses, and the
+// extensions nearly every listener names. Other packages load on first use.
+const char* const kBaseFiles[] = {
+    "validate/validate.proto",
+    "envoy/service/discovery/v3/discovery.proto",
+    "envoy/config/bootstrap/v3/bootstrap.proto",
+    "envoy/config/listener/v3/listener.proto",
+    "envoy/config/route/v3/route.proto",
+    "envoy/config/cluster/v3/cluster.proto",
+    "envoy/config/endpoint/v3/endpoint.proto",
+    "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
+    "envoy/extensions/filters/http/router/v3/router.proto",
+};
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    static const char* hex = "0123456789abcdef";
+                    const auto u = static_cast<unsigned char>(c);
+                    out += "\\u00";
+                    out += hex[u >> 4u];
+                    out += hex[u & 0xfu];
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+std::string join_path(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+}
+
+std::string index_path(const std::string& path, std::size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+}
+
+// ---- YAML scalars, typed the way Envoy types them ---------------------------
+//
+// Envoy turns YAML into a google.protobuf.Value before the JSON mapping: a
+// quoted (or block) scalar is a string; a plain one is a bool if yaml-cpp reads
+// it as one, else an integer, else a double, else a string. Integers outside
+// the int32 range become strings (the JSON mapping accepts quoted integers).
+enum class ScalarKind { Null, Bool, Int, Double, String };
+
+struct Scalar {
+    ScalarKind kind = ScalarKind::String;
+    bool boolean = false;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string text;
+};
+
+bool is_quoted(const YAML::Node& node) {
+    const std::string& tag = node.Tag();
+    return tag == "!" || tag == "tag:yaml.org,2002:str";
+}
+
+Scalar classify(const YAML::Node& node) {
+    Scalar s;
+    if (node.IsNull()) {
+        s.kind = ScalarKind::Null;
+        return s;
+    }
+    s.text = node.Scalar();
+    if (is_quoted(node)) {
+        return s;
+    }
+    if (YAML::convert<bool>::decode(node, s.boolean)) {
+        s.kind = ScalarKind::Bool;
+        return s;
+    }
+    if (YAML::convert<std::int64_t>::decode(node, s.integer)) {
+        s.kind = ScalarKind::Int;
+        return s;
+    }
+    if (YAML::convert<double>::decode(node, s.real)) {
+        s.kind = ScalarKind::Double;
+        return s;
+    }
+    return s;
+}
+
+std::string describe(const Scalar& s) {
+    switch (s.kind) {
+        case ScalarKind::Null: return "null";
+        case ScalarKind::Bool: return "unquoted " + s.text + " (a boolean in YAML)";
+        case ScalarKind::Int:
+        case ScalarKind::Double: return "unquoted " + s.text + " (a number in YAML)";
+        case ScalarKind::String: return "string " + quote(s.text);
+    }
+    return s.text;
+}
+
+std::string node_kind(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: return "a map";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Scalar: return describe(classify(node));
+        case YAML::NodeType::Null: return "null";
+        default: return "nothing";
+    }
+}
+
+std::string double_text(double v) {
+    if (std::isnan(v)) {
+        return "\"NaN\"";
+    }
+    if (std::isinf(v)) {
+        return v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    }
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    return std::string(buf, res.ptr);
+}
+
+void emit_scalar(const Scalar& s, std::string& out) {
+    switch (s.kind) {
+        case ScalarKind::Null: out += "null"; return;
+        case ScalarKind::Bool: out += s.boolean ? "true" : "false"; return;
+        case ScalarKind::Int:
+            if (s.integer >= std::numeric_limits<std::int32_t>::min() &&
+                s.integer <= std::numeric_limits<std::int32_t>::max()) {
+                out += std::to_string(s.integer);
+            } else {
+                out += quote(std::to_string(s.integer));
+            }
+            return;
+        case ScalarKind::Double: out += double_text(s.real); return;
+        case ScalarKind::String: out += quote(s.text); return;
+    }
+}
+
+// Any YAML value, without a schema (google.protobuf.Struct / Value).
+void emit_generic(const YAML::Node& node, std::string& out) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: {
+            out += '{';
+            bool first = true;
+            for (const auto& kv : node) {
+                if (!first) {
+                    out += ',';
+                }
+                first = false;
+                out += quote(kv.first.Scalar());
+                out += ':';
+                emit_generic(kv.second, out);
+            }
+            out += '}';
+            return;
+        }
+        case YAML::NodeType::Sequence: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : node) {
+                if (!first) {
+                    out += ',';
+                }
+                first = false;
+                emit_generic(item, out);
+            }
+            out += ']';
+            return;
+        }
+        case YAML::NodeType::Scalar: emit_scalar(classify(node), out); return;
+        default: out += "null"; return;
+    }
+}
+
+bool parse_integer_text(const std::string& text, bool is_unsigned, long double& out) {
+    if (text.empty()) {
+        return false;
+    }
+    if (is_unsigned) {
+        std::uint64_t v = 0;
+        auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (res.ec != std::errc() || res.ptr != text.data() + text.size()) {
+            return false;
+        }
+        out = static_cast<long double>(v);
+        return true;
+    }
+    std::int64_t v = 0;
+    auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (res.ec != std::errc() || res.ptr != text.data() + text.size()) {
+        return false;
+    }
+    out = static_cast<long double>(v);
+    return true;
+}
+
+// ---- protoc-gen-validate rules --------------------------------------------
+
+struct Bounds {
+    std::optional<long double> gt, gte, lt, lte, equal;
+    [[nodiscard]] bool any() const { return gt || gte || lt || lte || equal; }
+};
+
+struct FieldRule {
+    std::string kind;  // "string", "uint32", "message", ... for messages
+    bool message_required = false;
+    bool message_skip = false;
+    // string / bytes
+    std::optional<std::uint64_t> min_len, max_len, len, min_bytes, max_bytes;
+    bool ignore_empty = false;
+    // numbers (also wrapped in google.protobuf.*Value) and durations (ns)
+    Bounds bounds;
+    bool enum_defined_only = false;
+    bool value_required = false;  // any/duration/timestamp required
+    // repeated / map
+    std::optional<std::uint64_t> min_items, max_items, min_pairs, max_pairs;
+    std::shared_ptr<const FieldRule> items;
+};
+
+std::string bound_text(long double v, bool duration) {
+    if (duration) {
+        const long double seconds = v / 1e9L;
+        std::ostringstream os;
+        os << static_cast<double>(seconds) << 's';
+        return os.str();
+    }
+    std::ostringstream os;
+    os.precision(17);
+    os << static_cast<double>(v);
+    return os.str();
+}
+
+class ErrorCollector : public pb::compiler::MultiFileErrorCollector {
+public:
+    void AddError(const std::string& filename, int line, int column,
+                  const std::string& message) override {
+        if (errors.size() < 10) {
+            std::string e = filename;
+            if (line >= 0) {
+                e += ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1);
+            }
+            e += ": " + message;
+            errors.push_back(std::move(e));
+        }
+    }
+    std::vector<std::string> errors;
+};
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+}  // namespace
+
+// Named outside the anonymous namespace: referenced by dladdr below.
+bool protos_present(const std::string& dir) {
+    std::error_code ec;
+    return !dir.empty() && fs::exists(fs::path(dir) / "VERSION", ec) &&
+           fs::exists(fs::path(dir) / "envoy-api/envoy/config/route/v3/route.proto", ec);
+}
+
+std::string default_proto_path() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&default_proto_path), &info) != 0 &&
+        info.dli_fname != nullptr) {
+        std::error_code ec;
+        fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
+        const fs::path dir = self.parent_path();
+#ifdef CROSSOVER_ENVOY_PROTOS_RELDIR
+        fs::path candidate = (dir / CROSSOVER_ENVOY_PROTOS_RELDIR).lexically_normal();
+        if (protos_present(candidate.string())) {
+            return candidate.string();
+        }
+#endif
+        // Build tree layout: <build>/lib/crossover/plugins/x.so next to
+        // <build>/share/crossover/envoy-protos.
+        fs::path build = (dir / "../../../share/crossover/envoy-protos").lexically_normal();
+        if (protos_present(build.string())) {
+            return build.string();
+        }
+    }
+    return {};
+}
+
+// One document's findings, kept between runs while its content is unchanged.
+struct DocResult {
+    std::vector<std::string> errors;  // "<path>: <problem>"
+    bool v2 = false;
+    bool checked = false;               // an xDS document or a bootstrap (not passed unchecked)
+    std::vector<std::string> clusters;  // names of Cluster messages found
+    std::vector<std::pair<std::string, std::string>> cluster_refs;  // (path, cluster)
+};
+
+struct Validator::Impl {
+    ValidatorOptions options;
+    std::string version;
+    pb::compiler::DiskSourceTree tree;
+    ErrorCollector import_errors;
+    std::unique_ptr<pb::compiler::Importer> importer;
+    const pb::DescriptorPool* pool = nullptr;
+    pb::DynamicMessageFactory factory;
+    const pb::FieldDescriptor* rules_ext = nullptr;
+    const pb::FieldDescriptor* oneof_required_ext = nullptr;
+    const pb::FieldDescriptor* message_disabled_ext = nullptr;
+    const pb::Descriptor* field_options_type = nullptr;
+    const pb::Descriptor* oneof_options_type = nullptr;
+    const pb::Descriptor* message_options_type = nullptr;
+    std::set<std::string> imported_packages;
+    std::unordered_map<std::string, const pb::Descriptor*> types;
+    std::unordered_map<const pb::Descriptor*,
+                       std::unordered_map<std::string, const pb::FieldDescriptor*>>
+        field_index;
+    std::unordered_map<const pb::FieldDescriptor*, std::shared_ptr<const FieldRule>> rules;
+    std::unordered_map<const pb::OneofDescriptor*, bool> oneof_required;
+    std::unordered_map<const pb::Descriptor*, bool> message_disabled;
+    std::map<std::string, std::pair<std::string, DocResult>> cache;  // name -> (content, result)
+    bool warned_v2 = false;
+
+    explicit Impl(ValidatorOptions o) : options(std::move(o)) {
+        if (options.proto_path.empty()) {
+            options.proto_path = default_proto_path();
+        }
+        if (!protos_present(options.proto_path)) {
+            throw std::runtime_error(
+                "Envoy protos not found" +
+                (options.proto_path.empty() ? std::string(" next to the plugin")
+                                            : " in '" + options.proto_path + "'") +
+                ": install them with packaging/fetch-envoy-protos.sh (npm package "
+                "@grpc/grpc-js-xds) or set option 'proto_path'");
+        }
+        version = read_file(fs::path(options.proto_path) / "VERSION");
+        for (const char* root : kRoots) {
+            const fs::path p = fs::path(options.proto_path) / root;
+            if (fs::is_directory(p)) {
+                tree.MapPath("", p.string());
+            }
+        }
+        tree.MapPath("", options.proto_path);
+        importer = std::make_unique<pb::compiler::Importer>(&tree, &import_errors);
+        pool = importer->pool();
+        for (const char* file : kBaseFiles) {
+            if (importer->Import(file) == nullptr) {
+                std::string msg =
+                    "cannot load Envoy protos from '" + options.proto_path + "': " + file;
+                for (const auto& e : import_errors.errors) {
+                    msg += "; " + e;
+                }
+                throw std::runtime_error(msg);
+            }
+        }
+        factory.SetDelegateToGeneratedFactory(false);
+        rules_ext = pool->FindExtensionByName("validate.rules");
+        oneof_required_ext = pool->FindExtensionByName("validate.required");
+        message_disabled_ext = pool->FindExtensionByName("validate.disabled");
+        field_options_type = pool->FindMessageTypeByName("google.protobuf.FieldOptions");
+        oneof_options_type = pool->FindMessageTypeByName("google.protobuf.OneofOptions");
+        message_options_type = pool->FindMessageTypeByName("google.protobuf.MessageOptions");
+        if (rules_ext == nullptr || field_options_type == nullptr) {
+            throw std::runtime_error("cannot load Envoy protos from '" + options.proto_path +
+                                     "': validate/validate.proto defines no validate.rules");
+        }
+    }
+
+    // ---- type resolution ----------------------------------------------------
+
+    void import_package(const std::string& package) {
+        if (!imported_packages.insert(package).second) {
+            return;
+        }
+        std::string dir = package;
+        std::replace(dir.begin(), dir.end(), '.', '/');
+        std::vector<std::string> files;
+        for (const char* root : kRoots) {
+            const fs::path p = fs::path(options.proto_path) / root / dir;
+            std::error_code ec;
+            if (!fs::is_directory(p, ec)) {
+                continue;
+            }
+            for (const auto& entry : fs::directory_iterator(p, ec)) {
+                if (entry.path().extension() == ".proto") {
+                    files.push_back(dir + "/" + entry.path().filename().string());
+                }
+            }
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            importer->Import(f);
+        }
+    }
+
+    // A message type by full name, importing its package on first use.
+    const pb::Descriptor* resolve(const std::string& full_name) {
+        auto it = types.find(full_name);
+        if (it != types.end()) {
+            return it->second;
+        }
+        const pb::Descriptor* d = pool->FindMessageTypeByName(full_name);
+        if (d == nullptr) {
+            // Package: the leading components up to the first capitalised one.
+            std::string package;
+            std::size_t start = 0;
+            while (start < full_name.size()) {
+                std::size_t dot = full_name.find('.', start);
+                std::string part = full_name.substr(
+                    start, dot == std::string::npos ? std::string::npos : dot - start);
+                if (part.empty() || (part[0] >= 'A' && part[0] <= 'Z')) {
+                    break;
+                }
+                package += (package.empty() ? "" : ".") + part;
+                if (dot == std::string::npos) {
+                    break;
+                }
+                start = dot + 1;
+            }
+            if (!package.empty()) {
+                import_package(package);
+                d = pool->FindMessageTypeByName(full_name);
+            }
+        }
+        types.emplace(full_name, d);
+        return d;
+    }
+
+    const pb::FieldDescriptor* find_field(const pb::Descriptor* d, const std::string& key) {
+        auto it = field_index.find(d);
+        if (it == field_index.end()) {
+            std::unordered_map<std::string, const pb::FieldDescriptor*> index;
+            for (int i = 0; i < d->field_count(); ++i) {
+                const pb::FieldDescriptor* f = d->field(i);
+                index.emplace(f->name(), f);
+                index.emplace(f->json_name(), f);
+            }
+            it = field_index.emplace(d, std::move(index)).first;
+        }
+        auto f = it->second.find(key);
+        return f == it->second.end() ? nullptr : f->second;
+    }
+
+    // ---- YAML -> JSON, checked against the schema ----------------------------
+
+    struct Ctx {
+        std::vector<std::string>* errors;
+        std::size_t cap;
+        void add(const std::string& path, const std::string& msg) const {
+            if (errors->size() < cap) {
+                errors->push_back((path.empty() ? std::string("(document)") : path) + ": " + msg);
+            }
+        }
+    };
+
+    static bool is_wrapper(const std::string& n) {
+        return n == "google.protobuf.DoubleValue" || n == "google.protobuf.FloatValue" ||
+               n == "google.protobuf.Int64Value" || n == "google.protobuf.UInt64Value" ||
+               n == "google.protobuf.Int32Value" || n == "google.protobuf.UInt32Value" ||
+               n == "google.protobuf.BoolValue" || n == "google.protobuf.StringValue" ||
+               n == "google.protobuf.BytesValue";
+    }
+
+    // Well-known types whose JSON form is not an object of their fields.
+    static bool special_json(const std::string& n) {
+        return is_wrapper(n) || n == "google.protobuf.Duration" ||
+               n == "google.protobuf.Timestamp" || n == "google.protobuf.FieldMask" ||
+               n == "google.protobuf.Struct" || n == "google.protobuf.Value" ||
+               n == "google.protobuf.ListValue" || n == "google.protobuf.Any";
+    }
+
+    void convert_message(const YAML::Node& node, const pb::Descriptor* d, const std::string& path,
+                         std::string& out, const Ctx& ctx) {
+        if (!node || node.IsNull()) {
+            out += "null";
+            return;
+        }
+        const std::string& name = d->full_name();
+        if (name == "google.protobuf.Any") {
+            convert_any(node, path, out, ctx);
+            return;
+        }
+        if (name == "google.protobuf.Duration" || name == "google.protobuf.Timestamp" ||
+            name == "google.protobuf.FieldMask") {
+            if (!node.IsScalar()) {
+                ctx.add(path, "expected a " + d->name() + " string, got " + node_kind(node));
+                out += "null";
+                return;
+            }
+            Scalar s = classify(node);
+            if (s.kind != ScalarKind::String) {
+                ctx.add(path, "expected a " + d->name() + " string" +
+                                  (name == "google.protobuf.Duration" ? " such as \"15s\"" : "") +
+                                  ", got " + describe(s));
+            }
+            out += quote(s.text);
+            return;
+        }
+        if (is_wrapper(name)) {
+            convert_value(node, d->FindFieldByName("value"), path, out, ctx);
+            return;
+        }
+        if (name == "google.protobuf.Struct") {
+            if (!node.IsMap()) {
+                ctx.add(path, "expected a map (Struct), got " + node_kind(node));
+            }
+            emit_generic(node, out);
+            return;
+        }
+        if (name == "google.protobuf.ListValue") {
+            if (!node.IsSequence()) {
+                ctx.add(path, "expected a list, got " + node_kind(node));
+            }
+            emit_generic(node, out);
+            return;
+        }
+        if (name == "google.protobuf.Value") {
+            emit_generic(node, out);
+            return;
+        }
+        if (!node.IsMap()) {
+            ctx.add(path, "expected a map (" + name + "), got " + node_kind(node));
+            out += "null";
+            return;
+        }
+        out += '{';
+        convert_fields(node, d, path, out, ctx, false);
+        out += '}';
+    }
+
+    // Writes the map's fields (without braces). `after_type` skips "@type".
+    void convert_fields(const YAML::Node& node, const pb::Descriptor* d, const std::string& path,
+                        std::string& out, const Ctx& ctx, bool after_type) {
+        bool first = !after_type;
+        std::map<const pb::OneofDescriptor*, std::string> oneofs_set;
+        std::set<const pb::FieldDescriptor*> seen;
+        for (const auto& kv : node) {
+            if (!kv.first.IsScalar()) {
+                ctx.add(path, "a key is " + node_kind(kv.first) + ", expected a field name");
+                continue;
+            }
+            const std::string key = kv.first.Scalar();
+            if (after_type && key == "@type") {
+                continue;
+            }
+            const pb::FieldDescriptor* f = find_field(d, key);
+            if (f == nullptr) {
+                ctx.add(path, "unknown field " + quote(key) + " in " + d->full_name());
+                continue;
+            }
+            if (!seen.insert(f).second) {
+                ctx.add(join_path(path, key), "field " + quote(f->name()) + " given twice");
+                continue;
+            }
+            if (const pb::OneofDescriptor* o = f->real_containing_oneof();
+                o != nullptr && kv.second && !kv.second.IsNull()) {
+                auto [it, inserted] = oneofs_set.emplace(o, key);
+                if (!inserted) {
+                    ctx.add(path, "fields " + quote(it->second) + " and " + quote(key) +
+                                      " are both set, but only one of oneof " + quote(o->name()) +
+                                      " may be");
+                    continue;
+                }
+            }
+            if (!first) {
+                out += ',';
+            }
+            first = false;
+            out += quote(key);
+            out += ':';
+            convert_field(kv.second, f, join_path(path, f->name()), out, ctx);
+        }
+    }
+
+    void convert_any(const YAML::Node& node, const std::string& path, std::string& out,
+                     const Ctx& ctx) {
+        if (!node.IsMap()) {
+            ctx.add(path, "expected a map with \"@type\" (Any), got " + node_kind(node));
+            out += "null";
+            return;
+        }
+        const YAML::Node type = node["@type"];
+        if (!type || !type.IsScalar()) {
+            if (node.size() == 0) {
+                out += "{}";
+                return;
+            }
+            ctx.add(path, "missing \"@type\"");
+            out += "null";
+            return;
+        }
+        const std::string& url = type.Scalar();
+        const std::size_t slash = url.rfind('/');
+        const std::string type_name = slash == std::string::npos ? url : url.substr(slash + 1);
+        if (slash == std::string::npos) {
+            ctx.add(join_path(path, "@type"), "type URL " + quote(url) +
+                                                  " has no '/' (expected type.googleapis.com/" +
+                                                  url + ")");
+            out += "null";
+            return;
+        }
+        const pb::Descriptor* d = resolve(type_name);
+        if (d == nullptr) {
+            ctx.add(join_path(path, "@type"),
+                    "unknown type " + quote(url) + ": no such message in the Envoy API (v3)");
+            out += "null";
+            return;
+        }
+        out += "{\"@type\":";
+        out += quote(url);
+        if (special_json(d->full_name())) {
+            for (const auto& kv : node) {
+                const std::string key = kv.first.Scalar();
+                if (key != "@type" && key != "value") {
+                    ctx.add(path, "unknown field " + quote(key) + " in Any holding " +
+                                      d->full_name() + " (expected \"value\")");
+                }
+            }
+            if (node["value"]) {
+                out += ",\"value\":";
+                convert_message(node["value"], d, join_path(path, "value"), out, ctx);
+            }
+        } else {
+            convert_fields(node, d, path, out, ctx, true);
+        }
+        out += '}';
+    }
+
+    void convert_field(const YAML::Node& node, const pb::FieldDescriptor* f,
+                       const std::string& path, std::string& out, const Ctx& ctx) {
+        if (!node || node.IsNull()) {
+            out += "null";
+            return;
+        }
+        if (f->is_map()) {
+            if (!node.IsMap()) {
+                ctx.add(path, "expected a map, got " + node_kind(node));
+                out += "null";
+                return;
+            }
+            const pb::FieldDescriptor* value_field = f->message_type()->map_value();
+            out += '{';
+            bool first = true;
+            for (const auto& kv : node) {
+                if (!kv.first.IsScalar()) {
+                    ctx.add(path, "a map key is " + node_kind(kv.first));
+                    continue;
+                }
+                if (!first) {
+                    out += ',';
+                }
+                first = false;
+                out += quote(kv.first.Scalar());
+                out += ':';
+                convert_value(kv.second, value_field, path + "[" + quote(kv.first.Scalar()) + "]",
+                              out, ctx);
+            }
+            out += '}';
+            return;
+        }
+        if (f->is_repeated()) {
+            if (!node.IsSequence()) {
+                ctx.add(path, "expected a list, got " + node_kind(node));
+                out += "null";
+                return;
+            }
+            out += '[';
+            std::size_t i = 0;
+            for (const auto& item : node) {
+                if (i > 0) {
+                    out += ',';
+                }
+                convert_value(item, f, index_path(path, i), out, ctx);
+                ++i;
+            }
+            out += ']';
+            return;
+        }
+        convert_value(node, f, path, out, ctx);
+    }
+
+    // One (non-repeated) value of field `f`'s type.
+    void convert_value(const YAML::Node& node, const pb::FieldDescriptor* f,
+                       const std::string& path, std::string& out, const Ctx& ctx) {
+        if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            convert_message(node, f->message_type(), path, out, ctx);
+            return;
+        }
+        if (!node || node.IsNull()) {
+            out += "null";
+            return;
+        }
+        if (!node.IsScalar()) {
+            ctx.add(path, std::string("expected ") +
+                              (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING ? "a string"
+                               : f->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM
+                                   ? "an enum value of " + f->enum_type()->full_name()
+                                   : std::string("a ") + f->type_name()) +
+                              ", got " + node_kind(node));
+            out += "null";
+            return;
+        }
+        const Scalar s = classify(node);
+        switch (f->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_STRING:
+                if (s.kind != ScalarKind::String) {
+                    ctx.add(path,
+                            "expected a string, got " + describe(s) + ": Envoy reads it as a " +
+                                (s.kind == ScalarKind::Bool ? "boolean" : "number") + "; quote it");
+                }
+                out += quote(s.text);
+                return;
+            case pb::FieldDescriptor::CPPTYPE_ENUM: {
+                const pb::EnumDescriptor* e = f->enum_type();
+                if (s.kind == ScalarKind::String) {
+                    if (e->FindValueByName(s.text) == nullptr) {
+                        std::string names;
+                        for (int i = 0; i < e->value_count() && i < 12; ++i) {
+                            names += (i ? ", " : "") + e->value(i)->name();
+                        }
+                        if (e->value_count() > 12) {
+                            names += ", ...";
+                        }
+                        ctx.add(path, "unknown enum value " + quote(s.text) + " for " +
+                                          e->full_name() + " (one of " + names + ")");
+                    }
+                } else if (s.kind != ScalarKind::Int) {
+                    ctx.add(path, "expected an enum value name of " + e->full_name() + ", got " +
+                                      describe(s));
+                }
+                emit_scalar(s, out);
+                return;
+            }
+            case pb::FieldDescriptor::CPPTYPE_BOOL:
+                if (s.kind != ScalarKind::Bool) {
+                    ctx.add(path, "expected true or false, got " + describe(s));
+                }
+                emit_scalar(s, out);
+                return;
+            case pb::FieldDescriptor::CPPTYPE_FLOAT:
+            case pb::FieldDescriptor::CPPTYPE_DOUBLE: {
+                double parsed = 0;
+                if (s.kind == ScalarKind::Bool ||
+                    (s.kind == ScalarKind::String && s.text != "NaN" && s.text != "Infinity" &&
+                     s.text != "-Infinity" && !YAML::convert<double>::decode(node, parsed))) {
+                    ctx.add(path, std::string("expected a number (") + f->type_name() + "), got " +
+                                      describe(s));
+                }
+                emit_scalar(s, out);
+                return;
+            }
+            default: break;
+        }
+        // Integers.
+        const bool is_unsigned = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32 ||
+                                 f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64;
+        long double v = 0;
+        bool ok = false;
+        if (s.kind == ScalarKind::Int) {
+            v = static_cast<long double>(s.integer);
+            ok = true;
+        } else if (s.kind == ScalarKind::String || s.kind == ScalarKind::Double) {
+            ok = parse_integer_text(s.text, is_unsigned, v);
+            if (!ok && s.kind == ScalarKind::Double && std::floor(s.real) == s.real) {
+                v = static_cast<long double>(s.real);
+                ok = true;
+            }
+        }
+        if (!ok) {
+            ctx.add(path, std::string("expected an integer (") + f->type_name() + "), got " +
+                              describe(s));
+            emit_scalar(s, out);
+            return;
+        }
+        long double lo = 0;
+        long double hi = 0;
+        switch (f->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_INT32:
+                lo = std::numeric_limits<std::int32_t>::min();
+                hi = std::numeric_limits<std::int32_t>::max();
+                break;
+            case pb::FieldDescriptor::CPPTYPE_UINT32:
+                hi = std::numeric_limits<std::uint32_t>::max();
+                break;
+            case pb::FieldDescriptor::CPPTYPE_INT64:
+                lo = static_cast<long double>(std::numeric_limits<std::int64_t>::min());
+                hi = static_cast<long double>(std::numeric_limits<std::int64_t>::max());
+                break;
+            default:
+                hi = static_cast<long double>(std::numeric_limits<std::uint64_t>::max());
+                break;
+        }
+        if (v < lo || v > hi) {
+            ctx.add(path, "value " + s.text + " is out of range for " + f->type_name() + " (" +
+                              bound_text(lo, false) + ".." + bound_text(hi, false) + ")");
+        }
+        emit_scalar(s, out);
+    }
+
+    // ---- rules ---------------------------------------------------------------
+
+    std::unique_ptr<pb::Message> options_message(const pb::Message& generated,
+                                                 const pb::Descriptor* type) {
+        if (type == nullptr) {
+            return nullptr;
+        }
+        std::unique_ptr<pb::Message> m(factory.GetPrototype(type)->New());
+        if (!m->ParseFromString(generated.SerializeAsString())) {
+            return nullptr;
+        }
+        return m;
+    }
+
+    static std::optional<long double> number(const pb::Message& m, const char* name) {
+        const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+        const pb::Reflection* r = m.GetReflection();
+        if (f == nullptr || f->is_repeated() || !r->HasField(m, f)) {
+            return std::nullopt;
+        }
+        switch (f->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_INT32: return r->GetInt32(m, f);
+            case pb::FieldDescriptor::CPPTYPE_INT64:
+                return static_cast<long double>(r->GetInt64(m, f));
+            case pb::FieldDescriptor::CPPTYPE_UINT32: return r->GetUInt32(m, f);
+            case pb::FieldDescriptor::CPPTYPE_UINT64:
+                return static_cast<long double>(r->GetUInt64(m, f));
+            case pb::FieldDescriptor::CPPTYPE_FLOAT:
+                return static_cast<long double>(r->GetFloat(m, f));
+            case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+                return static_cast<long double>(r->GetDouble(m, f));
+            case pb::FieldDescriptor::CPPTYPE_MESSAGE: {  // google.protobuf.Duration
+                const pb::Message& d = r->GetMessage(m, f);
+                auto secs = number(d, "seconds");
+                auto nanos = number(d, "nanos");
+                return secs.value_or(0) * 1e9L + nanos.value_or(0);
+            }
+            default: return std::nullopt;
+        }
+    }
+
+    static std::optional<std::uint64_t> count(const pb::Message& m, const char* name) {
+        auto v = number(m, name);
+        if (!v) {
+            return std::nullopt;
+        }
+        return static_cast<std::uint64_t>(*v);
+    }
+
+    static bool flag(const pb::Message& m, const char* name) {
+        const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+        return f != nullptr && f->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL &&
+               m.GetReflection()->GetBool(m, f);
+    }
+
+    static const pb::Message* sub(const pb::Message& m, const char* name) {
+        const pb::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+        if (f == nullptr || !m.GetReflection()->HasField(m, f)) {
+            return nullptr;
+        }
+        return &m.GetReflection()->GetMessage(m, f);
+    }
+
+    std::shared_ptr<const FieldRule> compile(const pb::Message& fr) {
+        auto rule = std::make_shared<FieldRule>();
+        if (const pb::Message* m = sub(fr, "message")) {
+            rule->message_required = flag(*m, "required");
+            rule->message_skip = flag(*m, "skip");
+        }
+        const pb::OneofDescriptor* type_oneof = fr.GetDescriptor()->FindOneofByName("type");
+        const pb::FieldDescriptor* which =
+            type_oneof == nullptr ? nullptr
+                                  : fr.GetReflection()->GetOneofFieldDescriptor(fr, type_oneof);
+        if (which == nullptr) {
+            return rule;
+        }
+        rule->kind = which->name();
+        const pb::Message& r = fr.GetReflection()->GetMessage(fr, which);
+        if (rule->kind == "string" || rule->kind == "bytes") {
+            rule->min_len = count(r, "min_len");
+            rule->max_len = count(r, "max_len");
+            rule->len = count(r, "len");
+            rule->min_bytes = count(r, "min_bytes");
+            rule->max_bytes = count(r, "max_bytes");
+            rule->ignore_empty = flag(r, "ignore_empty");
+        } else if (rule->kind == "enum") {
+            rule->enum_defined_only = flag(r, "defined_only");
+        } else if (rule->kind == "repeated") {
+            rule->min_items = count(r, "min_items");
+            rule->max_items = count(r, "max_items");
+            if (const pb::Message* items = sub(r, "items")) {
+                rule->items = compile(*items);
+            }
+        } else if (rule->kind == "map") {
+            rule->min_pairs = count(r, "min_pairs");
+            rule->max_pairs = count(r, "max_pairs");
+        } else if (rule->kind == "any") {
+            rule->value_required = flag(r, "required");
+        } else if (rule->kind == "duration" || rule->kind == "timestamp") {
+            rule->value_required = flag(r, "required");
+            if (rule->kind == "duration") {
+                rule->bounds = {number(r, "gt"), number(r, "gte"), number(r, "lt"),
+                                number(r, "lte"), number(r, "const")};
+            }
+        } else if (rule->kind != "bool") {
+            rule->bounds = {number(r, "gt"), number(r, "gte"), number(r, "lt"), number(r, "lte"),
+                            number(r, "const")};
+        }
+        return rule;
+    }
+
+    const FieldRule* rule_for(const pb::FieldDescriptor* f) {
+        auto it = rules.find(f);
+        if (it != rules.end()) {
+            return it->second.get();
+        }
+        std::shared_ptr<const FieldRule> rule;
+        if (f->options().ByteSizeLong() > 0) {
+            auto opts = options_message(f->options(), field_options_type);
+            if (opts && opts->GetReflection()->HasField(*opts, rules_ext)) {
+                rule = compile(opts->GetReflection()->GetMessage(*opts, rules_ext, &factory));
+            }
+        }
+        return rules.emplace(f, rule).first->second.get();
+    }
+
+    bool is_oneof_required(const pb::OneofDescriptor* o) {
+        auto it = oneof_required.find(o);
+        if (it != oneof_required.end()) {
+            return it->second;
+        }
+        bool required = false;
+        if (oneof_required_ext != nullptr && o->options().ByteSizeLong() > 0) {
+            auto opts = options_message(o->options(), oneof_options_type);
+            if (opts && opts->GetReflection()->HasField(*opts, oneof_required_ext)) {
+                required = opts->GetReflection()->GetBool(*opts, oneof_required_ext);
+            }
+        }
+        oneof_required.emplace(o, required);
+        return required;
+    }
+
+    bool is_disabled(const pb::Descriptor* d) {
+        auto it = message_disabled.find(d);
+        if (it != message_disabled.end()) {
+            return it->second;
+        }
+        bool disabled = false;
+        if (message_disabled_ext != nullptr && d->options().ByteSizeLong() > 0) {
+            auto opts = options_message(d->options(), message_options_type);
+            if (opts && opts->GetReflection()->HasField(*opts, message_disabled_ext)) {
+                disabled = opts->GetReflection()->GetBool(*opts, message_disabled_ext);
+            }
+        }
+        message_disabled.emplace(d, disabled);
+        return disabled;
+    }
+
+    // ---- checking a parsed message ------------------------------------------
+
+    struct Walk {
+        Ctx ctx;
+        DocResult* result;
+    };
+
+    static std::size_t utf8_length(const std::string& s) {
+        std::size_t n = 0;
+        for (char c : s) {
+            if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) {
+                ++n;
+            }
+        }
+        return n;
+    }
+
+    static void check_bounds(const Bounds& b, long double v, const std::string& shown,
+                             const std::string& kind, const std::string& path, const Ctx& ctx,
+                             bool duration = false) {
+        auto fail = [&](const char* op, long double bound, const char* name) {
+            ctx.add(path, shown + " must be " + op + " " + bound_text(bound, duration) +
+                              " (validate.rules " + kind + "." + name + ")");
+        };
+        if (b.equal && v != *b.equal) {
+            fail("equal to", *b.equal, "const");
+        }
+        // gt/lt together with gt > lt describe an exclusive range: outside.
+        if (b.gt && b.lt && *b.lt < *b.gt) {
+            if (v <= *b.gt && v >= *b.lt) {
+                ctx.add(path, shown + " must be outside [" + bound_text(*b.lt, duration) + ", " +
+                                  bound_text(*b.gt, duration) + "] (validate.rules " + kind + ")");
+            }
+            return;
+        }
+        if (b.gt && !(v > *b.gt)) {
+            fail(">", *b.gt, "gt");
+        }
+        if (b.gte && !(v >= *b.gte)) {
+            fail(">=", *b.gte, "gte");
+        }
+        if (b.lt && !(v < *b.lt)) {
+            fail("<", *b.lt, "lt");
+        }
+        if (b.lte && !(v <= *b.lte)) {
+            fail("<=", *b.lte, "lte");
+        }
+    }
+
+    void check_string(const FieldRule& rule, const std::string& v, const std::string& path,
+                      const Ctx& ctx) {
+        if (rule.ignore_empty && v.empty()) {
+            return;
+        }
+        const std::string& k = rule.kind;
+        const std::size_t chars = rule.kind == "bytes" ? v.size() : utf8_length(v);
+        if (rule.min_len && chars < *rule.min_len) {
+            ctx.add(path, "length " + std::to_string(chars) + " is less than " +
+                              std::to_string(*rule.min_len) + " (validate.rules " + k +
+                              ".min_len)");
+        }
+        if (rule.max_len && chars > *rule.max_len) {
+            ctx.add(path, "length " + std::to_string(chars) + " is more than " +
+                              std::to_string(*rule.max_len) + " (validate.rules " + k +
+                              ".max_len)");
+        }
+        if (rule.len && chars != *rule.len) {
+            ctx.add(path, "length " + std::to_string(chars) + " is not " +
+                              std::to_string(*rule.len) + " (validate.rules " + k + ".len)");
+        }
+        if (rule.min_bytes && v.size() < *rule.min_bytes) {
+            ctx.add(path, "size " + std::to_string(v.size()) + " bytes is less than " +
+                              std::to_string(*rule.min_bytes) + " (validate.rules " + k +
+                              ".min_bytes)");
+        }
+        if (rule.max_bytes && v.size() > *rule.max_bytes) {
+            ctx.add(path, "size " + std::to_string(v.size()) + " bytes is more than " +
+                              std::to_string(*rule.max_bytes) + " (validate.rules " + k +
+                              ".max_bytes)");
+        }
+    }
+
+    // Checks one scalar or message value (an element when repeated).
+    void check_value(const pb::Message& m, const pb::FieldDescriptor* f, int index,
+                     const FieldRule* rule, const std::string& path, Walk& w) {
+        const pb::Reflection* r = m.GetReflection();
+        const bool rep = index >= 0;
+        switch (f->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_MESSAGE: {
+                const pb::Message& v =
+                    rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
+                const std::string& tn = f->message_type()->full_name();
+                if (rule != nullptr && rule->bounds.any()) {
+                    if (rule->kind == "duration") {
+                        auto ns = number(v, "seconds").value_or(0) * 1e9L +
+                                  number(v, "nanos").value_or(0);
+                        check_bounds(rule->bounds, ns, bound_text(ns, true), "duration", path,
+                                     w.ctx, true);
+                    } else if (is_wrapper(tn)) {
+                        auto x = number(v, "value").value_or(0);
+                        check_bounds(rule->bounds, x, bound_text(x, false), rule->kind, path,
+                                     w.ctx);
+                    }
+                }
+                if (rule != nullptr && (rule->kind == "string" || rule->kind == "bytes") &&
+                    is_wrapper(tn)) {
+                    const pb::FieldDescriptor* vf = v.GetDescriptor()->FindFieldByName("value");
+                    check_string(*rule, v.GetReflection()->GetString(v, vf), path, w.ctx);
+                }
+                if (rule == nullptr || !rule->message_skip) {
+                    visit(v, path, w);
+                }
+                return;
+            }
+            case pb::FieldDescriptor::CPPTYPE_STRING:
+                if (rule != nullptr) {
+                    check_string(*rule,
+                                 rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f), path,
+                                 w.ctx);
+                }
+                return;
+            case pb::FieldDescriptor::CPPTYPE_ENUM: {
+                const int v = rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
+                if (rule != nullptr && rule->enum_defined_only &&
+                    f->enum_type()->FindValueByNumber(v) == nullptr) {
+                    w.ctx.add(path, "value " + std::to_string(v) + " is not defined in " +
+                                        f->enum_type()->full_name() +
+                                        " (validate.rules enum.defined_only)");
+                }
+                return;
+            }
+            case pb::FieldDescriptor::CPPTYPE_BOOL: return;
+            default: break;
+        }
+        if (rule == nullptr || !rule->bounds.any()) {
+            return;
+        }
+        long double v = 0;
+        switch (f->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_INT32:
+                v = rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
+                break;
+            case pb::FieldDescriptor::CPPTYPE_INT64:
+                v = static_cast<long double>(rep ? r->GetRepeatedInt64(m, f, index)
+                                                 : r->GetInt64(m, f));
+                break;
+            case pb::FieldDescriptor::CPPTYPE_UINT32:
+                v = rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f);
+                break;
+            case pb::FieldDescriptor::CPPTYPE_UINT64:
+                v = static_cast<long double>(rep ? r->GetRepeatedUInt64(m, f, index)
+                                                 : r->GetUInt64(m, f));
+                break;
+            case pb::FieldDescriptor::CPPTYPE_FLOAT:
+                v = static_cast<long double>(rep ? r->GetRepeatedFloat(m, f, index)
+                                                 : r->GetFloat(m, f));
+                break;
+            case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+                v = static_cast<long double>(rep ? r->GetRepeatedDouble(m, f, index)
+                                                 : r->GetDouble(m, f));
+                break;
+            default: return;
+        }
+        check_bounds(rule->bounds, v, bound_text(v, false), rule->kind, path, w.ctx);
+    }
+
+    void visit(const pb::Message& m, const std::string& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        const std::string& tn = d->full_name();
+        if (tn == "google.protobuf.Any") {
+            const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
+            if (url.empty()) {
+                return;
+            }
+            const pb::Descriptor* inner = resolve(url.substr(url.rfind('/') + 1));
+            if (inner == nullptr) {
+                w.ctx.add(join_path(path, "@type"), "unknown type " + quote(url));
+                return;
+            }
+            std::unique_ptr<pb::Message> unpacked(factory.GetPrototype(inner)->New());
+            if (!unpacked->ParseFromString(r->GetString(m, d->FindFieldByName("value")))) {
+                w.ctx.add(path, "cannot decode " + inner->full_name());
+                return;
+            }
+            visit(*unpacked, path, w);
+            return;
+        }
+        if (tn == kCluster) {
+            w.result->clusters.push_back(r->GetString(m, d->FindFieldByName("name")));
+        } else if (tn == kRouteAction) {
+            const pb::FieldDescriptor* cf = d->FindFieldByName("cluster");
+            if (cf != nullptr && r->HasField(m, cf)) {
+                w.result->cluster_refs.emplace_back(join_path(path, "cluster"),
+                                                    r->GetString(m, cf));
+            }
+        } else if (tn == kClusterWeight) {
+            const std::string name = r->GetString(m, d->FindFieldByName("name"));
+            if (!name.empty()) {
+                w.result->cluster_refs.emplace_back(join_path(path, "name"), name);
+            }
+        }
+        const bool disabled = is_disabled(d);
+        if (!disabled) {
+            for (int i = 0; i < d->oneof_decl_count(); ++i) {
+                const pb::OneofDescriptor* o = d->oneof_decl(i);
+                if (!o->is_synthetic() && is_oneof_required(o) && !r->HasOneof(m, o)) {
+                    std::string names;
+                    for (int k = 0; k < o->field_count(); ++k) {
+                        names += (k ? ", " : "") + quote(o->field(k)->name());
+                    }
+                    w.ctx.add(path, "one of " + names +
+                                        " is required (validate.required on oneof " +
+                                        quote(o->name()) + ")");
+                }
+            }
+        }
+        for (int i = 0; i < d->field_count(); ++i) {
+            const pb::FieldDescriptor* f = d->field(i);
+            const FieldRule* rule = disabled ? nullptr : rule_for(f);
+            const std::string fpath = join_path(path, f->name());
+            if (f->is_map()) {
+                const int n = r->FieldSize(m, f);
+                if (rule != nullptr) {
+                    if (rule->min_pairs && static_cast<std::uint64_t>(n) < *rule->min_pairs) {
+                        w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at least " +
+                                             std::to_string(*rule->min_pairs) +
+                                             " required (validate.rules map.min_pairs)");
+                    }
+                    if (rule->max_pairs && static_cast<std::uint64_t>(n) > *rule->max_pairs) {
+                        w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at most " +
+                                             std::to_string(*rule->max_pairs) +
+                                             " allowed (validate.rules map.max_pairs)");
+                    }
+                }
+                const pb::FieldDescriptor* vf = f->message_type()->map_value();
+                if (vf->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+                    const pb::FieldDescriptor* kf = f->message_type()->map_key();
+                    for (int k = 0; k < n; ++k) {
+                        const pb::Message& entry = r->GetRepeatedMessage(m, f, k);
+                        std::string key;
+                        if (kf->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+                            key = entry.GetReflection()->GetString(entry, kf);
+                        } else {
+                            key = std::to_string(k);
+                        }
+                        visit(entry.GetReflection()->GetMessage(entry, vf),
+                              fpath + "[" + quote(key) + "]", w);
+                    }
+                }
+                continue;
+            }
+            if (f->is_repeated()) {
+                const int n = r->FieldSize(m, f);
+                if (rule != nullptr) {
+                    if (rule->min_items && static_cast<std::uint64_t>(n) < *rule->min_items) {
+                        w.ctx.add(fpath, "has " + std::to_string(n) + " items, at least " +
+                                             std::to_string(*rule->min_items) +
+                                             " required (validate.rules repeated.min_items)");
+                    }
+                    if (rule->max_items && static_cast<std::uint64_t>(n) > *rule->max_items) {
+                        w.ctx.add(fpath, "has " + std::to_string(n) + " items, at most " +
+                                             std::to_string(*rule->max_items) +
+                                             " allowed (validate.rules repeated.max_items)");
+                    }
+                }
+                const FieldRule* item_rule = rule != nullptr ? rule->items.get() : nullptr;
+                if (item_rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+                    for (int k = 0; k < n; ++k) {
+                        check_value(m, f, k, item_rule,
+                                    index_path(fpath, static_cast<std::size_t>(k)), w);
+                    }
+                }
+                continue;
+            }
+            const bool is_message = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+            const bool set = (is_message || f->has_presence()) ? r->HasField(m, f) : true;
+            if (!set) {
+                // Rules on a oneof member (or proto3 optional) apply only when it is set.
+                if (rule != nullptr && f->real_containing_oneof() == nullptr &&
+                    (rule->message_required || rule->value_required)) {
+                    w.ctx.add(fpath,
+                              "is required (validate.rules " +
+                                  std::string(rule->message_required ? "message" : rule->kind) +
+                                  ".required)");
+                }
+                continue;
+            }
+            check_value(m, f, -1, rule, fpath, w);
+        }
+    }
+
+    // ---- one document ---------------------------------------------------------
+
+    static bool v2_type(const std::string& url) {
+        const std::size_t slash = url.rfind('/');
+        const std::string name = slash == std::string::npos ? url : url.substr(slash + 1);
+        return name.rfind(kV2Prefix, 0) == 0;
+    }
+
+    static bool looks_structured(const std::string& name) {
+        auto ends = [&](const char* ext) {
+            const std::string e(ext);
+            return name.size() >= e.size() &&
+                   name.compare(name.size() - e.size(), e.size(), e) == 0;
+        };
+        return ends(".yaml") || ends(".yml") || ends(".json");
+    }
+
+    // Envoy accepts a DiscoveryResponse only when every resource has the type
+    // the subscription expects: one document, one type.
+    static void check_single_type(const YAML::Node& root, const Ctx& ctx) {
+        std::string first;
+        if (root["type_url"] && root["type_url"].IsScalar()) {
+            first = root["type_url"].Scalar();
+        }
+        const YAML::Node resources = root["resources"];
+        if (!resources.IsSequence()) {
+            return;
+        }
+        std::size_t i = 0;
+        for (const auto& resource : resources) {
+            const std::size_t index = i++;
+            const YAML::Node t = resource.IsMap() ? resource["@type"] : YAML::Node();
+            if (!t || !t.IsScalar()) {
+                continue;
+            }
+            if (first.empty()) {
+                first = t.Scalar();
+            } else if (t.Scalar() != first) {
+                ctx.add(index_path("resources", index) + ".@type",
+                        quote(t.Scalar()) + " differs from " + quote(first) +
+                            ": a DiscoveryResponse holds resources of one type");
+            }
+        }
+    }
+
+    DocResult check_document(const std::string& name, const std::string& content) {
+        DocResult result;
+        Ctx ctx{&result.errors, options.max_errors};
+        const bool is_bootstrap = std::find(options.bootstrap.begin(), options.bootstrap.end(),
+                                            name) != options.bootstrap.end();
+        YAML::Node root;
+        try {
+            root = YAML::Load(content);
+        } catch (const YAML::Exception& e) {
+            if (is_bootstrap || looks_structured(name) || options.non_xds_error) {
+                result.checked = true;
+                ctx.add("",
+                        "not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+            }
+            return result;
+        }
+        const pb::Descriptor* type = nullptr;
+        if (is_bootstrap) {
+            type = pool->FindMessageTypeByName(kBootstrap);
+        } else if (root.IsMap() && root["resources"]) {
+            type = pool->FindMessageTypeByName(kDiscoveryResponse);
+            const YAML::Node resources = root["resources"];
+            bool v2 = root["type_url"] && root["type_url"].IsScalar() &&
+                      v2_type(root["type_url"].Scalar());
+            if (resources.IsSequence()) {
+                for (const auto& res : resources) {
+                    if (res.IsMap() && res["@type"] && res["@type"].IsScalar() &&
+                        v2_type(res["@type"].Scalar())) {
+                        v2 = true;
+                    }
+                }
+            }
+            if (v2) {
+                result.v2 = true;
+                if (!options.allow_v2) {
+                    result.checked = true;
+                    ctx.add("",
+                            "legacy Envoy v2 API (envoy.api.v2.*) is not supported "
+                            "(option allow_v2 is false); use the v3 types");
+                }
+                return result;
+            }
+        } else {
+            if (options.non_xds_error) {
+                result.checked = true;
+                ctx.add("",
+                        "not an xDS DiscoveryResponse (no \"resources\"), and option non_xds "
+                        "is error");
+            }
+            return result;
+        }
+        result.checked = true;
+        if (!is_bootstrap) {
+            check_single_type(root, ctx);
+        }
+        std::string json;
+        json.reserve(content.size() + content.size() / 2);
+        convert_message(root, type, "", json, ctx);
+        if (!result.errors.empty()) {
+            return result;
+        }
+        std::unique_ptr<pb::Message> msg(factory.GetPrototype(type)->New());
+        pb::util::JsonParseOptions opts;
+        opts.ignore_unknown_fields = false;
+        const auto status = pb::util::JsonStringToMessage(json, msg.get(), opts);
+        if (!status.ok()) {
+            ctx.add("", "rejected by the protobuf JSON parser: " + std::string(status.message()));
+            return result;
+        }
+        Walk w{ctx, &result};
+        visit(*msg, "", w);
+        return result;
+    }
+};
+
+Validator::Validator(ValidatorOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Validator::~Validator() = default;
+
+const std::string& Validator::proto_version() const {
+    return impl_->version;
+}
+
+std::vector<std::string> Validator::validate(const std::vector<DocumentView>& documents) {
+    Impl& s = *impl_;
+    std::vector<std::string> errors;
+    std::size_t total = 0;
+    auto add = [&](std::string e) {
+        ++total;
+        if (errors.size() < s.options.max_errors) {
+            errors.push_back(std::move(e));
+        }
+    };
+    std::map<std::string, std::pair<std::string, DocResult>> next_cache;
+    std::vector<std::pair<const DocumentView*, const DocResult*>> results;
+    results.reserve(documents.size());
+    for (const auto& doc : documents) {
+        auto it = s.cache.find(*doc.name);
+        if (it != s.cache.end() && it->second.first == *doc.content) {
+            auto node = s.cache.extract(it);
+            next_cache.insert(std::move(node));
+        } else {
+            next_cache[*doc.name] = {*doc.content, s.check_document(*doc.name, *doc.content)};
+        }
+    }
+    s.cache = std::move(next_cache);
+    std::set<std::string> defined;
+    bool any_cluster = false;
+    for (const auto& doc : documents) {
+        const DocResult& r = s.cache.at(*doc.name).second;
+        results.emplace_back(&doc, &r);
+        if (r.v2 && s.options.allow_v2 && !s.warned_v2) {
+            s.warned_v2 = true;
+            if (s.options.warn) {
+                s.options.warn(*doc.name +
+                               ": legacy Envoy v2 API (envoy.api.v2.*): not validated (no v2 "
+                               "protos exist); further v2 documents are skipped silently");
+            }
+        }
+        for (const auto& c : r.clusters) {
+            defined.insert(c);
+            any_cluster = true;
+        }
+    }
+    auto where = [](const DocumentView& d) {
+        return d.origin.empty() ? std::string() : " [" + d.origin + "]";
+    };
+    for (const auto& [doc, r] : results) {
+        for (const auto& e : r->errors) {
+            add(*doc->name + ": " + e + where(*doc));
+        }
+    }
+    if (s.options.check_clusters && any_cluster) {
+        for (const auto& [doc, r] : results) {
+            for (const auto& [path, cluster] : r->cluster_refs) {
+                if (defined.count(cluster) == 0) {
+                    add(*doc->name + ": " + path + ": cluster " + quote(cluster) +
+                        " is not defined by any Cluster in this pipeline's output" + where(*doc));
+                }
+            }
+        }
+    }
+    if (total > errors.size()) {
+        errors.push_back("... and more (only the first " + std::to_string(errors.size()) +
+                         " errors are shown)");
+    }
+    return errors;
+}
+
+}  // namespace crossover::envoy_validate

@@ -1,0 +1,71 @@
+// Checks Envoy xDS documents the way Envoy loads them: YAML is converted to
+// JSON, parsed with the protobuf JSON mapping into the v3 messages (unknown
+// fields, wrong types, unknown enum names and unresolvable `@type`s are
+// errors), then the protoc-gen-validate rules Envoy enforces at load time are
+// checked, and routes are cross-checked against the clusters defined.
+//
+// The .proto files are read once, at construction, with libprotobuf's runtime
+// importer; extension packages named by an `@type` are imported on first use.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace crossover::envoy_validate {
+
+struct ValidatorOptions {
+    // Directory laid out by packaging/fetch-envoy-protos.sh.
+    std::string proto_path;
+    // Legacy envoy.api.v2 documents: skipped with a warning when true.
+    bool allow_v2 = true;
+    // Documents that are not DiscoveryResponses: error when true.
+    bool non_xds_error = false;
+    // Names of documents parsed as envoy.config.bootstrap.v3.Bootstrap.
+    std::vector<std::string> bootstrap;
+    // Check that every cluster a route names is defined (when any is).
+    bool check_clusters = true;
+    // At most this many errors are reported per run.
+    std::size_t max_errors = 20;
+    // Receives warnings (v2 documents skipped, ...).
+    std::function<void(const std::string&)> warn;
+};
+
+struct DocumentView {
+    const std::string* name;     // file name, e.g. "rds.yaml"
+    const std::string* content;  // bytes
+    std::string origin;          // "ConfigMap ns/name" or empty
+};
+
+// Where the plugin looks for protos by default: next to the installed (or
+// built) plugin, then the build tree. Empty when none holds the protos.
+std::string default_proto_path();
+// True when `dir` holds the protos (its VERSION file and the Envoy API).
+bool protos_present(const std::string& dir);
+
+class Validator {
+public:
+    // Throws std::runtime_error naming the directory and the first import
+    // errors when the protos are missing or do not load.
+    explicit Validator(ValidatorOptions options);
+    ~Validator();
+    Validator(const Validator&) = delete;
+    Validator& operator=(const Validator&) = delete;
+    Validator(Validator&&) = delete;
+    Validator& operator=(Validator&&) = delete;
+
+    // Validates a whole pipeline run's documents together. Returns the
+    // errors, each "<doc>: <path>: <problem>", capped at max_errors (the last
+    // entry then says how many more there were). Empty when all are valid.
+    std::vector<std::string> validate(const std::vector<DocumentView>& documents);
+
+    [[nodiscard]] const std::string& proto_version() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossover::envoy_validate

@@ -1,0 +1,141 @@
+// The `envoy_validate` transform: passes its inputs through unchanged when
+// every xDS document in them loads in Envoy, and fails the run otherwise.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "crossover/sdk.h"
+#include "envoy_validator.h"
+
+namespace crossover::envoy_validate {
+namespace {
+
+const OptionSpec kOptions[] = {
+    {"proto_path", OptionType::String, nullptr, false,
+     "Directory of Envoy's .proto files (as installed by fetch-envoy-protos.sh); default: "
+     "share/crossover/envoy-protos next to the plugin"},
+    {"bootstrap", OptionType::StringList, "[]", false,
+     "Names of documents to check as an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap)"},
+    {"allow_v2", OptionType::Bool, "true", false,
+     "Pass legacy envoy.api.v2 documents unchecked (with a warning) instead of failing"},
+    {"non_xds", OptionType::String, "pass", false,
+     "Documents that are not DiscoveryResponses: pass (unchecked) or error"},
+    {"check_clusters", OptionType::Bool, "true", false,
+     "Fail when a route names a cluster no Cluster resource defines (only when the output has "
+     "Clusters)"},
+    {"max_errors", OptionType::Int, "20", false, "Report at most this many errors per run"},
+};
+
+ValidatorOptions read_options(const ComponentConfig& config) {
+    ValidatorOptions o;
+    o.proto_path = config.get_path("proto_path");
+    o.bootstrap = config.get_string_list("bootstrap");
+    o.allow_v2 = config.has("allow_v2") ? config.get_bool("allow_v2") : true;
+    o.check_clusters = config.has("check_clusters") ? config.get_bool("check_clusters") : true;
+    const std::string non_xds = config.has("non_xds") ? config.get_string("non_xds") : "pass";
+    if (non_xds != "pass" && non_xds != "error") {
+        throw Error(config.where("non_xds") + "expected pass or error, got '" + non_xds + "'");
+    }
+    o.non_xds_error = non_xds == "error";
+    const std::int64_t max_errors = config.has("max_errors") ? config.get_int("max_errors") : 20;
+    if (max_errors < 1) {
+        throw Error(config.where("max_errors") + "must be at least 1");
+    }
+    o.max_errors = static_cast<std::size_t>(max_errors);
+    return o;
+}
+
+class EnvoyValidate final : public Transform {
+public:
+    explicit EnvoyValidate(const ComponentConfig& config) : config_(config) {
+        ValidatorOptions o = read_options(config);
+        const ComponentConfig* c = &config_;
+        o.warn = [c](const std::string& message) { c->log(LogLevel::Warn, message); };
+        try {
+            validator_ = std::make_unique<Validator>(std::move(o));
+        } catch (const std::exception& e) {
+            throw Error(config.where("proto_path") + e.what());
+        }
+        config_.log(LogLevel::Info,
+                    "checking xDS documents against Envoy's API (protos of "
+                    "@grpc/grpc-js-xds " +
+                        validator_->proto_version() + ")");
+    }
+
+    Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override {
+        return guard([&]() -> Status {
+            SnapshotPtr result = merge(inputs);
+            std::vector<DocumentView> views;
+            views.reserve(result->documents.size());
+            for (const auto& d : result->documents) {
+                views.push_back({&d->name, &d->content,
+                                 d->origin.kind.empty() ? std::string() : d->origin.describe()});
+            }
+            const std::vector<std::string> errors = validator_->validate(views);
+            if (!errors.empty()) {
+                std::string message;
+                if (errors.size() > 1) {
+                    message = "invalid xDS: ";
+                }
+                for (std::size_t i = 0; i < errors.size(); ++i) {
+                    message += (i > 0 ? "; " : "") + errors[i];
+                }
+                return Status::error(message);
+            }
+            output = std::move(result);
+            return Status::ok();
+        });
+    }
+
+private:
+    // One input passes through as is; several are joined (names must differ).
+    static SnapshotPtr merge(const std::vector<Input>& inputs) {
+        if (inputs.size() == 1 && inputs[0].snapshot) {
+            return inputs[0].snapshot;
+        }
+        auto merged = std::make_shared<Snapshot>();
+        for (const auto& in : inputs) {
+            if (!in.snapshot) {
+                continue;
+            }
+            const Snapshot& s = *in.snapshot;
+            merged->documents.insert(merged->documents.end(), s.documents.begin(),
+                                     s.documents.end());
+            merged->objects.insert(merged->objects.end(), s.objects.begin(), s.objects.end());
+            merged->complete = merged->complete && s.complete;
+            merged->missing.insert(merged->missing.end(), s.missing.begin(), s.missing.end());
+        }
+        std::stable_sort(
+            merged->documents.begin(), merged->documents.end(),
+            [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
+        for (std::size_t i = 1; i < merged->documents.size(); ++i) {
+            if (merged->documents[i]->name == merged->documents[i - 1]->name) {
+                throw Error("document " + merged->documents[i]->name + " comes from two inputs (" +
+                            merged->documents[i - 1]->origin.describe() + ", " +
+                            merged->documents[i]->origin.describe() + ")");
+            }
+        }
+        std::stable_sort(merged->objects.begin(), merged->objects.end(),
+                         [](const ObjectPtr& a, const ObjectPtr& b) {
+                             return std::tie(a->ref.kind, a->ref.ns, a->ref.name) <
+                                    std::tie(b->ref.kind, b->ref.ns, b->ref.name);
+                         });
+        return merged;
+    }
+
+    ComponentConfig config_;
+    std::unique_ptr<Validator> validator_;
+};
+
+}  // namespace
+}  // namespace crossover::envoy_validate
+
+CROSSOVER_PLUGIN(crossover::Kind::Transform, crossover::envoy_validate::EnvoyValidate,
+                 "envoy_validate",
+                 "Checks every xDS document (DiscoveryResponse) and bootstrap the way Envoy loads "
+                 "it: protobuf JSON mapping against Envoy's v3 API, protoc-gen-validate rules and "
+                 "route-to-cluster references. Fails the run on any error, so no invalid file "
+                 "reaches the sinks.",
+                 crossover::envoy_validate::kOptions)

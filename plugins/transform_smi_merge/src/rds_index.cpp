@@ -1,0 +1,424 @@
+#include "rds_index.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "crossover/status.h"
+
+namespace crossover::smi_merge {
+namespace {
+
+using Node = YAML::Node;
+
+bool is_flow(const Node& node) {
+    return node.Style() == YAML::EmitterStyle::Flow;
+}
+
+std::string scalar_of(const Node& node) {
+    return node && node.IsScalar() ? node.Scalar() : "";
+}
+
+// Finds the entry of `map` whose key is one of `names`.
+bool find_entry(const Node& map, std::initializer_list<std::string_view> names, Node& key,
+                Node& value) {
+    if (!map || !map.IsMap()) {
+        return false;
+    }
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        if (!it->first.IsScalar()) {
+            continue;
+        }
+        for (std::string_view n : names) {
+            if (it->first.Scalar() == n) {
+                key = it->first;
+                value = it->second;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+Node child(const Node& map, std::initializer_list<std::string_view> names) {
+    Node key;
+    Node value;
+    if (find_entry(map, names, key, value)) {
+        return value;
+    }
+    return Node(YAML::NodeType::Undefined);
+}
+
+bool valid_pos(const Node& node, const std::string& text) {
+    return node.Mark().pos >= 0 && static_cast<std::size_t>(node.Mark().pos) < text.size();
+}
+
+std::size_t pos_of(const Node& node) {
+    return static_cast<std::size_t>(node.Mark().pos);
+}
+
+// The byte range of a scalar token, verified against what yaml-cpp parsed.
+Span scalar_span(const std::string& text, const Node& node, bool flow) {
+    Span span;
+    if (!node || !node.IsScalar() || !valid_pos(node, text)) {
+        return span;
+    }
+    std::size_t pos = pos_of(node);
+    const std::size_t n = text.size();
+    // Skip a tag and/or an anchor in front of the value ("!!int 5", "&w 5"):
+    // they are kept, only the value is replaced.
+    while (pos < n && (text[pos] == '!' || text[pos] == '&')) {
+        while (pos < n && text[pos] != ' ' && text[pos] != '\t' && text[pos] != '\n') {
+            ++pos;
+        }
+        while (pos < n && (text[pos] == ' ' || text[pos] == '\t')) {
+            ++pos;
+        }
+    }
+    if (pos >= n) {
+        return span;
+    }
+    const char first = text[pos];
+    std::size_t end = 0;
+    if (first == '"') {
+        bool escaped = false;
+        std::size_t j = pos + 1;
+        for (; j < n && text[j] != '"'; ++j) {
+            if (text[j] == '\n') {
+                return span;
+            }
+            if (text[j] == '\\') {
+                escaped = true;
+                ++j;
+            }
+        }
+        if (j >= n) {
+            return span;
+        }
+        end = j + 1;
+        if (!escaped && text.compare(pos + 1, j - pos - 1, node.Scalar()) != 0) {
+            return span;
+        }
+    } else if (first == '\'') {
+        std::string value;
+        std::size_t j = pos + 1;
+        for (; j < n; ++j) {
+            if (text[j] == '\n') {
+                return span;
+            }
+            if (text[j] == '\'') {
+                if (j + 1 < n && text[j + 1] == '\'') {
+                    value.push_back('\'');
+                    ++j;
+                    continue;
+                }
+                break;
+            }
+            value.push_back(text[j]);
+        }
+        if (j >= n || value != node.Scalar()) {
+            return span;
+        }
+        end = j + 1;
+    } else {
+        if (std::string_view("&!|>*\n").find(first) != std::string_view::npos) {
+            return span;
+        }
+        std::size_t j = pos;
+        for (; j < n; ++j) {
+            const char c = text[j];
+            if (c == '\n' || c == '\r') {
+                break;
+            }
+            if (flow && (c == ',' || c == '}' || c == ']')) {
+                break;
+            }
+            if (c == '#' && j > pos && (text[j - 1] == ' ' || text[j - 1] == '\t')) {
+                break;
+            }
+        }
+        while (j > pos && (text[j - 1] == ' ' || text[j - 1] == '\t')) {
+            --j;
+        }
+        if (text.compare(pos, j - pos, node.Scalar()) != 0) {
+            return span;  // multi-line or otherwise unusual plain scalar
+        }
+        end = j;
+    }
+    span.pos = pos;
+    span.len = end - pos;
+    span.ok = true;
+    return span;
+}
+
+// Indentation for a new line holding a key at `pos` of a block map: the
+// line's prefix must be spaces and sequence dashes only.
+bool block_indent_at(const std::string& text, std::size_t pos, std::string& indent) {
+    const std::size_t nl = text.rfind('\n', pos == 0 ? 0 : pos - 1);
+    const std::size_t start = (nl == std::string::npos || pos == 0) ? 0 : nl + 1;
+    if (pos == 0) {
+        indent.clear();
+        return true;
+    }
+    for (std::size_t k = start; k < pos; ++k) {
+        if (text[k] != ' ' && text[k] != '-') {
+            return false;
+        }
+    }
+    indent.assign(pos - start, ' ');
+    return true;
+}
+
+InsertPoint map_insert_point(const std::string& text, const Node& map) {
+    InsertPoint ip;
+    if (!map || !map.IsMap() || !valid_pos(map, text)) {
+        return ip;
+    }
+    if (is_flow(map)) {
+        const std::size_t pos = pos_of(map);
+        if (text[pos] != '{') {
+            return ip;
+        }
+        std::size_t j = pos + 1;
+        while (j < text.size() &&
+               (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) {
+            ++j;
+        }
+        ip.flow = true;
+        ip.flow_empty = j < text.size() && text[j] == '}';
+        ip.pos = pos + 1;
+        ip.ok = true;
+        return ip;
+    }
+    auto it = map.begin();
+    if (it == map.end() || !valid_pos(it->first, text)) {
+        return ip;
+    }
+    ip.pos = pos_of(it->first);
+    ip.ok = block_indent_at(text, ip.pos, ip.block_indent);
+    return ip;
+}
+
+bool route_config_type(const std::string& type, bool& legacy) {
+    const auto slash = type.rfind('/');
+    const std::string name = slash == std::string::npos ? type : type.substr(slash + 1);
+    if (name == "envoy.config.route.v3.RouteConfiguration") {
+        legacy = false;
+        return true;
+    }
+    if (name == "envoy.api.v2.RouteConfiguration") {
+        legacy = true;
+        return true;
+    }
+    return false;
+}
+
+ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
+    ClusterEntry c;
+    c.flow = is_flow(cluster);
+    Node name_key;
+    Node name_value;
+    if (find_entry(cluster, {"name"}, name_key, name_value)) {
+        c.name = scalar_of(name_value);
+        const Span name_span = scalar_span(text, name_value, c.flow);
+        if (name_span.ok) {
+            const std::size_t after = name_span.pos + name_span.len;
+            if (c.flow) {
+                c.after_name = after;
+                c.after_name_ok = true;
+            } else if (valid_pos(name_key, text) &&
+                       block_indent_at(text, pos_of(name_key), c.block_indent)) {
+                std::size_t nl = text.find('\n', after);
+                if (nl == std::string::npos) {
+                    nl = text.size();
+                } else if (nl > 0 && text[nl - 1] == '\r') {
+                    --nl;
+                }
+                c.after_name = nl;
+                c.after_name_ok = true;
+            }
+        }
+    }
+    Node weight_key;
+    Node weight_value;
+    if (find_entry(cluster, {"weight"}, weight_key, weight_value)) {
+        c.has_weight = true;
+        c.weight_text = scalar_of(weight_value);
+        c.weight = scalar_span(text, weight_value, c.flow);
+    }
+    return c;
+}
+
+RouteEntry index_route(const std::string& text, const Node& route_node, std::size_t index) {
+    RouteEntry r;
+    r.index = index;
+    r.name = scalar_of(child(route_node, {"name"}));
+    r.line = route_node.Mark().line + 1;
+    const Node action = child(route_node, {"route"});
+    if (!action || !action.IsMap()) {
+        return r;
+    }
+    const Node weighted = child(action, {"weighted_clusters", "weightedClusters"});
+    if (weighted && weighted.IsMap()) {
+        r.weighted = true;
+        const Node clusters = child(weighted, {"clusters"});
+        if (clusters && clusters.IsSequence()) {
+            for (const auto& c : clusters) {
+                if (c.IsMap()) {
+                    r.clusters.push_back(index_cluster(text, c));
+                }
+            }
+        }
+        Node total_key;
+        Node total_value;
+        if (find_entry(weighted, {"total_weight", "totalWeight"}, total_key, total_value)) {
+            r.has_total = true;
+            r.total = scalar_span(text, total_value, is_flow(weighted));
+        }
+        r.weighted_map = map_insert_point(text, weighted);
+        return r;
+    }
+    Node cluster_key;
+    Node cluster_value;
+    if (find_entry(action, {"cluster"}, cluster_key, cluster_value) && cluster_value.IsScalar()) {
+        r.plain = true;
+        r.plain_cluster = cluster_value.Scalar();
+        const Span value = scalar_span(text, cluster_value, is_flow(action));
+        if (value.ok && valid_pos(cluster_key, text) && pos_of(cluster_key) < value.pos) {
+            r.plain_entry.pos = pos_of(cluster_key);
+            r.plain_entry.len = value.pos + value.len - r.plain_entry.pos;
+            r.plain_entry.ok = true;
+        }
+    }
+    return r;
+}
+
+}  // namespace
+
+bool may_hold_route_configuration(const std::string& content) {
+    return content.find("RouteConfiguration") != std::string::npos;
+}
+
+RdsIndexPtr build_index(std::string content) {
+    auto index = std::make_shared<RdsIndex>();
+    index->content = std::move(content);
+    const std::string& text = index->content;
+    const auto first = text.find_first_not_of(" \t\r\n");
+    index->json = first != std::string::npos && text[first] == '{';
+    // yaml-cpp's marks do not count a byte order mark: parse a copy where the
+    // mark is replaced by a comment line of the same length, so offsets stay
+    // byte offsets into the original (lines are then one too many).
+    const bool bom = text.rfind("\xEF\xBB\xBF", 0) == 0;
+    Node root;
+    try {
+        root = bom ? YAML::Load("# \n" + text.substr(3)) : YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        index->parse_error = e.what();
+        return index;
+    }
+    const Node resources = child(root, {"resources"});
+    if (!resources || !resources.IsSequence()) {
+        return index;
+    }
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+        const Node res = resources[i];
+        bool legacy = false;
+        if (!res.IsMap() || !route_config_type(scalar_of(child(res, {"@type"})), legacy)) {
+            continue;
+        }
+        RouteConfigEntry rc;
+        rc.index = i;
+        rc.legacy_v2 = legacy;
+        rc.name = scalar_of(child(res, {"name"}));
+        const Node vhosts = child(res, {"virtual_hosts", "virtualHosts"});
+        if (vhosts && vhosts.IsSequence()) {
+            for (std::size_t v = 0; v < vhosts.size(); ++v) {
+                const Node vh = vhosts[v];
+                if (!vh.IsMap()) {
+                    continue;
+                }
+                VirtualHostEntry entry;
+                entry.index = v;
+                entry.name = scalar_of(child(vh, {"name"}));
+                const Node domains = child(vh, {"domains"});
+                if (domains && domains.IsSequence()) {
+                    for (const auto& d : domains) {
+                        entry.domains.push_back(scalar_of(d));
+                    }
+                }
+                const Node routes = child(vh, {"routes"});
+                if (routes && routes.IsSequence()) {
+                    for (std::size_t r = 0; r < routes.size(); ++r) {
+                        if (routes[r].IsMap()) {
+                            entry.routes.push_back(index_route(text, routes[r], r));
+                            entry.routes.back().line -= bom ? 1 : 0;
+                        }
+                    }
+                }
+                rc.virtual_hosts.push_back(std::move(entry));
+            }
+        }
+        index->route_configs.push_back(std::move(rc));
+    }
+    return index;
+}
+
+std::string apply_edits(const std::string& content, std::vector<TextEdit> edits) {
+    std::stable_sort(edits.begin(), edits.end(),
+                     [](const TextEdit& a, const TextEdit& b) { return a.pos < b.pos; });
+    edits.erase(std::unique(edits.begin(), edits.end(),
+                            [](const TextEdit& a, const TextEdit& b) {
+                                return a.pos == b.pos && a.len == b.len && a.text == b.text;
+                            }),
+                edits.end());
+    std::string out;
+    std::size_t extra = 0;
+    for (const auto& e : edits) {
+        extra += e.text.size();
+    }
+    out.reserve(content.size() + extra);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < edits.size(); ++i) {
+        const TextEdit& e = edits[i];
+        if (e.pos + e.len > content.size()) {
+            throw Error("internal error: edit beyond the end of the text");
+        }
+        if (e.pos < at || (i > 0 && e.pos == edits[i - 1].pos)) {
+            throw EditConflict(e.pos, "conflicting edits at byte " + std::to_string(e.pos));
+        }
+        out.append(content, at, e.pos - at);
+        out += e.text;
+        at = e.pos + e.len;
+    }
+    out.append(content, at, std::string::npos);
+    return out;
+}
+
+int line_of(const std::string& content, std::size_t pos) {
+    const auto end = content.begin() + static_cast<std::ptrdiff_t>(std::min(pos, content.size()));
+    return 1 + static_cast<int>(std::count(content.begin(), end, '\n'));
+}
+
+std::string quote(const std::string& text) {
+    static const char* const hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (c < 0x20) {
+            out += "\\u00";
+            out.push_back(hex[c >> 4u]);
+            out.push_back(hex[c & 0xfu]);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
+}  // namespace crossover::smi_merge

@@ -1,0 +1,96 @@
+// The smi_merge transform: TrafficSplit weights into Envoy RouteConfigurations.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crossover/sdk.h"
+#include "crossover_smi/trafficsplit.h"
+#include "rds_index.h"
+
+namespace crossover::smi_merge {
+
+enum class Match { Name, Domain };
+
+// A cluster-name pattern such as "{{service}}.{{namespace}}".
+class ClusterPattern {
+public:
+    // Throws crossover::Error("<reason>") for unknown or unclosed placeholders.
+    ClusterPattern() : ClusterPattern("{{service}}") {}
+    explicit ClusterPattern(const std::string& pattern);
+    // The cluster name for `service` (a backend's or the root service) of `ts`.
+    [[nodiscard]] std::string render(const std::string& service, const smi::TrafficSplit& ts,
+                                     bool dot_to_underscore) const;
+
+private:
+    enum class Var { Literal, Service, Namespace, Root, Name };
+    struct Piece {
+        Var var;
+        std::string text;
+    };
+    std::vector<Piece> pieces_;
+};
+
+struct Options {
+    Match match = Match::Name;
+    ClusterPattern cluster_name;
+    bool dot_to_underscore = false;
+    bool promote = false;
+};
+
+// Reads and checks the options (throws crossover::Error naming the option).
+Options read_options(const ComponentConfig& config);
+
+// The merge itself, with the parse cache that makes canary steps cheap.
+class Merger {
+public:
+    explicit Merger(Options options) : options_(std::move(options)) {}
+
+    // Throws crossover::Error when a TrafficSplit cannot be applied.
+    SnapshotPtr run(const std::vector<Input>& inputs);
+
+    // For tests and logs: how many documents were parsed so far, and how many
+    // indexes are cached now.
+    [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
+    [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
+    // What the last successful run changed, one line per route whose document
+    // changed: "TrafficSplit test/podinfo: rds.yaml: local_route/podinfo
+    // routes[0] (line 11): podinfo-primary=95 podinfo-canary=5".
+    [[nodiscard]] const std::vector<std::string>& changes() const { return changes_; }
+
+private:
+    // The document's index, or null when it cannot hold a RouteConfiguration.
+    RdsIndexPtr index_for(const DocumentPtr& document);
+
+    Options options_;
+    std::size_t parse_count_ = 0;
+    std::vector<std::string> changes_;
+    struct PtrEntry {
+        std::weak_ptr<const Document> document;
+        RdsIndexPtr index;  // null: the document cannot hold routes
+        std::size_t hash = 0;
+    };
+    // Last run's documents by address (no hashing when a document is reused),
+    // then by content hash (a source that re-creates an unchanged document).
+    std::map<const Document*, PtrEntry> by_ptr_;
+    std::unordered_multimap<std::size_t, RdsIndexPtr> by_content_;
+    std::map<const Document*, PtrEntry> next_by_ptr_;
+    std::unordered_multimap<std::size_t, RdsIndexPtr> next_by_content_;
+};
+
+class SmiMergeTransform : public Transform {
+public:
+    explicit SmiMergeTransform(const ComponentConfig& config)
+        : config_(config), merger_(read_options(config)) {}
+    Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override;
+
+private:
+    ComponentConfig config_;
+    Merger merger_;
+};
+
+}  // namespace crossover::smi_merge
