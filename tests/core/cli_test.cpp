@@ -1,0 +1,168 @@
+// The command line, through the real binary.
+#define BOOST_TEST_MODULE cli
+#include <boost/test/unit_test.hpp>
+
+#include "../support/process.h"
+
+using namespace crossover::test;
+
+namespace {
+
+std::string test_plugins(const std::string& group) {
+    return build_dir() + "/test-plugins/" + group;
+}
+
+std::string manifest(const std::string& value) {
+    return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: xds, namespace: test}\n"
+           "data:\n  a.yaml: |\n    value: " +
+           value + "\n";
+}
+
+std::string pipeline(const TempDir& dir, const std::string& marker = "NEVER") {
+    return "plugin_dirs: [" + test_plugins("good") +
+           "]\n"
+           "sources:\n"
+           "  xds: {type: file, paths: [in.yaml]}\n"
+           "transforms:\n"
+           "  check: {type: test_fail, inputs: [xds], fail_marker: " +
+           marker +
+           "}\n"
+           "sinks:\n"
+           "  out: {type: test_record, inputs: [check], path: " +
+           dir.path() + "/record.txt}\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(version_and_help) {
+    TempDir t;
+    auto r = run({crossover_bin(), "--version"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(r.out.rfind("crossover ", 0) == 0, r.out);
+    r = run({crossover_bin(), "--help"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_NE(r.out.find("crossover run FILE"), std::string::npos);
+    r = run({crossover_bin(), "run", "p.yaml", "--bogus"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("unknown flag '--bogus'"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(validate_exit_codes_and_messages) {
+    TempDir t;
+    write_text(t / "p.yaml", pipeline(t));
+    auto r = run({crossover_bin(), "validate", t / "p.yaml"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find(": ok (3 components)"), std::string::npos);
+
+    write_text(t / "bad.yaml", pipeline(t) +
+                                   "  extra: {type: test_record, inputs: [nope], "
+                                   "path: x, colour: red}\n");
+    r = run({crossover_bin(), "validate", t / "bad.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "bad.yaml:8: sinks.extra: option 'colour': unknown option "
+                                       "for type 'test_record'") != std::string::npos,
+                        r.err);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "bad.yaml:8: sinks.extra: option 'inputs': unknown input "
+                                       "'nope'") != std::string::npos,
+                        r.err);
+}
+
+BOOST_AUTO_TEST_CASE(plugin_loader_errors_reach_the_user) {
+    TempDir t;
+    write_text(t / "p.yaml", "plugin_dirs: [" + test_plugins("abi") + ", " +
+                                 test_plugins("nosymbol") + ", " + test_plugins("duplicate") +
+                                 "]\n" + pipeline(t).substr(pipeline(t).find('\n') + 1));
+    auto r = run({crossover_bin(), "validate", t / "p.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find("bad_abi.so: built for plugin ABI version 999, but this "
+                                   "crossover uses ABI version 1") != std::string::npos,
+                        r.err);
+    BOOST_CHECK_NE(r.err.find("bad_nosymbol.so: not a crossover plugin"), std::string::npos);
+    BOOST_CHECK_NE(r.err.find("bad_duplicate.so: duplicate source type 'file'"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(plugins_command_lists_options) {
+    TempDir t;
+    auto r = run({crossover_bin(), "plugins", "--plugin-dir", test_plugins("good")}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("source file"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("paths (list of strings, required)"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("sink test_record"), std::string::npos);
+    r = run({crossover_bin(), "plugins", "--markdown"}, t.path());
+    BOOST_CHECK_NE(r.out.find("| `paths` | list of strings |  | yes |"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(onetime_writes_and_exits_zero) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("one"));
+    write_text(t / "p.yaml", pipeline(t));
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(read_text(t / "record.txt"), "writes=1\n== a.yaml\nvalue: one\n\n");
+    // --pipeline is the same as run.
+    r = run({crossover_bin(), "--pipeline", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+}
+
+BOOST_AUTO_TEST_CASE(onetime_fails_with_a_reason) {
+    TempDir t;
+    write_text(t / "p.yaml", pipeline(t));
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("sources.xds: missing file " + t.path() + "/in.yaml") != std::string::npos,
+        r.err);
+
+    write_text(t / "in.yaml", manifest("BAD"));
+    write_text(t / "p.yaml", pipeline(t, "BAD"));
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find("[check] transform failed: document 'a.yaml' contains 'BAD'") !=
+                            std::string::npos,
+                        r.err);
+    BOOST_CHECK(!std::filesystem::exists(t / "record.txt"));
+
+    write_text(t / "in.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: [\n");
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "in.yaml:5: invalid YAML") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(environment_expansion_in_pipeline) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("env"));
+    std::string p = pipeline(t);
+    p.replace(p.find(t.path() + "/record.txt"), t.path().size() + 11, "'${REC_DIR}/record.txt'");
+    write_text(t / "p.yaml", p);
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(r.err.find("p.yaml:7: sinks.out: option 'path': environment variable "
+                                   "REC_DIR is not set") != std::string::npos,
+                        r.err);
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path(), std::chrono::seconds(60),
+            {"REC_DIR=" + t.path()});
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(read_text(t / "record.txt").find("value: env"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
+    TempDir t;
+    auto r = run({crossover_bin(), "--apiserver", "https://k8s:6443", "-namespace=test",
+                  "--configmap", "envoy-xds", "--configmap=more", "--smi", "--trafficsplit",
+                  "podinfo", "--output-dir", "/srv/out", "--print-pipeline"},
+                 t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("type: kubernetes_configmap"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("apiserver: https://k8s:6443"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("names:\n      - envoy-xds\n      - more"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("type: smi_merge"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("api_version: v1alpha2"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("dir: /srv/out"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("mode: rename"), std::string::npos);
+    r = run({crossover_bin(), "--namespace", "x"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("at least one --configmap is required"), std::string::npos);
+    r = run({crossover_bin(), "--configmap", "a", "--frobnicate"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("unknown flag '--frobnicate'"), std::string::npos);
+}
