@@ -40,7 +40,7 @@ std::string legacy_usage() {
            "  --apiserver URL                 Kubernetes API server (default https://kubernetes)\n"
            "  --namespace NS                  namespace (default $NS, then $POD_NAMESPACE)\n"
            "  --configmap NAME                ConfigMap holding xDS files (repeatable)\n"
-           "  --trafficsplit NAME             TrafficSplit to merge (repeatable; with --smi)\n"
+           "  --trafficsplit NAME             TrafficSplit to merge (repeatable; implies --smi)\n"
            "  --smi                           merge TrafficSplit weights into the routes\n"
            "  --trafficsplit-api-version V    v1alpha1..v1alpha4 or auto (default v1alpha2)\n"
            "  --watch                         keep watching (the default unless --onetime)\n"
@@ -146,6 +146,10 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
         } else if (body == "print-pipeline") {
             flags.print_pipeline = b;
         }
+    }
+    // As in the original: naming a TrafficSplit turns the SMI merge on.
+    if (!flags.trafficsplits.empty()) {
+        flags.smi = true;
     }
     if (flags.configmaps.empty()) {
         error =

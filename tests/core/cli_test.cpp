@@ -159,6 +159,16 @@ BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
     BOOST_CHECK_NE(r.out.find("api_version: v1alpha2"), std::string::npos);
     BOOST_CHECK_NE(r.out.find("dir: /srv/out"), std::string::npos);
     BOOST_CHECK_NE(r.out.find("mode: rename"), std::string::npos);
+    // As in the original, --trafficsplit alone turns the SMI merge on.
+    r = run({crossover_bin(), "--configmap", "envoy-xds", "--trafficsplit", "podinfo",
+             "--print-pipeline"},
+            t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("type: smi_trafficsplit"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("type: smi_merge"), std::string::npos);
+    r = run({crossover_bin(), "--configmap", "envoy-xds", "--print-pipeline"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.out.find("smi_merge"), std::string::npos);
     r = run({crossover_bin(), "--namespace", "x"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 2);
     BOOST_CHECK_NE(r.err.find("at least one --configmap is required"), std::string::npos);
