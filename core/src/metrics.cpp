@@ -96,7 +96,9 @@ Metrics::Metrics()
 }
 
 void Metrics::on_count(const std::string& component, std::string_view event, double amount) {
-    if (event == "watch_connects" || event == "watch_reconnects") {
+    // Sources count "watches" each time they open a watch stream (the first one
+    // and every reconnect after it).
+    if (event == "watches" || event == "watch_connects") {
         watch_connects_.Add({{"component", component}}).Increment(amount);
     } else if (event == "relists") {
         relists_.Add({{"component", component}}).Increment(amount);
