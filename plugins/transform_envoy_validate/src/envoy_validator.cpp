@@ -317,24 +317,32 @@ bool protos_present(const std::string& dir) {
            fs::exists(fs::path(dir) / "envoy-api/envoy/config/route/v3/route.proto", ec);
 }
 
-std::string default_proto_path() {
+std::vector<std::string> default_proto_candidates() {
+    std::vector<std::string> candidates;
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&default_proto_path), &info) != 0 &&
+    if (dladdr(reinterpret_cast<void*>(&default_proto_candidates), &info) != 0 &&
         info.dli_fname != nullptr) {
         std::error_code ec;
         fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
         const fs::path dir = self.parent_path();
 #ifdef CROSSOVER_ENVOY_PROTOS_RELDIR
-        fs::path candidate = (dir / CROSSOVER_ENVOY_PROTOS_RELDIR).lexically_normal();
-        if (protos_present(candidate.string())) {
-            return candidate.string();
-        }
+        candidates.push_back((dir / CROSSOVER_ENVOY_PROTOS_RELDIR).lexically_normal().string());
 #endif
         // Build tree layout: <build>/lib/crossover/plugins/x.so next to
         // <build>/share/crossover/envoy-protos.
-        fs::path build = (dir / "../../../share/crossover/envoy-protos").lexically_normal();
-        if (protos_present(build.string())) {
-            return build.string();
+        std::string build =
+            (dir / "../../../share/crossover/envoy-protos").lexically_normal().string();
+        if (std::find(candidates.begin(), candidates.end(), build) == candidates.end()) {
+            candidates.push_back(std::move(build));
+        }
+    }
+    return candidates;
+}
+
+std::string default_proto_path() {
+    for (const auto& candidate : default_proto_candidates()) {
+        if (protos_present(candidate)) {
+            return candidate;
         }
     }
     return {};

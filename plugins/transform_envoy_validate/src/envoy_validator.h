@@ -39,8 +39,10 @@ struct DocumentView {
     std::string origin;          // "ConfigMap ns/name" or empty
 };
 
-// Where the plugin looks for protos by default: next to the installed (or
-// built) plugin, then the build tree. Empty when none holds the protos.
+// Where the plugin looks for protos by default, in order: next to the
+// installed (or built) plugin, then the build tree.
+std::vector<std::string> default_proto_candidates();
+// The first default candidate that holds the protos; empty when none does.
 std::string default_proto_path();
 // True when `dir` holds the protos (its VERSION file and the Envoy API).
 bool protos_present(const std::string& dir);

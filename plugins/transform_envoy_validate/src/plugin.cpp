@@ -26,6 +26,9 @@ const OptionSpec kOptions[] = {
      "Fail when a route names a cluster no Cluster resource defines (only when the output has "
      "Clusters)"},
     {"max_errors", OptionType::Int, "20", false, "Report at most this many errors per run"},
+    {"when_protos_missing", OptionType::String, "error", false,
+     "Without Envoy's protos at proto_path: error (refuse to start) or warn (log one warning "
+     "and pass every document through unchecked)"},
 };
 
 ValidatorOptions read_options(const ComponentConfig& config) {
@@ -47,12 +50,44 @@ ValidatorOptions read_options(const ComponentConfig& config) {
     return o;
 }
 
+// "warn" when the pipeline accepts running unchecked without protos.
+bool warn_when_protos_missing(const ComponentConfig& config) {
+    const std::string v =
+        config.has("when_protos_missing") ? config.get_string("when_protos_missing") : "error";
+    if (v != "error" && v != "warn") {
+        throw Error(config.where("when_protos_missing") + "expected error or warn, got '" + v +
+                    "'");
+    }
+    return v == "warn";
+}
+
+// Where the protos were looked for, for messages.
+std::string looked_in(const std::string& proto_path) {
+    if (!proto_path.empty()) {
+        return "'" + proto_path + "'";
+    }
+    std::string where;
+    for (const auto& candidate : default_proto_candidates()) {
+        where += (where.empty() ? "'" : " or '") + candidate + "'";
+    }
+    return where.empty() ? "next to the plugin" : where;
+}
+
 class EnvoyValidate final : public Transform {
 public:
     explicit EnvoyValidate(const ComponentConfig& config) : config_(config) {
         ValidatorOptions o = read_options(config);
+        const bool warn_missing = warn_when_protos_missing(config);
         const ComponentConfig* c = &config_;
         o.warn = [c](const std::string& message) { c->log(LogLevel::Warn, message); };
+        if (warn_missing &&
+            !protos_present(o.proto_path.empty() ? default_proto_path() : o.proto_path)) {
+            config_.log(LogLevel::Warn,
+                        "Envoy protos not found in " + looked_in(o.proto_path) +
+                            ": xDS documents pass unchecked (install them with "
+                            "packaging/fetch-envoy-protos.sh or set option 'proto_path')");
+            return;
+        }
         try {
             validator_ = std::make_unique<Validator>(std::move(o));
         } catch (const std::exception& e) {
@@ -67,6 +102,10 @@ public:
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override {
         return guard([&]() -> Status {
             SnapshotPtr result = merge(inputs);
+            if (!validator_) {  // protos missing, when_protos_missing: warn
+                output = std::move(result);
+                return Status::ok();
+            }
             std::vector<DocumentView> views;
             views.reserve(result->documents.size());
             for (const auto& d : result->documents) {
@@ -126,7 +165,7 @@ private:
     }
 
     ComponentConfig config_;
-    std::unique_ptr<Validator> validator_;
+    std::unique_ptr<Validator> validator_;  // null: protos missing, passing documents through
 };
 
 }  // namespace

@@ -573,3 +573,29 @@ BOOST_AUTO_TEST_CASE(missing_protos_are_reported) {
         error);
     BOOST_CHECK(error.find("proto_path") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(missing_protos_with_warn_pass_documents_through) {
+    Plugin p;
+    auto t = p.make("{proto_path: /nonexistent/envoy-protos, when_protos_missing: warn}");
+    const std::string bad = rds_with_route("weighted_cluster: {clusters: []}");
+    BOOST_CHECK_EQUAL(run(*t, {{"rds.yaml", bad}}), "");
+    BOOST_CHECK_EQUAL(run(*t, {{"rds.yaml", bad}}), "");
+    const auto warnings = p.logger.warnings();
+    BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+    BOOST_CHECK_MESSAGE(warnings[0].find("Envoy protos not found in '/nonexistent/envoy-protos'") !=
+                            std::string::npos,
+                        warnings[0]);
+    std::string error;
+    BOOST_CHECK(p.create("when_protos_missing: maybe", error) == nullptr);
+    BOOST_CHECK_MESSAGE(error.find("expected error or warn, got 'maybe'") != std::string::npos,
+                        error);
+}
+
+BOOST_AUTO_TEST_CASE(warn_mode_still_checks_when_protos_exist,
+                     *boost::unit_test::precondition(protos_available)) {
+    Plugin p;
+    auto t = p.make("when_protos_missing: warn");
+    expect_error(*t, {{"rds.yaml", rds_with_route("weighted_cluster: {clusters: []}")}},
+                 "unknown field \"weighted_cluster\"");
+    BOOST_CHECK(p.logger.warnings().empty());
+}
