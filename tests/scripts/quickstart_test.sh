@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # The README's quick start: the example pipeline writes Envoy files with the
-# TrafficSplit's weights, swapped in behind `current`; a second run changes nothing.
+# TrafficSplit's weights, checked against Envoy's API when its protos were
+# fetched, swapped in behind `current`; a second run changes nothing. Without
+# the protos it still writes the files, after one warning.
 set -euo pipefail
 bin=$1; src=$2
-out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+build=$(cd "$(dirname "$bin")/.." && pwd)
+# Inside the build tree, so that the relocated copy below can use hard links.
+out=$(mktemp -d "$build/quickstart-test.XXXXXX"); trap 'rm -rf "$out"' EXIT
 export CROSSOVER_OUT=$out/runtime
-"$bin" run "$src/examples/quickstart/pipeline.yaml" --onetime
+"$bin" run "$src/examples/quickstart/pipeline.yaml" --onetime 2>"$out/log" || { cat "$out/log"; exit 1; }
+cat "$out/log"
+if [ -f "$build/share/crossover/envoy-protos/VERSION" ]; then
+  grep -q "checking xDS documents against Envoy's API" "$out/log" \
+    || { echo "the quick start did not validate although the protos are in the build tree"; exit 1; }
+else
+  echo "Envoy protos absent from $build/share/crossover/envoy-protos: validation not exercised"
+fi
 test -L "$out/runtime/current" || { echo "current is not a symlink"; exit 1; }
 for f in lds.yaml rds.yaml cds.yaml; do
   test -s "$out/runtime/current/$f" || { echo "missing $f"; exit 1; }
@@ -20,4 +31,19 @@ after=$(readlink "$out/runtime/current")
 [ "$before" = "$after" ] || { echo "identical input produced a new version: $before -> $after"; exit 1; }
 # The example validates.
 "$bin" validate "$src/examples/quickstart/pipeline.yaml"
+
+# The same binary and plugins in a tree without Envoy's protos: one warning, files written.
+mkdir -p "$out/bare/bin" "$out/bare/lib/crossover"
+cp -l "$bin" "$out/bare/bin/" 2>/dev/null || cp "$bin" "$out/bare/bin/"
+cp -rl "$build/lib/crossover/plugins" "$out/bare/lib/crossover/" 2>/dev/null ||
+  cp -r "$build/lib/crossover/plugins" "$out/bare/lib/crossover/"
+export CROSSOVER_OUT=$out/bare-runtime
+"$out/bare/bin/crossover" run "$src/examples/quickstart/pipeline.yaml" --onetime 2>"$out/log" \
+  || { cat "$out/log"; echo "the quick start failed without protos"; exit 1; }
+cat "$out/log"
+for f in lds.yaml rds.yaml cds.yaml; do
+  test -s "$out/bare-runtime/current/$f" || { echo "missing $f without protos"; exit 1; }
+done
+warnings=$(grep -c "Envoy protos not found in '$out/bare/share/crossover/envoy-protos'" "$out/log" || true)
+[ "$warnings" = 1 ] || { echo "expected one warning about the missing protos, got $warnings"; exit 1; }
 echo "quick start ok"
