@@ -1,7 +1,12 @@
 #include "legacy_cli.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
+
+#include "logger.h"
+#include "paths.h"
 
 namespace crossover::core {
 
@@ -9,10 +14,11 @@ namespace {
 
 const std::vector<std::string> kValueFlags = {
     "apiserver",     "namespace",  "configmap",  "trafficsplit", "trafficsplit-api-version",
-    "sync-interval", "output-dir", "token-file", "swap",         "ca-file"};
+    "sync-interval", "output-dir", "token-file", "swap",         "ca-file",
+    "envoy-protos"};
 
-const std::vector<std::string> kBoolFlags = {"smi", "watch", "insecure", "write-gen-configmap",
-                                             "print-pipeline"};
+const std::vector<std::string> kBoolFlags = {
+    "smi", "watch", "insecure", "write-gen-configmap", "print-pipeline", "validate", "no-validate"};
 
 bool parse_bool(const std::string& v, bool& out) {
     if (v == "true" || v == "1" || v == "t" || v == "TRUE" || v == "True") {
@@ -54,7 +60,11 @@ std::string legacy_usage() {
            "  --swap rename|symlink           output layout (default rename: DIR/current/KEY,\n"
            "                                  as the original; symlink: versioned + symlink)\n"
            "  --write-gen-configmap           also write the result to <configmap>-gen\n"
-           "  --print-pipeline                print the equivalent pipeline file and exit\n";
+           "  --print-pipeline                print the equivalent pipeline file and exit\n"
+           "  --envoy-protos DIR              Envoy's API protos to check the output with\n"
+           "                                  (default <binary>/../share/crossover/envoy-protos)\n"
+           "  --no-validate, --validate=false do not check the output against Envoy's API\n"
+           "                                  (checked by default when the protos are found)\n";
 }
 
 bool legacy_flag_takes_value(const std::string& name) {
@@ -113,6 +123,8 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
                 flags.token_file = value;
             } else if (body == "ca-file") {
                 flags.ca_file = value;
+            } else if (body == "envoy-protos") {
+                flags.envoy_protos = value;
             } else if (body == "swap") {
                 if (value != "rename" && value != "symlink") {
                     error = "--swap must be rename or symlink";
@@ -145,6 +157,10 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
             flags.write_gen_configmap = b;
         } else if (body == "print-pipeline") {
             flags.print_pipeline = b;
+        } else if (body == "validate") {
+            flags.validate = b;
+        } else if (body == "no-validate") {
+            flags.validate = !b;
         }
     }
     // As in the original: naming a TrafficSplit turns the SMI merge on.
@@ -161,6 +177,19 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
         flags.namespace_ = "default";
     }
     return true;
+}
+
+std::string default_envoy_protos_dir() {
+    return (std::filesystem::path(executable_dir()) / CROSSOVER_ENVOY_PROTOS_RELDIR)
+        .lexically_normal()
+        .string();
+}
+
+bool envoy_protos_present(const std::string& dir) {
+    std::error_code ec;
+    const std::filesystem::path p(dir);
+    return !dir.empty() && std::filesystem::exists(p / "VERSION", ec) &&
+           std::filesystem::exists(p / "envoy-api/envoy/config/route/v3/route.proto", ec);
 }
 
 PipelineSpec legacy_pipeline(const LegacyFlags& flags) {
@@ -211,6 +240,18 @@ PipelineSpec legacy_pipeline(const LegacyFlags& flags) {
         spec.components.push_back(merge);
         last = "smi";
     }
+    if (!flags.validate_protos.empty()) {
+        ComponentSpec check;
+        check.kind = Kind::Transform;
+        check.name = "validate";
+        check.path = "transforms.validate";
+        check.type = "envoy_validate";
+        check.inputs = {last};
+        check.options = YAML::Node(YAML::NodeType::Map);
+        check.options["proto_path"] = flags.validate_protos;
+        spec.components.push_back(check);
+        last = "validate";
+    }
     ComponentSpec sink;
     sink.kind = Kind::Sink;
     sink.name = "output";
@@ -244,10 +285,36 @@ int run_legacy(const std::vector<std::string>& args, const RunSettings& settings
         std::cerr << "crossover: " << error << "\n";
         return 2;
     }
+    if (flags.validate) {
+        const bool given = !flags.envoy_protos.empty();
+        const std::string dir =
+            given ? absolute_path(flags.envoy_protos, std::filesystem::current_path().string())
+                  : default_envoy_protos_dir();
+        if (envoy_protos_present(dir)) {
+            flags.validate_protos = dir;
+        } else if (given) {
+            std::cerr << "crossover: --envoy-protos " << flags.envoy_protos
+                      << ": no Envoy protos there (install them with "
+                         "packaging/fetch-envoy-protos.sh)\n";
+            return 2;
+        }
+    }
     PipelineSpec spec = legacy_pipeline(flags);
     if (flags.print_pipeline) {
         std::cout << to_yaml(spec);
         return 0;
+    }
+    {
+        StderrLogger logger(settings.level, settings.format);
+        if (!flags.validate_protos.empty()) {
+            logger.log(LogLevel::Info, "",
+                       "validating with Envoy's API from " + flags.validate_protos);
+        } else if (flags.validate) {
+            logger.log(LogLevel::Warn, "",
+                       "Envoy protos not found in " + default_envoy_protos_dir() +
+                           ": the output is not validated against Envoy's API (install them "
+                           "with packaging/fetch-envoy-protos.sh or give --envoy-protos DIR)");
+        }
     }
     return run_pipeline(std::move(spec), settings);
 }

@@ -29,13 +29,27 @@ struct LegacyFlags {
     bool write_gen_configmap = false;
     bool print_pipeline = false;
     std::string ca_file;
+    // --validate / --no-validate: check the output with envoy_validate when
+    // Envoy's protos are found (--envoy-protos, else the default location).
+    bool validate = true;
+    std::string envoy_protos;
+    // Set by run_legacy: the protos directory envoy_validate uses; empty
+    // when the output is not validated.
+    std::string validate_protos;
 };
 
 // Parses the original's flags; returns false with `error` set on a bad flag.
 bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags,
                         std::string& error);
 
-// The pipeline equivalent to the flags.
+// Where an installed (or built) crossover keeps Envoy's protos:
+// <executable_dir>/../share/crossover/envoy-protos.
+std::string default_envoy_protos_dir();
+// True when `dir` holds Envoy's protos as fetch-envoy-protos.sh lays them out.
+bool envoy_protos_present(const std::string& dir);
+
+// The pipeline equivalent to the flags (with envoy_validate before the sinks
+// when flags.validate_protos is set).
 PipelineSpec legacy_pipeline(const LegacyFlags& flags);
 
 int run_legacy(const std::vector<std::string>& args, const RunSettings& settings);

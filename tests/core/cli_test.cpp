@@ -169,6 +169,16 @@ BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
     r = run({crossover_bin(), "--configmap", "envoy-xds", "--print-pipeline"}, t.path());
     BOOST_CHECK_MESSAGE(r.code == 0, r.err);
     BOOST_CHECK_EQUAL(r.out.find("smi_merge"), std::string::npos);
+    // envoy_validate goes before the sink unless turned off (see legacy_validate_test).
+    r = run({crossover_bin(), "--configmap", "envoy-xds", "--no-validate", "--print-pipeline"},
+            t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_EQUAL(r.out.find("envoy_validate"), std::string::npos);
+    r = run({crossover_bin(), "--configmap", "envoy-xds", "--envoy-protos", t / "none",
+             "--print-pipeline"},
+            t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("no Envoy protos there"), std::string::npos);
     r = run({crossover_bin(), "--namespace", "x"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 2);
     BOOST_CHECK_NE(r.err.find("at least one --configmap is required"), std::string::npos);
