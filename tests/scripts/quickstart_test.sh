@@ -5,14 +5,14 @@
 # the protos it still writes the files, after one warning.
 set -euo pipefail
 bin=$1; src=$2
-build=$(cd "$(dirname "$bin")/.." && pwd)
+build=$(cd "$(dirname "$bin")/.." && pwd -P)
 # Inside the build tree, so that the relocated copy below can use hard links.
 out=$(mktemp -d "$build/quickstart-test.XXXXXX"); trap 'rm -rf "$out"' EXIT
 export CROSSOVER_OUT=$out/runtime
 "$bin" run "$src/examples/quickstart/pipeline.yaml" --onetime 2>"$out/log" || { cat "$out/log"; exit 1; }
 cat "$out/log"
 if [ -f "$build/share/crossover/envoy-protos/VERSION" ]; then
-  grep -q "checking xDS documents against Envoy's API" "$out/log" \
+  grep -qF "checking xDS documents against Envoy's API from $build/share/crossover/envoy-protos" "$out/log" \
     || { echo "the quick start did not validate although the protos are in the build tree"; exit 1; }
 else
   echo "Envoy protos absent from $build/share/crossover/envoy-protos: validation not exercised"

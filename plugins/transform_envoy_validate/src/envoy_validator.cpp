@@ -1437,6 +1437,10 @@ const std::string& Validator::proto_version() const {
     return impl_->version;
 }
 
+const std::string& Validator::proto_path() const {
+    return impl_->options.proto_path;
+}
+
 std::vector<std::string> Validator::validate(const std::vector<DocumentView>& documents) {
     Impl& s = *impl_;
     std::vector<std::string> errors;

@@ -64,6 +64,8 @@ public:
     std::vector<std::string> validate(const std::vector<DocumentView>& documents);
 
     [[nodiscard]] const std::string& proto_version() const;
+    // The directory the protos were read from.
+    [[nodiscard]] const std::string& proto_path() const;
 
 private:
     struct Impl;

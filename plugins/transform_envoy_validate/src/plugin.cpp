@@ -94,9 +94,8 @@ public:
             throw Error(config.where("proto_path") + e.what());
         }
         config_.log(LogLevel::Info,
-                    "checking xDS documents against Envoy's API (protos of "
-                    "@grpc/grpc-js-xds " +
-                        validator_->proto_version() + ")");
+                    "checking xDS documents against Envoy's API from " + validator_->proto_path() +
+                        " (protos of @grpc/grpc-js-xds " + validator_->proto_version() + ")");
     }
 
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override {
