@@ -833,14 +833,20 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
             fail_errno("open directory", vpath);
         }
         std::vector<ManifestEntry> entries;
+        const bool batch = fsync_ && docs.size() > kSyncfsThreshold;
         for (const auto& d : docs) {
-            const int err = create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_);
+            const int err =
+                create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_ && !batch);
             if (err != 0) {
                 errno = err;
                 fail_errno("write " + d->origin.describe() + " document '" + d->name + "' to",
                            join(vpath, d->name));
             }
             entries.push_back(ManifestEntry{d->name, d->content.size(), fnv1a(d->content)});
+        }
+        // Every file is on disk before the manifest that declares them complete.
+        if (batch && ::syncfs(vfd.get()) != 0) {
+            fail_errno("flush the file system of", vpath);
         }
         // The manifest, written last, marks the version complete.
         const int err =
@@ -928,18 +934,23 @@ void SymlinkSink::write_renames(const std::vector<DocumentPtr>& docs, bool& chan
     // Phase 1: every new content into a temporary file beside its final name.
     // A failure here leaves the previous output untouched.
     std::size_t next = 0;
+    const bool batch = fsync_ && writes.size() > kSyncfsThreshold;
     try {
         for (auto& w : writes) {
             w.temp = std::string(kTempFilePrefix) + std::to_string(::getpid()) + "-" +
                      std::to_string(++temp_seq_);
             ::unlinkat(curfd.get(), w.temp.c_str(), 0);
-            const int err = create_file_at(curfd.get(), w.temp, w.doc->content, file_mode_, fsync_);
+            const int err =
+                create_file_at(curfd.get(), w.temp, w.doc->content, file_mode_, fsync_ && !batch);
             if (err != 0) {
                 errno = err;
                 fail_errno(
                     "write " + w.doc->origin.describe() + " document '" + w.doc->name + "' to",
                     join(current_path, w.temp));
             }
+        }
+        if (batch && ::syncfs(curfd.get()) != 0) {
+            fail_errno("flush the file system of", current_path);
         }
         // Phase 2: rename each onto its name, in order.
         for (; next < writes.size(); ++next) {
