@@ -537,7 +537,9 @@ void SymlinkSink::lock() {
         ::close(lock_fd_);
         lock_fd_ = -1;
     }
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+    // Read-only: flock() needs no write access, and a file held open for writing
+    // would keep the output file system from being remounted read-only (EBUSY).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd.valid()) {
         fail_errno("open lock file", path);
     }
