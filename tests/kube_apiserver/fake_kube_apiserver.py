@@ -325,6 +325,30 @@ class State:
         self.slow_ms = 0
         self.hang_generation = 0  # bumped to release requests held by an injected hang
         self.hung = 0
+        self.state_file = getattr(args, "state_file", None)
+        if self.state_file and os.path.exists(self.state_file):
+            self.load()
+
+    # ---- persistence (--state-file): objects, the resourceVersion counter and the
+    # history survive a restart, as they survive in etcd when a real API server restarts
+    def load(self):
+        with open(self.state_file, encoding="utf-8") as f:
+            saved = json.load(f)
+        self.rv = saved["rv"]
+        self.objects = {tuple(k): o for k, o in saved["objects"]}
+        self.history = saved["history"]
+        self.history_start = saved["history_start"]
+
+    def save(self):
+        """Writes the state atomically. Caller holds the lock."""
+        if not self.state_file:
+            return
+        saved = {"rv": self.rv, "objects": [[list(k), o] for k, o in self.objects.items()],
+                 "history": self.history, "history_start": self.history_start}
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(saved, f)
+        os.replace(tmp, self.state_file)
 
     # ---- objects
     def _next_rv(self):
@@ -340,6 +364,7 @@ class State:
             drop = len(self.history) - self.history_limit
             self.history_start = self.history[drop - 1]["rv"]
             del self.history[:drop]
+        self.save()
         for w in self.watchers:
             if w.resource == resource:
                 w.queue.append(("event", etype, obj, prev))
@@ -349,6 +374,7 @@ class State:
         with self.cond:
             self.history = []
             self.history_start = self.rv
+            self.save()
             return self.rv
 
     def put_object(self, resource, obj, expect_rv=None, create=False, must_exist=False):
@@ -1526,6 +1552,9 @@ def main():
                    help="keep at most N events of history (0: unlimited)")
     p.add_argument("--keep-api-version", action="store_true",
                    help="serve TrafficSplits with the apiVersion they were written with")
+    p.add_argument("--state-file", help="keep objects, resourceVersion and history in this JSON "
+                   "file and load it at start (a restart keeps the state); with an existing "
+                   "--dir, its certificates and token files are reused")
     p.add_argument("--ready-file", help="also write the ready JSON to this file")
     p.add_argument("--exit-with-parent", action="store_true",
                    help="shut down when the parent process goes away")
@@ -1540,19 +1569,32 @@ def main():
     token = args.token or uuid.uuid4().hex
     token_file = os.path.join(directory, "token")
     tokens_file = os.path.join(directory, "accepted-tokens")
-    for path in (token_file, tokens_file):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(token + "\n")
+    restarting = bool(args.state_file) and not own_dir and os.path.exists(tokens_file)
+    if restarting:  # a restart: the token files stay as the clients and tests left them
+        with open(token_file, encoding="utf-8") as f:
+            token = f.read().strip() or token
+    else:
+        for path in (token_file, tokens_file):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(token + "\n")
 
     state = State(args)
     ca_file = client_cert = client_key = ""
     ctx = None
     if not args.plain_http:
-        ca_file, cert, key = make_certs(directory)
+        names = ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")
+        if restarting and all(os.path.exists(os.path.join(directory, n)) for n in names):
+            ca_file, cert, key = (os.path.join(directory, n) for n in names[:3])
+        else:
+            ca_file, cert, key = make_certs(directory)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         ctx.set_alpn_protocols(["http/1.1"])
-        client_cert, client_key = make_client_cert(directory)
+        if restarting and os.path.exists(os.path.join(directory, "client.key")):
+            client_cert = os.path.join(directory, "client.crt")
+            client_key = os.path.join(directory, "client.key")
+        else:
+            client_cert, client_key = make_client_cert(directory)
         if not args.no_client_certs:
             ctx.verify_mode = ssl.CERT_OPTIONAL  # a client certificate from the test CA also authenticates
             ctx.load_verify_locations(ca_file)

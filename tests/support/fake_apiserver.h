@@ -224,6 +224,8 @@ public:
         bool keep_api_version = false;    // do not rewrite TrafficSplit apiVersion on read
         bool verbose = false;             // server logs every request to stderr
         std::string script;               // path of fake_kube_apiserver.py (default: see above)
+        // Keeps objects, resourceVersion and history in this file (needed by restart()).
+        std::string state_file;
         std::vector<std::string> extra_args;
         std::chrono::milliseconds start_timeout{30000};
     };
@@ -237,7 +239,13 @@ public:
     FakeApiServer(FakeApiServer&&) = delete;
     FakeApiServer& operator=(FakeApiServer&&) = delete;
 
-    ~FakeApiServer() { stop(); }
+    ~FakeApiServer() {
+        stop();
+        if (restarted_ && !dir_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir_, ec);
+        }
+    }
 
     // ---- connection facts
     const std::string& url() const { return url_; }    // https://127.0.0.1:PORT
@@ -461,6 +469,28 @@ public:
         pid_ = -1;
     }
 
+    // SIGKILL: the server dies at once, like a crashed API server (open streams
+    // break without a terminating chunk). Idempotent.
+    void kill() noexcept {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+    }
+
+    // Starts the server again (killing it first when it runs) on the same ports, with
+    // the same certificates and token files, and the objects, resourceVersion and
+    // history of Options::state_file, which restart() requires.
+    void restart() {
+        if (options_.state_file.empty())
+            throw std::runtime_error("fake apiserver: restart() needs Options::state_file");
+        kill();
+        restarted_ = true;
+        start();
+    }
+
 private:
     static std::string url_encode(const std::string& s) {
         static const char* hex = "0123456789ABCDEF";
@@ -529,6 +559,16 @@ private:
         if (!options_.token.empty()) {
             args.emplace_back("--token");
             args.push_back(options_.token);
+        }
+        if (!options_.state_file.empty()) {
+            args.emplace_back("--state-file");
+            args.push_back(options_.state_file);
+        }
+        if (restarted_) {
+            for (const std::string& a :
+                 {std::string("--port"), std::to_string(port_), std::string("--control-port"),
+                  std::to_string(control_port_), std::string("--dir"), dir_})
+                args.push_back(a);
         }
         for (const auto& a : options_.extra_args) args.push_back(a);
         std::vector<char*> argv;
@@ -658,6 +698,7 @@ private:
 
     Options options_;
     pid_t pid_ = -1;
+    bool restarted_ = false;  // the temp dir is then ours to remove
     std::string url_, host_, control_url_, ca_file_, token_file_, accepted_tokens_file_, token_,
         dir_;
     std::string client_cert_file_, client_key_file_;

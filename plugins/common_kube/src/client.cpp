@@ -251,7 +251,12 @@ std::unique_ptr<Poco::Net::HTTPClientSession> Client::make_session(
     const auto us = [](std::chrono::milliseconds ms) {
         return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
     };
-    s->setTimeout(us(timeouts_.connect), us(timeouts_.request), us(read_timeout));
+    // Poco's TLS sockets wait twice for a silent peer: once in recv() (the socket's
+    // SO_RCVTIMEO), then again in a poll() of the same length when OpenSSL wants to
+    // read. Give them half of the read timeout so that the total is what was asked.
+    const auto receive =
+        scheme_ == "https" ? (read_timeout + std::chrono::milliseconds(1)) / 2 : read_timeout;
+    s->setTimeout(us(timeouts_.connect), us(timeouts_.request), us(receive));
     s->setKeepAlive(false);
     return s;
 }

@@ -537,7 +537,9 @@ void SymlinkSink::lock() {
         ::close(lock_fd_);
         lock_fd_ = -1;
     }
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+    // Read-only: flock() needs no write access, and a file held open for writing
+    // would keep the output file system from being remounted read-only (EBUSY).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd.valid()) {
         fail_errno("open lock file", path);
     }
@@ -833,14 +835,20 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
             fail_errno("open directory", vpath);
         }
         std::vector<ManifestEntry> entries;
+        const bool batch = fsync_ && docs.size() > kSyncfsThreshold;
         for (const auto& d : docs) {
-            const int err = create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_);
+            const int err =
+                create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_ && !batch);
             if (err != 0) {
                 errno = err;
                 fail_errno("write " + d->origin.describe() + " document '" + d->name + "' to",
                            join(vpath, d->name));
             }
             entries.push_back(ManifestEntry{d->name, d->content.size(), fnv1a(d->content)});
+        }
+        // Every file is on disk before the manifest that declares them complete.
+        if (batch && ::syncfs(vfd.get()) != 0) {
+            fail_errno("flush the file system of", vpath);
         }
         // The manifest, written last, marks the version complete.
         const int err =
@@ -928,18 +936,23 @@ void SymlinkSink::write_renames(const std::vector<DocumentPtr>& docs, bool& chan
     // Phase 1: every new content into a temporary file beside its final name.
     // A failure here leaves the previous output untouched.
     std::size_t next = 0;
+    const bool batch = fsync_ && writes.size() > kSyncfsThreshold;
     try {
         for (auto& w : writes) {
             w.temp = std::string(kTempFilePrefix) + std::to_string(::getpid()) + "-" +
                      std::to_string(++temp_seq_);
             ::unlinkat(curfd.get(), w.temp.c_str(), 0);
-            const int err = create_file_at(curfd.get(), w.temp, w.doc->content, file_mode_, fsync_);
+            const int err =
+                create_file_at(curfd.get(), w.temp, w.doc->content, file_mode_, fsync_ && !batch);
             if (err != 0) {
                 errno = err;
                 fail_errno(
                     "write " + w.doc->origin.describe() + " document '" + w.doc->name + "' to",
                     join(current_path, w.temp));
             }
+        }
+        if (batch && ::syncfs(curfd.get()) != 0) {
+            fail_errno("flush the file system of", current_path);
         }
         // Phase 2: rename each onto its name, in order.
         for (; next < writes.size(); ++next) {

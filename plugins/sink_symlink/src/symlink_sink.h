@@ -49,6 +49,10 @@ bool parse_version_name(const std::string& name, std::uint64_t& counter);
 // File names the sink uses for itself.
 inline constexpr const char* kCurrent = "current";
 inline constexpr const char* kManifest = ".manifest";
+// Above this many files in one write, they are flushed with one syncfs(2) of
+// the file system instead of one fsync(2) each (10,000 fsyncs take tens of
+// seconds; one syncfs takes about as long as a few fsyncs).
+inline constexpr std::size_t kSyncfsThreshold = 64;
 inline constexpr const char* kLockFile = ".crossover.lock";
 inline constexpr const char* kTempLinkPrefix = ".current.tmp-";
 inline constexpr const char* kTempFilePrefix = ".tmp-";
