@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -553,6 +555,10 @@ int Engine::run() {
             }
             lock.unlock();
             const bool ok = recompute(batch_start);
+            // A recompute frees the previous snapshots' documents (megabytes for large
+            // configurations); glibc keeps freed memory in its arenas and returns it late, so
+            // give it back now, while nothing waits on us.
+            ::malloc_trim(0);
             lock.lock();
             last_recompute_ = Clock::now();
             // Nothing can change any more (no source is watching): finish.

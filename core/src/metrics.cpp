@@ -14,8 +14,8 @@ using prometheus::BuildHistogram;
 
 const prometheus::Histogram::BucketBoundaries& latency_buckets() {
     static const prometheus::Histogram::BucketBoundaries buckets = {
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+        0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.0025, 0.005, 0.01, 0.02,
+        0.025,  0.05,    0.1,    0.25,  0.5,   1,      2.5,   5,    10};
     return buckets;
 }
 

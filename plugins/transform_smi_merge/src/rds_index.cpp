@@ -362,6 +362,18 @@ RdsIndexPtr build_index(std::string content) {
         }
         index->route_configs.push_back(std::move(rc));
     }
+    for (std::size_t ri = 0; ri < index->route_configs.size(); ++ri) {
+        const auto& vhosts = index->route_configs[ri].virtual_hosts;
+        for (std::size_t vi = 0; vi < vhosts.size(); ++vi) {
+            index->by_name[vhosts[vi].name].emplace_back(ri, vi);
+            for (const auto& d : vhosts[vi].domains) {
+                auto& at = index->by_domain[d];
+                if (at.empty() || at.back() != VirtualHostPos{ri, vi}) {
+                    at.emplace_back(ri, vi);
+                }
+            }
+        }
+    }
     return index;
 }
 

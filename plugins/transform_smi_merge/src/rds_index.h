@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "crossover/status.h"
@@ -77,11 +79,18 @@ struct RouteConfigEntry {
     std::vector<VirtualHostEntry> virtual_hosts;
 };
 
+// A virtual host's position: route_configs[first].virtual_hosts[second].
+using VirtualHostPos = std::pair<std::size_t, std::size_t>;
+
 struct RdsIndex {
     std::string content;  // the text the index was built from
     bool json = false;    // the document is JSON (keys are written quoted)
     std::string parse_error;
     std::vector<RouteConfigEntry> route_configs;
+    // Virtual hosts by name and by each of their domains, in document order, so that a
+    // TrafficSplit finds its virtual hosts without scanning all of them.
+    std::unordered_map<std::string, std::vector<VirtualHostPos>> by_name;
+    std::unordered_map<std::string, std::vector<VirtualHostPos>> by_domain;
 };
 
 using RdsIndexPtr = std::shared_ptr<const RdsIndex>;

@@ -61,20 +61,24 @@ std::string describe_route(const RouteEntry& r) {
     return out;
 }
 
-bool vhost_matches(const VirtualHostEntry& vh, const smi::TrafficSplit& ts, Match match) {
-    if (match == Match::Name) {
-        return vh.name == ts.service;
-    }
-    for (const auto& d : vh.domains) {
-        if (d == ts.service) {
-            return true;
+// The virtual hosts of `index` a TrafficSplit applies to, in document order.
+std::vector<VirtualHostPos> matching_vhosts(const RdsIndex& index, const smi::TrafficSplit& ts,
+                                            Match match) {
+    const auto& table = match == Match::Name ? index.by_name : index.by_domain;
+    std::vector<VirtualHostPos> out;
+    const auto add = [&](const std::string& key) {
+        if (const auto it = table.find(key); it != table.end()) {
+            out.insert(out.end(), it->second.begin(), it->second.end());
         }
-        if (!ts.ref.ns.empty() && (d == ts.service + "." + ts.ref.ns ||
-                                   d == ts.service + "." + ts.ref.ns + ".svc.cluster.local")) {
-            return true;
-        }
+    };
+    add(ts.service);
+    if (match == Match::Domain && !ts.ref.ns.empty()) {
+        add(ts.service + "." + ts.ref.ns);
+        add(ts.service + "." + ts.ref.ns + ".svc.cluster.local");
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
     }
-    return false;
+    return out;
 }
 
 std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
@@ -232,16 +236,30 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
                                 std::tie(b->ref.kind, b->ref.ns, b->ref.name);
                      });
 
-    std::vector<smi::TrafficSplit> splits;
+    // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
+    // same pointer, so a canary step parses one TrafficSplit, not all of them.
+    std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
+    std::map<const Object*, SplitEntry> parsed;
     for (const auto& o : out->objects) {
-        if (smi::is_trafficsplit(*o)) {
-            splits.push_back(smi::parse_trafficsplit(*o));
+        if (!smi::is_trafficsplit(*o)) {
+            continue;
         }
+        std::shared_ptr<const smi::TrafficSplit> ts;
+        if (const auto it = parsed_splits_.find(o.get());
+            it != parsed_splits_.end() && it->second.object.lock() == o) {
+            ts = it->second.split;
+        } else {
+            ts = std::make_shared<const smi::TrafficSplit>(smi::parse_trafficsplit(*o));
+            ++split_parse_count_;
+        }
+        parsed[o.get()] = SplitEntry{o, ts};
+        splits.push_back(std::move(ts));
     }
+    parsed_splits_.swap(parsed);
     for (std::size_t i = 1; i < splits.size(); ++i) {
-        if (splits[i].ref.ns == splits[i - 1].ref.ns &&
-            splits[i].ref.name == splits[i - 1].ref.name) {
-            throw Error(splits[i].describe() + ": given twice by the inputs");
+        if (splits[i]->ref.ns == splits[i - 1]->ref.ns &&
+            splits[i]->ref.name == splits[i - 1]->ref.name) {
+            throw Error(splits[i]->describe() + ": given twice by the inputs");
         }
     }
 
@@ -264,7 +282,8 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
     std::vector<std::pair<std::size_t, std::string>> changes;
     std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed;
 
-    for (const auto& ts : splits) {
+    for (const auto& split : splits) {
+        const smi::TrafficSplit& ts = *split;
         std::vector<std::string> names;
         for (const auto& b : ts.backends) {
             names.push_back(
@@ -287,13 +306,12 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
             }
             const std::string& text = index.content;
             const bool json = index.json;
-            for (std::size_t ri = 0; ri < index.route_configs.size(); ++ri) {
-                const RouteConfigEntry& rc = index.route_configs[ri];
-                for (std::size_t vi = 0; vi < rc.virtual_hosts.size(); ++vi) {
+            for (const VirtualHostPos& pos : matching_vhosts(index, ts, options_.match)) {
+                {
+                    const std::size_t ri = pos.first;
+                    const std::size_t vi = pos.second;
+                    const RouteConfigEntry& rc = index.route_configs[ri];
                     const VirtualHostEntry& vh = rc.virtual_hosts[vi];
-                    if (!vhost_matches(vh, ts, options_.match)) {
-                        continue;
-                    }
                     ++matched;
                     const std::string where =
                         ts.describe() + ": " + describe_document(doc) + ": RouteConfiguration " +

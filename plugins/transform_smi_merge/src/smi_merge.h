@@ -56,6 +56,8 @@ public:
     // For tests and logs: how many documents were parsed so far, and how many
     // indexes are cached now.
     [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
+    // TrafficSplit objects parsed so far (an object seen in the last run is not parsed again).
+    [[nodiscard]] std::size_t split_parse_count() const { return split_parse_count_; }
     [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
     // What the last successful run changed, one line per route whose document
     // changed: "TrafficSplit test/podinfo: rds.yaml: local_route/podinfo
@@ -68,6 +70,7 @@ private:
 
     Options options_;
     std::size_t parse_count_ = 0;
+    std::size_t split_parse_count_ = 0;
     std::vector<std::string> changes_;
     struct PtrEntry {
         std::weak_ptr<const Document> document;
@@ -80,6 +83,12 @@ private:
     std::unordered_multimap<std::size_t, RdsIndexPtr> by_content_;
     std::map<const Document*, PtrEntry> next_by_ptr_;
     std::unordered_multimap<std::size_t, RdsIndexPtr> next_by_content_;
+    // Last run's TrafficSplits, parsed, by object address.
+    struct SplitEntry {
+        std::weak_ptr<const Object> object;
+        std::shared_ptr<const smi::TrafficSplit> split;
+    };
+    std::map<const Object*, SplitEntry> parsed_splits_;
 };
 
 class SmiMergeTransform : public Transform {

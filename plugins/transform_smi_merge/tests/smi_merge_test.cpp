@@ -663,6 +663,50 @@ BOOST_AUTO_TEST_CASE(canary_steps_parse_once) {
     BOOST_TEST(m.parse_count() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(unchanged_splits_are_parsed_once) {
+    // Three virtual hosts, each with its own TrafficSplit.
+    std::string text = kSimple;
+    const std::string vhost = text.substr(text.find("  - name: web"));
+    text = text.substr(0, text.find("  - name: web"));
+    for (const std::string n : {"web", "api", "img"}) {
+        std::string v = vhost;
+        for (auto at = v.find("web"); at != std::string::npos; at = v.find("web", at + 3)) {
+            v.replace(at, 3, n);
+        }
+        text += v;
+    }
+    const auto rds = doc("rds.yaml", text);
+    std::vector<ObjectPtr> splits;
+    for (const std::string n : {"api", "img", "web"}) {
+        splits.push_back(split(n, {{n + "-a", "100"}, {n + "-b", "0"}}));
+    }
+    Merger m(options());
+    m.run(inputs({rds}, splits));
+    BOOST_TEST(m.split_parse_count() == 3u);
+    // One canary step: only the changed object is parsed; the others keep their weights.
+    splits[1] = split("img", {{"img-a", "70"}, {"img-b", "30"}});
+    auto out = m.run(inputs({rds}, splits));
+    BOOST_TEST(m.split_parse_count() == 4u);
+    BOOST_TEST((weights(out->documents[0]->content, "img") ==
+                WeightMap{{"img-a", "70"}, {"img-b", "30"}}));
+    BOOST_TEST((weights(out->documents[0]->content, "api") ==
+                WeightMap{{"api-a", "100"}, {"api-b", "0"}}));
+    // A removed split is forgotten: passing an equal new object parses it again.
+    m.run(inputs({rds}, {splits[0], splits[1]}));
+    m.run(inputs({rds}, {splits[0], splits[1], split("web", {{"web-a", "1"}, {"web-b", "1"}})}));
+    BOOST_TEST(m.split_parse_count() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_virtual_host_matching_twice_by_domain_is_updated_once) {
+    // Both "web" and "web.shop" name the same virtual host: one match, not a conflict.
+    std::string text = kSimple;
+    text.replace(text.find("\"web.shop.svc.cluster.local\""), 28,
+                 "\"web\", \"web.shop\", \"web.shop.svc.cluster.local\"");
+    const auto s = split("web", {{"web-a", "25"}, {"web-b", "75"}}, "v1alpha2", "web", "shop");
+    BOOST_TEST((weights(merged(text, {s}, options(Match::Domain)), "web") ==
+                WeightMap{{"web-a", "25"}, {"web-b", "75"}}));
+}
+
 // ---- the plugin as the engine loads it -----------------------------------
 
 namespace {
