@@ -73,6 +73,44 @@ std::string suggest(const std::string& word, const std::vector<std::string>& can
     return out + ")";
 }
 
+// Aliases can make a YAML tree cyclic ("&a [*a]") or, repeated level over
+// level, exponentially large; either would make every later walk over the
+// tree (expansion, validation, plugins) overflow the stack or never end. No
+// pipeline file comes near these limits.
+constexpr int kMaxDepth = 200;
+constexpr std::size_t kMaxNodes = 100000;
+
+// Empty when the tree is within the limits, else the problem (and its line).
+std::string check_tree(const YAML::Node& node, int depth, std::size_t& nodes, int& line) {
+    if (depth > kMaxDepth) {
+        line = line_of(node);
+        return "nested deeper than " + std::to_string(kMaxDepth) +
+               " levels (or an alias refers to a node that contains it)";
+    }
+    if (++nodes > kMaxNodes) {
+        line = line_of(node);
+        return "more than " + std::to_string(kMaxNodes) + " values once aliases are expanded";
+    }
+    if (node.IsSequence()) {
+        for (const auto& item : node) {
+            std::string problem = check_tree(item, depth + 1, nodes, line);
+            if (!problem.empty()) {
+                return problem;
+            }
+        }
+    } else if (node.IsMap()) {
+        for (const auto& kv : node) {
+            for (const YAML::Node& child : {kv.first, kv.second}) {
+                std::string problem = check_tree(child, depth + 1, nodes, line);
+                if (!problem.empty()) {
+                    return problem;
+                }
+            }
+        }
+    }
+    return {};
+}
+
 bool valid_component_name(const std::string& name) {
     if (name.empty() || name.size() > 128) {
         return false;
@@ -406,6 +444,14 @@ PipelineSpec parse_pipeline_text(const std::string& text, const std::string& fil
     } catch (const YAML::Exception& e) {
         errors.push_back(ConfigError{file, e.mark.is_null() ? 0 : e.mark.line + 1, "", "",
                                      "invalid YAML: " + e.msg});
+        PipelineSpec spec;
+        spec.file = file;
+        return spec;
+    }
+    std::size_t nodes = 0;
+    int line = 0;
+    if (const std::string problem = check_tree(root, 0, nodes, line); !problem.empty()) {
+        errors.push_back(ConfigError{file, line, "", "", "invalid YAML: " + problem});
         PipelineSpec spec;
         spec.file = file;
         return spec;

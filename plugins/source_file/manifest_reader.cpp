@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include "crossover/status.h"
 
 namespace crossover::file_source {
@@ -121,6 +123,45 @@ void add_object(const YAML::Node& obj, const std::string& file, Snapshot& out,
     out.objects.push_back(std::move(object));
 }
 
+// Walks the documents of `text` without building nodes and throws
+// YAML::ParserException where a document makes no progress. yaml-cpp 0.7's
+// LoadAll never returns on a stray token after a document, such as the comma
+// in "{a: b},": it yields an empty document at that same place forever.
+class ProgressCheck : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        if (started_ && mark.pos == last_.pos) {
+            throw YAML::ParserException(mark, "unexpected text after the document");
+        }
+        started_ = true;
+        last_ = mark;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+private:
+    bool started_ = false;
+    YAML::Mark last_;
+};
+
+std::vector<YAML::Node> load_all(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    ProgressCheck check;
+    while (parser.HandleNextDocument(check)) {
+    }
+    return YAML::LoadAll(text);
+}
+
 }  // namespace
 
 std::string base64_decode(const std::string& text) {
@@ -197,7 +238,7 @@ void add_manifest_text(const std::string& text, const std::string& file, Snapsho
     }
     std::vector<YAML::Node> docs;
     try {
-        docs = YAML::LoadAll(text);
+        docs = load_all(text);
     } catch (const YAML::Exception& e) {
         throw Error(file + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
     }

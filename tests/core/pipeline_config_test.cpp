@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 
@@ -103,6 +104,43 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_error_names_file_and_line) {
     const auto m = problems("sources:\n  a: {type: file\nsinks: {}\n");
     BOOST_REQUIRE_EQUAL(m.size(), 1u);
     BOOST_CHECK_MESSAGE(m[0].rfind("/cfg/pipe.yaml:3: invalid YAML", 0) == 0, m[0]);
+}
+
+// Found by fuzzing (fuzz/regressions/pipeline_config/): an alias inside the
+// node it names made a cyclic tree that overflowed the stack, and aliases
+// repeated level over level made a tree too large to walk in any useful time.
+BOOST_AUTO_TEST_CASE(recursive_and_exploding_aliases_are_refused) {
+    auto m = problems("sources: &c {a: *c}\nsinks: {}\n");
+    BOOST_REQUIRE_EQUAL(m.size(), 1u);
+    BOOST_CHECK_MESSAGE(
+        m[0].rfind("/cfg/pipe.yaml:1: invalid YAML: nested deeper than 200", 0) == 0, m[0]);
+
+    std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char level = 'b'; level <= 'g'; ++level) {
+        const std::string prev(1, static_cast<char>(level - 1));
+        text += std::string(1, level) + ": &" + level + " [";
+        for (int i = 0; i < 10; ++i) {
+            text += (i ? ", *" : "*") + prev;
+        }
+        text += "]\n";
+    }
+    text += std::string(kGood) + "    extra: *g\n";
+    const auto start = std::chrono::steady_clock::now();
+    m = problems(text);
+    BOOST_CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    BOOST_REQUIRE_EQUAL(m.size(), 1u);
+    BOOST_CHECK_MESSAGE(
+        m[0].find("invalid YAML: more than 100000 values once aliases are expanded") !=
+            std::string::npos,
+        m[0]);
+    // Aliases within the limits still work.
+    text =
+        "common: &c {type: file, paths: [a.yaml]}\nsources: {a: *c, b: *c}\n"
+        "sinks: {out: {type: test_record, inputs: [a, b], path: /tmp/x}}\n";
+    m = problems(text);
+    BOOST_REQUIRE_EQUAL(m.size(), 1u);
+    BOOST_CHECK_MESSAGE(m[0].rfind("/cfg/pipe.yaml:1: common: unknown top-level key", 0) == 0,
+                        m[0]);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_top_level_key) {

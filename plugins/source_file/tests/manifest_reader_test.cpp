@@ -1,9 +1,12 @@
 #define BOOST_TEST_MODULE source_file
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "crossover/status.h"
 #include "manifest_reader.h"
@@ -106,6 +109,31 @@ BOOST_AUTO_TEST_CASE(invalid_inputs_are_refused_with_file_and_line) {
                             "binaryData: {k: '***'}\n")
                        .find("binaryData.k: invalid base64"),
                    std::string::npos);
+}
+
+// yaml-cpp's LoadAll used to loop forever (allocating) on a stray token after a
+// document; the reader must refuse it with the file and line instead.
+// Reproducers: fuzz/regressions/manifest/.
+BOOST_AUTO_TEST_CASE(stray_comma_after_a_document_is_refused) {
+    for (const std::string text : {
+             "[a, b],\n",
+             "{a: b},\n",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\n{x: y},\n",
+         }) {
+        std::promise<std::string> result;
+        std::future<std::string> done = result.get_future();
+        std::thread([&result, text] { result.set_value(error_of(text)); }).detach();
+        if (done.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+            BOOST_ERROR("add_manifest_text does not return for: " + text);
+            std::_Exit(1);  // the reading thread cannot be stopped
+        }
+        const std::string msg = done.get();
+        BOOST_CHECK_MESSAGE(
+            msg.find("m.yaml:") == 0 && msg.find("invalid YAML") != std::string::npos,
+            text + " -> " + msg);
+    }
+    const std::string msg = error_of("a: 1\n\nb: [1, 2],\n");
+    BOOST_CHECK_MESSAGE(msg.find("m.yaml:3: invalid YAML") == 0, msg);
 }
 
 BOOST_AUTO_TEST_CASE(base64) {

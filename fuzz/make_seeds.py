@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora fuzz/seeds/<target>/ from the repository's fixtures.
+
+Run from anywhere: python3 fuzz/make_seeds.py. The seeds are checked in (the
+regression tests replay them); rerun this after changing the fixtures.
+"""
+import hashlib
+import json
+import pathlib
+import re
+import shutil
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SEEDS = ROOT / "fuzz" / "seeds"
+
+
+def text(path):
+    return path.read_text(encoding="utf-8")
+
+
+def c_strings(path, call):
+    """The first string literal argument of every `call("...")` in a C++ file."""
+    out = []
+    for m in re.finditer(re.escape(call) + r'\("((?:[^"\\]|\\.)*)"', text(path)):
+        out.append(bytes(m.group(1), "utf-8").decode("unicode_escape"))
+    return out
+
+
+class Corpus:
+    def __init__(self, target):
+        self.dir = SEEDS / target
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.names = set()
+
+    def add(self, name, content):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        if name in self.names:
+            name += "-" + hashlib.sha1(data).hexdigest()[:8]
+        self.names.add(name)
+        (self.dir / name).write_bytes(data)
+
+
+def pipelines():
+    c = Corpus("pipeline_config")
+    c.add("quickstart.yaml", text(ROOT / "examples" / "quickstart" / "pipeline.yaml"))
+    c.add("full.yaml", """plugin_dirs: [/opt/plugins, ${PLUGINS:-/usr/lib}]
+plugins: [${HOME}/x.so]
+engine: {debounce: 5ms, max_delay: 100ms, retry_initial: 200ms, retry_max: 30s}
+server: {listen: "127.0.0.1:9901", metrics: true}
+sources:
+  xds: {type: kubernetes_configmap, names: [envoy-xds], namespace: "${NS:-default}"}
+  splits: {type: smi_trafficsplit, api_version: auto}
+transforms:
+  canary: {type: smi_merge, inputs: [xds, splits], match: domain}
+  render: {type: template, inputs: [canary], values: {a: 1, b: [x, y]}}
+sinks:
+  envoy: {type: symlink, inputs: [render], dir: "$${literal}/out", keep: 3}
+  print: {type: stdout, inputs: [render, canary]}
+""")
+    c.add("errors.yaml", """sorces: {}
+engine: {debounce: -1, max_delay: 1ms, retry_initial: 0s, bogus: 1}
+sources:
+  a: {type: file, inputs: [b]}
+  "bad name": {type: file}
+transforms:
+  t1: {type: x, inputs: [t2]}
+  t2: {type: x, inputs: [t1, t1, missing, s]}
+  t3: {inputs: []}
+sinks:
+  s: {type: symlink, inputs: [s], dir: ${UNSET}}
+  s2: [not, a, map]
+""")
+    c.add("anchors.yaml", """common: &c {type: file, paths: [a.yaml]}
+sources: {a: *c, b: {<<: *c, watch: true}}
+sinks: {out: {type: stdout, inputs: [a, b]}}
+""")
+    c.add("empty.yaml", "")
+    c.add("scalar.yaml", "just text\n")
+
+
+def watch_events():
+    c = Corpus("watch_event")
+    files = sorted((FIXTURES / "manifests").glob("*.yaml")) + sorted(
+        (FIXTURES / "trafficsplit").glob("*.yaml")) + sorted((FIXTURES / "invalid").glob("*.yaml"))
+    for f in files:
+        try:
+            docs = [d for d in yaml.safe_load_all(text(f)) if isinstance(d, dict)]
+        except yaml.YAMLError:
+            continue
+        lines = []
+        for i, d in enumerate(docs):
+            d.setdefault("metadata", {})["resourceVersion"] = str(100 + i)
+            lines.append(json.dumps({"type": "ADDED", "object": d}, default=str))
+            lines.append(json.dumps({"type": "MODIFIED", "object": d}, default=str))
+            lines.append(json.dumps({"type": "DELETED", "object": d}, default=str))
+        if lines:
+            c.add(f.parent.name + "-" + f.stem + ".jsonl", "\n".join(lines) + "\n")
+    c.add("bookmark-error.jsonl", "\r\n".join([
+        json.dumps({"type": "BOOKMARK", "object": {"kind": "ConfigMap", "apiVersion": "v1",
+                                                   "metadata": {"resourceVersion": "12345"}}}),
+        json.dumps({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
+                                                "status": "Failure", "reason": "Expired",
+                                                "message": "too old resource version: 1 (2)",
+                                                "code": 410}}),
+        json.dumps({"type": "ERROR", "object": {"code": 500, "message": "\u00e9\\\"x"}}),
+        '{"type": "ADDED", "object": [1, 2.5e10, true, null, -0]}',
+        '{"type": "ADDED"}',
+        '[]',
+    ]) + "\n")
+
+
+def quantities():
+    c = Corpus("quantity")
+    for f in sorted((FIXTURES / "trafficsplit").glob("*.yaml")) + sorted(
+            (FIXTURES / "invalid").glob("trafficsplit*.yaml")):
+        words = []
+        for d in yaml.safe_load_all(text(f)):
+            if isinstance(d, dict) and isinstance(d.get("spec"), dict):
+                for b in d["spec"].get("backends") or []:
+                    if isinstance(b, dict) and "weight" in b:
+                        words.append(str(b["weight"]))
+        if words:
+            c.add(f.stem + ".txt", " ".join(words) + "\n")
+    for i, line in enumerate([
+            "100 500m 1500m", "1Ki 1Mi 1Gi 1Ti 1Pi 1Ei", "1.5 0.25 .5 5.", "1e3 1E-3 +2e+2 3e-9",
+            "1n 1u 1m 1k 1M 1G 1T 1P 1E", "-5 0 +0 -0.0", "99999999999999999999999999999999999999",
+            "4294967295 1", "1e100000 1e-100000", "0.000000000000000000000000000000000000001 1"
+    ]):
+        c.add("words-%02d.txt" % i, line + "\n")
+
+
+def templates():
+    c = Corpus("template")
+    golden = ROOT / "plugins" / "transform_template" / "tests" / "golden"
+    for f in sorted(golden.glob("*.tmpl")):
+        c.add(f.name, text(f))
+    tests = ROOT / "plugins" / "transform_template" / "tests"
+    n = 0
+    for f in [tests / "engine_test.cpp", tests / "functions_test.cpp"]:
+        for call in ["render", "error_of"]:
+            for s in c_strings(f, call):
+                if "{{" in s:
+                    c.add("%s-%03d.tmpl" % (f.stem, n), s)
+                    n += 1
+
+
+def smi_merges():
+    c = Corpus("smi_merge")
+    routes = sorted((FIXTURES / "xds").glob("rds*.yaml")) + [FIXTURES / "invalid" / "rds-typo.yaml"]
+    splits = sorted((FIXTURES / "trafficsplit").glob("*.yaml")) + [
+        FIXTURES / "invalid" / "trafficsplit-negative.yaml"]
+    for r in routes:
+        c.add(r.stem + ".yaml", text(r))
+        for s in splits:
+            if s.stem.startswith("crd-"):
+                continue
+            c.add("%s+%s.yaml" % (r.stem, s.stem), text(r) + "\n%%\n" + text(s))
+
+
+def manifests():
+    c = Corpus("manifest")
+    for d in ["manifests", "trafficsplit", "invalid", "xds"]:
+        for f in sorted((FIXTURES / d).glob("*.yaml")):
+            c.add(d + "-" + f.name, text(f))
+    for f in sorted((ROOT / "examples" / "quickstart").glob("*.yaml")):
+        c.add("quickstart-" + f.name, text(f))
+    c.add("list.yaml", """apiVersion: v1
+kind: ConfigMapList
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {x.yaml: "1"}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}, binaryData: {y.bin: aGVsbG8=}}
+""")
+
+
+def main():
+    pipelines()
+    watch_events()
+    quantities()
+    templates()
+    smi_merges()
+    manifests()
+    for d in sorted(SEEDS.iterdir()):
+        print("%s: %d seeds" % (d.relative_to(ROOT), len(list(d.iterdir()))))
+
+
+if __name__ == "__main__":
+    main()
