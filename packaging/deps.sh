@@ -12,7 +12,7 @@ apt_install \
   libprotobuf-dev libprotoc-dev protobuf-compiler prometheus-cpp-dev \
   nodejs \
   python3 python3-yaml openssl \
-  clang-format clang-tidy \
+  clang-format clang-tidy clang libclang-rt-14-dev \
   dpkg-dev file
 
 # Debian's nodejs ships npm as a separate package; builds of nodejs from
