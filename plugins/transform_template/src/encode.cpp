@@ -57,28 +57,6 @@ bool plain_safe(const std::string& s) {
     return !has_control(s, false);
 }
 
-std::string double_quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\x";
-                    append_hex_byte(out, c);
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    return out + "\"";
-}
-
 std::string yaml_string(const std::string& s) {
     if (plain_safe(s)) {
         return s;
@@ -93,7 +71,8 @@ std::string yaml_string(const std::string& s) {
         }
         return out + "'";
     }
-    return double_quoted(s);
+    // Go's escapes (\a \b \f \n \r \t \v \xHH) are all YAML double-quoted escapes too.
+    return go_quote(s);
 }
 
 std::string yaml_scalar(const Value& v) {

@@ -104,6 +104,9 @@ m:
     BOOST_CHECK_EQUAL(back["tricky"][0].Tag(), "!");
     BOOST_CHECK_EQUAL(back["text"].Scalar(), "line1\nline2");
     BOOST_CHECK_EQUAL(back["nested"]["b"][1][1].as<int>(), 3);
+    // Control characters are escaped and read back unchanged.
+    const std::string ctl = render("{{ toYaml .c }}", data("c: \"\\a\\b\\f\\v\\x01\\x7f q\""));
+    BOOST_CHECK_EQUAL(YAML::Load(ctl).Scalar(), std::string("\a\b\f\v\x01\x7f q"));
 }
 
 BOOST_AUTO_TEST_CASE(to_json) {
