@@ -7,21 +7,17 @@
 #include <memory>
 #include <string>
 
+#include "../../../tests/support/manifests.h"
 #include "../../../tests/support/process.h"
 
 using namespace crossover::test;
 
 namespace {
 
+// Flagger's order: the canary backend first.
 std::string split_manifest(const std::string& version, const std::string& primary,
                            const std::string& canary) {
-    const bool quantities = version == "v1alpha1";
-    const auto w = [&](const std::string& v) { return quantities ? "\"" + v + "\"" : v; };
-    return "apiVersion: split.smi-spec.io/" + version +
-           "\nkind: TrafficSplit\nmetadata: {name: podinfo, namespace: test}\nspec:\n"
-           "  service: podinfo\n  backends:\n"
-           "  - service: podinfo-canary\n    weight: " +
-           w(canary) + "\n  - service: podinfo-primary\n    weight: " + w(primary) + "\n";
+    return trafficsplit_manifest(version, primary, canary, true);
 }
 
 struct Pipeline {
