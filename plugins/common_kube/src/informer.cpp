@@ -121,9 +121,11 @@ bool Informer::selected(const std::string& name) const {
 
 Informer::State Informer::list(std::string& resource_version) {
     const std::string path = build_query(collection_, selection_, {});
+    const auto started = Clock::now();
     const Response r = client_.request("GET", path);
     if (r.status != 200) {
-        throw Error("list " + collection_ + " on " + client_.server() + ": " + describe_error(r));
+        throw StatusError(
+            "list " + collection_ + " on " + client_.server() + ": " + describe_error(r), r.status);
     }
     const auto obj = parse_object(r.body, "list " + collection_);
     resource_version = metadata_field(obj, "resourceVersion");
@@ -141,6 +143,12 @@ Informer::State Informer::list(std::string& resource_version) {
             }
         }
     }
+    log(LogLevel::Debug,
+        "listed " + collection_ + ": " + std::to_string(state.size()) +
+            " selected objects at resourceVersion " + resource_version + " in " +
+            std::to_string(
+                std::chrono::duration_cast<milliseconds>(Clock::now() - started).count()) +
+            "ms");
     return state;
 }
 
@@ -165,6 +173,9 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
     const std::string path = build_query(collection_, selection_, extra);
 
     context.count("watches", 1);
+    ++watches_since_list_;
+    log(LogLevel::Debug, "watch " + collection_ + " from resourceVersion " + resource_version_ +
+                             " (timeoutSeconds " + std::to_string(timeout_s) + ")");
     Response error;
     std::unique_ptr<Stream> stream;
     try {
@@ -173,7 +184,7 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
         throw;
     } catch (const std::exception& e) {
         log(LogLevel::Warn, std::string("watch ") + collection_ + ": " + e.what());
-        return WatchEnd::Failed;
+        return WatchEnd::Unreachable;
     }
     if (!stream) {
         if (error.status == 410) {
@@ -231,11 +242,14 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
         }
         if (ev.type == "BOOKMARK") {
             context.count("bookmarks", 1);
+            log(LogLevel::Debug, "watch " + collection_ + ": BOOKMARK at resourceVersion " + rv);
             continue;
         }
         if (name.empty() || !selected(name)) {
             continue;
         }
+        log(LogLevel::Debug,
+            "watch " + collection_ + ": " + ev.type + " " + name + " resourceVersion " + rv);
         if (ev.type == "ADDED" || ev.type == "MODIFIED") {
             context.count(ev.type == "ADDED" ? "events_added" : "events_modified", 1);
             state_[name] = ev.object;
@@ -249,6 +263,20 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
             log(LogLevel::Debug, "watch " + collection_ + ": ignoring event type " + ev.type);
         }
     }
+}
+
+bool Informer::back_off(SourceContext& context, Backoff& backoff, bool reached,
+                        const std::string& why, LogLevel level) {
+    // An answer after no answer: the server is back, and what fails now is a new
+    // failure that starts from the first delay, not the outage's longest one.
+    if (reached && unreachable_) {
+        backoff.reset();
+    }
+    unreachable_ = !reached;
+    const auto delay = backoff.next();
+    log(level, (level == LogLevel::Debug ? collection_ + ": " : std::string()) + why +
+                   "; retrying in " + std::to_string(delay.count()) + "ms");
+    return context.sleep_for(delay);
 }
 
 void Informer::run(SourceContext& context, const OnChange& on_change) {
@@ -268,6 +296,8 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
                 state_ = std::move(fresh);
                 resource_version_ = rv;
                 last_list_ = Clock::now();
+                watches_since_list_ = 0;
+                unreachable_ = false;
                 context.count("lists", 1);
                 if (!first_list) {
                     context.count("relists", 1);
@@ -279,10 +309,8 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
                 return;
             } catch (const std::exception& e) {
                 context.count("list_errors", 1);
-                const auto delay = backoff.next();
-                log(LogLevel::Warn, std::string(e.what()) + "; retrying in " +
-                                        std::to_string(delay.count()) + "ms");
-                if (!context.sleep_for(delay)) {
+                if (!back_off(context, backoff, dynamic_cast<const StatusError*>(&e) != nullptr,
+                              e.what(), LogLevel::Warn)) {
                     return;
                 }
                 continue;
@@ -310,11 +338,20 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
         }
         if (progressed) {
             backoff.reset();
+            unreachable_ = false;
         }
         switch (end) {
             case WatchEnd::Relist:
                 need_list = true;
-                if (!progressed && !context.sleep_for(backoff.next())) {
+                // A 410 is an answer from a working server: relist now, from the first delay
+                // on. Only a 410 on the first watch after a list waits (a server that expires
+                // every resourceVersion at once must not make us spin).
+                if (watches_since_list_ > 1 || progressed) {
+                    backoff.reset();
+                    unreachable_ = false;
+                    log(LogLevel::Debug, collection_ + ": relisting at once");
+                } else if (!back_off(context, backoff, true,
+                                     "410 on the first watch after a list")) {
                     return;
                 }
                 break;
@@ -322,14 +359,15 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
                 context.count("watch_reconnects", 1);
                 const bool long_lived = Clock::now() - started >= milliseconds(1000);
                 if ((dropped || !(progressed || long_lived)) &&
-                    !context.sleep_for(backoff.next())) {
+                    !back_off(context, backoff, !dropped, "watch ended")) {
                     return;
                 }
                 break;
             }
             case WatchEnd::Failed:
+            case WatchEnd::Unreachable:
                 context.count("watch_failures", 1);
-                if (!context.sleep_for(backoff.next())) {
+                if (!back_off(context, backoff, end == WatchEnd::Failed, "watch failed")) {
                     return;
                 }
                 break;

@@ -278,12 +278,24 @@ public:
     [[nodiscard]] bool stopping() const noexcept override { return stopping_.load(); }
     bool sleep_for(std::chrono::milliseconds d) noexcept override {
         std::unique_lock<std::mutex> lock(mutex_);
+        timeline_.push_back("sleep " + std::to_string(d.count()));
         cv_.wait_for(lock, d, [&] { return stopping_.load(); });
         return !stopping_.load();
     }
     void count(std::string_view event, double amount) noexcept override {
         std::lock_guard<std::mutex> lock(mutex_);
         counts_[std::string(event)] += amount;
+        timeline_.push_back(std::string(event));
+    }
+    // What the source did, in order: counted events by name, "sleep <ms>" for
+    // every backoff, and the test's own marks.
+    void mark(const std::string& label) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        timeline_.push_back(label);
+    }
+    std::vector<std::string> timeline() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return timeline_;
     }
     void stop() {
         stopping_ = true;
@@ -316,6 +328,7 @@ private:
     std::condition_variable cv_;
     std::vector<crossover::SnapshotPtr> snapshots_;
     std::map<std::string, double> counts_;
+    std::vector<std::string> timeline_;
     std::atomic<bool> stopping_{false};
 };
 

@@ -386,3 +386,129 @@ BOOST_AUTO_TEST_CASE(stop_is_prompt_at_any_moment) {
         }
     }
 }
+
+namespace {
+
+// The source's timeline after the test's mark `label`.
+std::vector<std::string> since(const TestContext& ctx, const std::string& label) {
+    const auto all = ctx.timeline();
+    const auto at = std::find(all.begin(), all.end(), label);
+    return at == all.end() ? std::vector<std::string>{}
+                           : std::vector<std::string>(std::next(at), all.end());
+}
+
+bool is_sleep(const std::string& entry) {
+    return entry.rfind("sleep ", 0) == 0;
+}
+
+long long sleep_ms(const std::string& entry) {
+    return std::stoll(entry.substr(6));
+}
+
+std::string joined(const std::vector<std::string>& entries) {
+    std::string out;
+    for (const auto& e : entries) {
+        out += (out.empty() ? "" : ", ") + e;
+    }
+    return out;
+}
+
+// Takes the API server down until the source has failed to reach it `failures`
+// times (so that its backoff has grown), runs `during`, and brings it back.
+void outage(const FakeApiServer& server, const TestContext& ctx, double failures,
+            const std::function<void()>& during) {
+    server.control("/outage", R"({"down": true})");
+    BOOST_REQUIRE(eventually([&] { return ctx.counter("watch_failures") >= failures; }));
+    during();
+    server.control("/outage", R"({"down": false})");
+}
+
+// A source watching envoy-xds (rds.yaml: v1, read) whose backoff grows from 100ms for an hour.
+struct GrowingBackoffRig {
+    FakeApiServer server;
+    CaptureLogger logger;
+    std::unique_ptr<ConfigMapSource> source;
+    TestContext ctx;
+    std::unique_ptr<SourceRunner> runner;
+
+    GrowingBackoffRig() {
+        server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+        source = make_source(
+            server,
+            "names: [envoy-xds]\nbackoff_initial: 100ms\nbackoff_max: 1h\ntoken_refresh: 1h\n",
+            logger);
+        runner = std::make_unique<SourceRunner>(*source, ctx);
+        BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+        BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+    }
+};
+
+}  // namespace
+
+// An outage during which history is compacted (and, in the second round, the token rotated
+// with the old one revoked): the resumed watch gets 410 Gone (after a 401 and a token reload),
+// and the source must relist at once rather than wait out the outage's backoff once more.
+BOOST_AUTO_TEST_CASE(gone_after_an_outage_relists_at_once_and_resets_the_backoff) {
+    for (const bool rotate : {false, true}) {
+        BOOST_TEST_CONTEXT((rotate ? "token rotated during the outage" : "same token")) {
+            GrowingBackoffRig rig;
+            auto& [server, logger, source, ctx, runner] = rig;
+            outage(server, ctx, 4, [&] {
+                server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+                server.control("/compact");
+                if (rotate) {
+                    server.rotate_token("rotated-during-the-outage");
+                }
+            });
+            ctx.mark("up");
+            BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+            const auto events = since(ctx, "up");
+            const auto gone = std::find(events.begin(), events.end(), "gone_410");
+            BOOST_REQUIRE_MESSAGE(gone != events.end(), joined(events));
+            const auto relist = std::find(gone, events.end(), "relists");
+            BOOST_REQUIRE_MESSAGE(relist != events.end(), joined(events));
+            BOOST_TEST(std::none_of(gone, relist, is_sleep),
+                       "slept before relisting: " << joined(events));
+            if (rotate) {
+                BOOST_TEST(logger.contains("bearer token reloaded"));
+            }
+            // The backoff starts again from backoff_initial.
+            BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
+            ctx.mark("dropped");
+            server.control("/drop-streams");
+            std::vector<std::string> after;
+            BOOST_REQUIRE(eventually([&] {
+                after = since(ctx, "dropped");
+                return std::any_of(after.begin(), after.end(), is_sleep);
+            }));
+            const auto first_sleep = *std::find_if(after.begin(), after.end(), is_sleep);
+            BOOST_TEST(sleep_ms(first_sleep) <= 100, joined(after));
+        }
+    }
+}
+
+// 403 Forbidden right after the API server comes back (RBAC not warmed up yet) is a new
+// failure: its retries start from backoff_initial, not from where the outage left the delay.
+BOOST_AUTO_TEST_CASE(forbidden_after_an_outage_does_not_inherit_its_backoff) {
+    GrowingBackoffRig rig;
+    auto& [server, logger, source, ctx, runner] = rig;
+    outage(server, ctx, 4, [&] {
+        server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+        server.control("/fail", R"({"count": 3, "status": 403, "path": "/configmaps"})");
+    });
+    ctx.mark("up");
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+    BOOST_TEST(logger.contains("HTTP 403"));
+    const auto events = since(ctx, "up");
+    std::vector<long long> sleeps;
+    for (const auto& e : events) {
+        if (is_sleep(e)) {
+            sleeps.push_back(sleep_ms(e));
+        }
+    }
+    BOOST_TEST(sleeps.size() >= 3u, joined(events));
+    // Three 403s from the first delay: at most 100, 200 and 400 ms.
+    for (const long long ms : sleeps) {
+        BOOST_TEST(ms <= 400, joined(events));
+    }
+}

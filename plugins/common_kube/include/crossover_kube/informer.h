@@ -3,9 +3,15 @@
 // List, then watch from the list's resourceVersion with allowWatchBookmarks
 // and timeoutSeconds. After a clean end or a dropped stream, resume from the
 // last resourceVersion seen (bookmarks included). On 410 Gone (HTTP status or
-// an in-stream ERROR event) relist. Failures back off exponentially with
-// jitter, capped, and the backoff resets after a success. A read timeout a
-// little above timeoutSeconds detects a stream that went silent.
+// an in-stream ERROR event) relist at once: a 410 is an answer from a working
+// server, so it also resets the backoff (only a 410 on the very first watch
+// after a list waits, so that a server answering 410 to everything is not
+// hammered). Failures back off exponentially with jitter, capped, and the
+// backoff resets after a success. The backoff also restarts when the server
+// answers again after it could not be reached: an error status just after an
+// outage (403 while RBAC warms up after a restart) is a new failure, not the
+// outage going on. A read timeout a little above timeoutSeconds detects a
+// stream that went silent.
 #pragma once
 
 #include <chrono>
@@ -21,6 +27,16 @@
 #include "crossover_kube/client.h"
 
 namespace crossover::kube {
+
+// A list answered with an error status (the server was reached).
+class StatusError : public Error {
+public:
+    StatusError(std::string message, int status) : Error(std::move(message)), status_(status) {}
+    [[nodiscard]] int status() const noexcept { return status_; }
+
+private:
+    int status_;
+};
 
 struct Selection {
     std::vector<std::string> names;  // empty: every object (subject to the label selector)
@@ -71,7 +87,8 @@ public:
     Informer(Client& client, std::string collection_path, Selection selection,
              InformerOptions options, LogFn log);
 
-    // Lists once; throws Error. Returns the state and sets `resource_version`.
+    // Lists once; throws StatusError for an error status, Error when the
+    // server cannot be reached. Returns the state and sets `resource_version`.
     State list(std::string& resource_version);
 
     // Runs until the context stops or the client is interrupted.
@@ -81,10 +98,15 @@ public:
     [[nodiscard]] const std::string& collection() const { return collection_; }
 
 private:
-    enum class WatchEnd { Resume, Relist, Failed };
+    // Failed: the server answered with an error; Unreachable: no answer.
+    enum class WatchEnd { Resume, Relist, Failed, Unreachable };
     WatchEnd watch_once(SourceContext& context, const OnChange& on_change, bool& progressed);
     [[nodiscard]] bool selected(const std::string& name) const;
     void log(LogLevel level, const std::string& message) const;
+    // Sleeps the next backoff delay after a failure; false when stopping.
+    // `reached`: the server answered (with an error status).
+    bool back_off(SourceContext& context, Backoff& backoff, bool reached, const std::string& why,
+                  LogLevel level = LogLevel::Debug);
 
     Client& client_;
     std::string collection_;
@@ -94,6 +116,8 @@ private:
     State state_;
     std::string resource_version_;
     std::chrono::steady_clock::time_point last_list_{};
+    int watches_since_list_ = 0;
+    bool unreachable_ = false;  // the last failure had no answer from the server
 };
 
 }  // namespace crossover::kube
