@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -42,6 +43,19 @@ bool parse_int64(const std::string& text, std::int64_t& out) {
     }
     out = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
     return true;
+}
+
+// A plain scalar YAML reads as a number (core schema int or float): 1.5, 1e3, .5.
+bool plain_number(const std::string& text) {
+    static const std::regex number(
+        R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
+    return std::regex_match(text, number);
+}
+
+// A string weight: quoted in the manifest (JSON strings from the API server carry the
+// same tag), or plain text YAML does not read as a number (500m).
+bool string_scalar(const YAML::Node& node) {
+    return node.Tag() == "!" || !plain_number(node.Scalar());
 }
 
 }  // namespace
@@ -93,8 +107,12 @@ TrafficSplit parse_trafficsplit(const Object& object) {
         object.api_version.empty() ? scalar_or_empty(body["apiVersion"]) : object.api_version;
     const auto slash = ts.api_version.rfind('/');
     ts.version = slash == std::string::npos ? ts.api_version : ts.api_version.substr(slash + 1);
-    const bool quantities = ts.version == "v1alpha1";
-    if (!quantities && ts.version != "v1alpha2" && ts.version != "v1alpha3" &&
+    // v1alpha1 weights are quantities. Later versions declare integers, but a v1alpha1 object
+    // read through them (CRD conversion None) keeps its strings: a string weight is read as a
+    // quantity in every version, and then every weight of the split is scaled exactly.
+    const bool v1alpha1 = ts.version == "v1alpha1";
+    bool quantities = v1alpha1;
+    if (!v1alpha1 && ts.version != "v1alpha2" && ts.version != "v1alpha3" &&
         ts.version != "v1alpha4") {
         throw fail("apiVersion", "unsupported version '" + ts.api_version +
                                      "' (expected split.smi-spec.io/v1alpha1 .. v1alpha4)");
@@ -140,7 +158,10 @@ TrafficSplit parse_trafficsplit(const Object& object) {
             throw fail(field + ".weight", "missing");
         }
         backend.weight_text = w.Scalar();
-        if (quantities) {
+        std::int64_t integer = 0;
+        const bool is_integer = parse_int64(backend.weight_text, integer);
+        if (v1alpha1 || (!is_integer && string_scalar(w))) {
+            quantities = true;
             Quantity q;
             try {
                 q = parse_quantity(backend.weight_text);
@@ -152,10 +173,11 @@ TrafficSplit parse_trafficsplit(const Object& object) {
             }
             parsed.push_back(q);
         } else {
-            std::int64_t value = 0;
-            if (!parse_int64(backend.weight_text, value)) {
+            const std::int64_t value = integer;
+            if (!is_integer) {
                 throw fail(field + ".weight",
-                           "expected an integer, got '" + backend.weight_text + "'");
+                           "expected an integer or a quantity string (\"500m\"), got '" +
+                               backend.weight_text + "'");
             }
             if (value < 0) {
                 throw fail(field + ".weight", "negative weight " + std::to_string(value));
@@ -165,6 +187,7 @@ TrafficSplit parse_trafficsplit(const Object& object) {
                            "weight " + std::to_string(value) + " exceeds Envoy's limit 4294967295");
             }
             backend.weight = static_cast<std::uint32_t>(value);
+            parsed.push_back(parse_quantity(backend.weight_text));
             sum += backend.weight;
             if (sum > std::numeric_limits<std::uint32_t>::max()) {
                 throw fail("spec.backends", "the weights' sum exceeds Envoy's limit 4294967295");

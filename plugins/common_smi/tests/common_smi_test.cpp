@@ -265,8 +265,12 @@ BOOST_AUTO_TEST_CASE(invalid_trafficsplits) {
     const auto err2 = [&](const std::string& rest) {
         return error_of([&] { parse_trafficsplit(object_from_text(v2 + rest)); });
     };
-    BOOST_TEST(err2("spec: {service: web, backends: [{service: a, weight: 500m}]}") ==
-               "TrafficSplit shop/web: spec.backends[0].weight: expected an integer, got '500m'");
+    BOOST_TEST(err2("spec: {service: web, backends: [{service: a, weight: 1.5}]}") ==
+               "TrafficSplit shop/web: spec.backends[0].weight: expected an integer or a quantity "
+               "string (\"500m\"), got '1.5'");
+    BOOST_TEST(err2("spec: {service: web, backends: [{service: a, weight: 'ten'}]}") ==
+               "TrafficSplit shop/web: spec.backends[0].weight: invalid quantity 'ten': expected "
+               "a number (digits with an optional sign and decimal point)");
     BOOST_TEST(err2("spec: {service: web, backends: [{service: a, weight: 4294967296}]}") ==
                "TrafficSplit shop/web: spec.backends[0].weight: weight 4294967296 exceeds "
                "Envoy's limit 4294967295");
@@ -298,4 +302,33 @@ BOOST_AUTO_TEST_CASE(ref_comes_from_object_first) {
     BOOST_TEST(ts.describe() == "TrafficSplit ns/other");
     BOOST_TEST(ts.version == "v1alpha3");
     BOOST_TEST(ts.backends[0].weight == 3u);
+}
+
+// A v1alpha1 object read through a later version (the CRD's conversion strategy None, as the
+// `auto` version does) keeps its string quantities: they are read as quantities in every version.
+BOOST_AUTO_TEST_CASE(string_weights_are_quantities_in_every_version) {
+    for (const std::string version : {"v1alpha2", "v1alpha3", "v1alpha4"}) {
+        BOOST_TEST_CONTEXT(version) {
+            const auto parse = [&](const std::string& backends) {
+                return parse_trafficsplit(object_from_text(
+                    "apiVersion: split.smi-spec.io/" + version +
+                    "\nkind: TrafficSplit\nmetadata: {name: web, namespace: shop}\n"
+                    "spec: {service: web, backends: " +
+                    backends + "}"));
+            };
+            auto ts = parse("[{service: a, weight: '500m'}, {service: b, weight: '1500m'}]");
+            BOOST_TEST(ts.backends[0].weight == 1u);
+            BOOST_TEST(ts.backends[1].weight == 3u);
+            BOOST_TEST(ts.backends[0].weight_text == "500m");
+            // Plain 500m is a string in YAML too; whole-number strings stay as written.
+            ts = parse("[{service: a, weight: 500m}, {service: b, weight: '1'}]");
+            BOOST_TEST(ts.backends[0].weight == 1u);
+            BOOST_TEST(ts.backends[1].weight == 2u);
+            ts = parse("[{service: a, weight: '5'}, {service: b, weight: 95}]");
+            BOOST_TEST(ts.backends[0].weight == 5u);
+            BOOST_TEST(ts.backends[1].weight == 95u);
+            BOOST_TEST(error_of([&] { parse("[{service: a, weight: '-1'}]"); }) ==
+                       "TrafficSplit shop/web: spec.backends[0].weight: negative weight -1");
+        }
+    }
 }

@@ -133,3 +133,19 @@ BOOST_AUTO_TEST_CASE(unknown_api_version_is_a_configuration_error) {
                               return std::string(e.what()).find("api_version") != std::string::npos;
                           });
 }
+
+// `auto` picks the server's preferred version (v1alpha4); a v1alpha1 object is then read
+// through it unconverted (CRD conversion None) and keeps its "500m" quantities.
+BOOST_AUTO_TEST_CASE(auto_version_reads_v1alpha1_quantities_through_v1alpha4) {
+    FakeApiServer server({"--preferred-version", "v1alpha4"});
+    server.apply(split_json("v1alpha1", "podinfo", R"("500m")", R"("1500m")"));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\nwait_timeout: 5s\n", logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+    BOOST_REQUIRE(ctx.latest());
+    BOOST_TEST(find(*ctx.latest(), "podinfo")->api_version == "split.smi-spec.io/v1alpha4");
+    BOOST_TEST(weight(*ctx.latest(), "podinfo", 0) == "500m");
+    BOOST_TEST(!logger.contains("spec.backends"));
+}

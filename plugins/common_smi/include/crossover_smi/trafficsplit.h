@@ -3,7 +3,10 @@
 //
 //  - v1alpha1: weights are Kubernetes quantities ("100", "500m", "1Ki"),
 //    converted with quantities_to_weights (ratios exact).
-//  - v1alpha2, v1alpha3, v1alpha4: weights are integers, kept as written.
+//  - v1alpha2, v1alpha3, v1alpha4: weights are integers, kept as written; a
+//    string weight ("500m", a v1alpha1 object read through a later version
+//    with the CRD's conversion None) is a quantity, and the split's weights
+//    are then converted as in v1alpha1.
 //  - v1alpha3/v1alpha4 `spec.matches` is kept as a YAML node (aliases the
 //    object's body: treat as read-only).
 //
