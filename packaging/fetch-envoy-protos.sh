@@ -8,6 +8,8 @@
 #   DEST/protoc-gen-validate/  validate/validate.proto, patched (see below)
 #   DEST/protobuf/             google/protobuf/*.proto (well-known types)
 #   DEST/VERSION               the npm package version
+#   DEST/envoy-api.pb          all of it compiled into one FileDescriptorSet
+#                              (envoy-descriptor-set.sh; needs protoc)
 #
 # Usage: fetch-envoy-protos.sh DEST [--version V] [--wkt DIR] [--tarball FILE]
 #   --version  npm package version (default 1.14.1)
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
         --version) version=$2; shift 2 ;;
         --wkt) wkt=$2; shift 2 ;;
         --tarball) tarball=$2; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         -*) echo "fetch-envoy-protos: unknown option $1" >&2; exit 1 ;;
         *) dest=$1; shift ;;
     esac
@@ -117,6 +119,13 @@ else
 fi
 
 echo "$version" >"$out/VERSION"
+# Envoy's API as one FileDescriptorSet beside the protos: what the plugins
+# read at start (protobuf-compiler provides protoc).
+if command -v protoc >/dev/null 2>&1; then
+    sh "$(dirname "$0")/envoy-descriptor-set.sh" "$out" "$out/envoy-api.pb" >/dev/null
+else
+    echo "fetch-envoy-protos: protoc not found (install protobuf-compiler): no envoy-api.pb" >&2
+fi
 rm -rf "$dest.tmp"
 mkdir -p "$(dirname "$dest")"
 cp -R "$out" "$dest.tmp"

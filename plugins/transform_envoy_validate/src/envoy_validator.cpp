@@ -1,7 +1,5 @@
 #include "envoy_validator.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -17,12 +15,16 @@
 #include <unordered_map>
 #include <utility>
 
-#include <google/protobuf/compiler/importer.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
-#include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
+
+#include "crossover_envoy/api.h"
+#include "crossover_envoy/types.h"
+#include "crossover_envoy/yaml_message.h"
+#include "crossover_envoy/yaml_scalar.h"
 
 namespace crossover::envoy_validate {
 
@@ -39,49 +41,8 @@ constexpr const char* kCluster = "envoy.config.cluster.v3.Cluster";
 constexpr const char* kRouteAction = "envoy.config.route.v3.RouteAction";
 constexpr const char* kClusterWeight = "envoy.config.route.v3.WeightedCluster.ClusterWeight";
 
-// Sub-directories of proto_path, as laid out by fetch-envoy-protos.sh.
-const char* const kRoots[] = {"envoy-api", "xds", "googleapis", "protoc-gen-validate", "protobuf"};
-
-// Loaded at start: the resources a file-based xDS setup uses, and the
-// extensions nearly every listener names. Other packages load on first use.
-const char* const kBaseFiles[] = {
-    "validate/validate.proto",
-    "envoy/service/discovery/v3/discovery.proto",
-    "envoy/config/bootstrap/v3/bootstrap.proto",
-    "envoy/config/listener/v3/listener.proto",
-    "envoy/config/route/v3/route.proto",
-    "envoy/config/cluster/v3/cluster.proto",
-    "envoy/config/endpoint/v3/endpoint.proto",
-    "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
-    "envoy/extensions/filters/http/router/v3/router.proto",
-};
-
-std::string quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    static const char* hex = "0123456789abcdef";
-                    const auto u = static_cast<unsigned char>(c);
-                    out += "\\u00";
-                    out += hex[u >> 4u];
-                    out += hex[u & 0xfu];
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
+using crossover::envoy::is_wrapper;
+using crossover::envoy::quote;
 
 std::string join_path(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
@@ -89,160 +50,6 @@ std::string join_path(const std::string& path, const std::string& key) {
 
 std::string index_path(const std::string& path, std::size_t i) {
     return path + "[" + std::to_string(i) + "]";
-}
-
-// ---- YAML scalars, typed the way Envoy types them ---------------------------
-//
-// Envoy turns YAML into a google.protobuf.Value before the JSON mapping: a
-// quoted (or block) scalar is a string; a plain one is a bool if yaml-cpp reads
-// it as one, else an integer, else a double, else a string. Integers outside
-// the int32 range become strings (the JSON mapping accepts quoted integers).
-enum class ScalarKind { Null, Bool, Int, Double, String };
-
-struct Scalar {
-    ScalarKind kind = ScalarKind::String;
-    bool boolean = false;
-    std::int64_t integer = 0;
-    double real = 0;
-    std::string text;
-};
-
-bool is_quoted(const YAML::Node& node) {
-    const std::string& tag = node.Tag();
-    return tag == "!" || tag == "tag:yaml.org,2002:str";
-}
-
-Scalar classify(const YAML::Node& node) {
-    Scalar s;
-    if (node.IsNull()) {
-        s.kind = ScalarKind::Null;
-        return s;
-    }
-    s.text = node.Scalar();
-    if (is_quoted(node)) {
-        return s;
-    }
-    if (YAML::convert<bool>::decode(node, s.boolean)) {
-        s.kind = ScalarKind::Bool;
-        return s;
-    }
-    if (YAML::convert<std::int64_t>::decode(node, s.integer)) {
-        s.kind = ScalarKind::Int;
-        return s;
-    }
-    if (YAML::convert<double>::decode(node, s.real)) {
-        s.kind = ScalarKind::Double;
-        return s;
-    }
-    return s;
-}
-
-std::string describe(const Scalar& s) {
-    switch (s.kind) {
-        case ScalarKind::Null: return "null";
-        case ScalarKind::Bool: return "unquoted " + s.text + " (a boolean in YAML)";
-        case ScalarKind::Int:
-        case ScalarKind::Double: return "unquoted " + s.text + " (a number in YAML)";
-        case ScalarKind::String: return "string " + quote(s.text);
-    }
-    return s.text;
-}
-
-std::string node_kind(const YAML::Node& node) {
-    switch (node.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return describe(classify(node));
-        case YAML::NodeType::Null: return "null";
-        default: return "nothing";
-    }
-}
-
-std::string double_text(double v) {
-    if (std::isnan(v)) {
-        return "\"NaN\"";
-    }
-    if (std::isinf(v)) {
-        return v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-    }
-    char buf[64];
-    auto res = std::to_chars(buf, buf + sizeof(buf), v);
-    return std::string(buf, res.ptr);
-}
-
-void emit_scalar(const Scalar& s, std::string& out) {
-    switch (s.kind) {
-        case ScalarKind::Null: out += "null"; return;
-        case ScalarKind::Bool: out += s.boolean ? "true" : "false"; return;
-        case ScalarKind::Int:
-            if (s.integer >= std::numeric_limits<std::int32_t>::min() &&
-                s.integer <= std::numeric_limits<std::int32_t>::max()) {
-                out += std::to_string(s.integer);
-            } else {
-                out += quote(std::to_string(s.integer));
-            }
-            return;
-        case ScalarKind::Double: out += double_text(s.real); return;
-        case ScalarKind::String: out += quote(s.text); return;
-    }
-}
-
-// Any YAML value, without a schema (google.protobuf.Struct / Value).
-void emit_generic(const YAML::Node& node, std::string& out) {
-    switch (node.Type()) {
-        case YAML::NodeType::Map: {
-            out += '{';
-            bool first = true;
-            for (const auto& kv : node) {
-                if (!first) {
-                    out += ',';
-                }
-                first = false;
-                out += quote(kv.first.Scalar());
-                out += ':';
-                emit_generic(kv.second, out);
-            }
-            out += '}';
-            return;
-        }
-        case YAML::NodeType::Sequence: {
-            out += '[';
-            bool first = true;
-            for (const auto& item : node) {
-                if (!first) {
-                    out += ',';
-                }
-                first = false;
-                emit_generic(item, out);
-            }
-            out += ']';
-            return;
-        }
-        case YAML::NodeType::Scalar: emit_scalar(classify(node), out); return;
-        default: out += "null"; return;
-    }
-}
-
-bool parse_integer_text(const std::string& text, bool is_unsigned, long double& out) {
-    if (text.empty()) {
-        return false;
-    }
-    if (is_unsigned) {
-        std::uint64_t v = 0;
-        auto res = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (res.ec != std::errc() || res.ptr != text.data() + text.size()) {
-            return false;
-        }
-        out = static_cast<long double>(v);
-        return true;
-    }
-    std::int64_t v = 0;
-    auto res = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (res.ec != std::errc() || res.ptr != text.data() + text.size()) {
-        return false;
-    }
-    out = static_cast<long double>(v);
-    return true;
 }
 
 // ---- protoc-gen-validate rules --------------------------------------------
@@ -281,33 +88,6 @@ std::string bound_text(long double v, bool duration) {
     return os.str();
 }
 
-class ErrorCollector : public pb::compiler::MultiFileErrorCollector {
-public:
-    void AddError(const std::string& filename, int line, int column,
-                  const std::string& message) override {
-        if (errors.size() < 10) {
-            std::string e = filename;
-            if (line >= 0) {
-                e += ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1);
-            }
-            e += ": " + message;
-            errors.push_back(std::move(e));
-        }
-    }
-    std::vector<std::string> errors;
-};
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-        s.pop_back();
-    }
-    return s;
-}
-
 }  // namespace
 
 // Named outside the anonymous namespace: referenced by dladdr below.
@@ -318,25 +98,7 @@ bool protos_present(const std::string& dir) {
 }
 
 std::vector<std::string> default_proto_candidates() {
-    std::vector<std::string> candidates;
-    Dl_info info{};
-    if (dladdr(reinterpret_cast<void*>(&default_proto_candidates), &info) != 0 &&
-        info.dli_fname != nullptr) {
-        std::error_code ec;
-        fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
-        const fs::path dir = self.parent_path();
-#ifdef CROSSOVER_ENVOY_PROTOS_RELDIR
-        candidates.push_back((dir / CROSSOVER_ENVOY_PROTOS_RELDIR).lexically_normal().string());
-#endif
-        // Build tree layout: <build>/lib/crossover/plugins/x.so next to
-        // <build>/share/crossover/envoy-protos.
-        std::string build =
-            (dir / "../../../share/crossover/envoy-protos").lexically_normal().string();
-        if (std::find(candidates.begin(), candidates.end(), build) == candidates.end()) {
-            candidates.push_back(std::move(build));
-        }
-    }
-    return candidates;
+    return crossover::envoy::default_api_candidates();
 }
 
 std::string default_proto_path() {
@@ -359,23 +121,16 @@ struct DocResult {
 
 struct Validator::Impl {
     ValidatorOptions options;
-    std::string version;
-    pb::compiler::DiskSourceTree tree;
-    ErrorCollector import_errors;
-    std::unique_ptr<pb::compiler::Importer> importer;
+    std::unique_ptr<crossover::envoy::Api> api;
+    std::unique_ptr<crossover::envoy::YamlReader> reader;
     const pb::DescriptorPool* pool = nullptr;
-    pb::DynamicMessageFactory factory;
+    pb::MessageFactory* factory = nullptr;
     const pb::FieldDescriptor* rules_ext = nullptr;
     const pb::FieldDescriptor* oneof_required_ext = nullptr;
     const pb::FieldDescriptor* message_disabled_ext = nullptr;
     const pb::Descriptor* field_options_type = nullptr;
     const pb::Descriptor* oneof_options_type = nullptr;
     const pb::Descriptor* message_options_type = nullptr;
-    std::set<std::string> imported_packages;
-    std::unordered_map<std::string, const pb::Descriptor*> types;
-    std::unordered_map<const pb::Descriptor*,
-                       std::unordered_map<std::string, const pb::FieldDescriptor*>>
-        field_index;
     std::unordered_map<const pb::FieldDescriptor*, std::shared_ptr<const FieldRule>> rules;
     std::unordered_map<const pb::OneofDescriptor*, bool> oneof_required;
     std::unordered_map<const pb::Descriptor*, bool> message_disabled;
@@ -394,27 +149,12 @@ struct Validator::Impl {
                 ": install them with packaging/fetch-envoy-protos.sh (npm package "
                 "@grpc/grpc-js-xds) or set option 'proto_path'");
         }
-        version = read_file(fs::path(options.proto_path) / "VERSION");
-        for (const char* root : kRoots) {
-            const fs::path p = fs::path(options.proto_path) / root;
-            if (fs::is_directory(p)) {
-                tree.MapPath("", p.string());
-            }
-        }
-        tree.MapPath("", options.proto_path);
-        importer = std::make_unique<pb::compiler::Importer>(&tree, &import_errors);
-        pool = importer->pool();
-        for (const char* file : kBaseFiles) {
-            if (importer->Import(file) == nullptr) {
-                std::string msg =
-                    "cannot load Envoy protos from '" + options.proto_path + "': " + file;
-                for (const auto& e : import_errors.errors) {
-                    msg += "; " + e;
-                }
-                throw std::runtime_error(msg);
-            }
-        }
-        factory.SetDelegateToGeneratedFactory(false);
+        // Envoy's API from the descriptor set compiled at build time: only
+        // the types a document names are built, when first met.
+        api = std::make_unique<crossover::envoy::Api>(options.proto_path);
+        reader = std::make_unique<crossover::envoy::YamlReader>(*api);
+        pool = &api->pool();
+        factory = &api->factory();
         rules_ext = pool->FindExtensionByName("validate.rules");
         oneof_required_ext = pool->FindExtensionByName("validate.required");
         message_disabled_ext = pool->FindExtensionByName("validate.disabled");
@@ -429,77 +169,9 @@ struct Validator::Impl {
 
     // ---- type resolution ----------------------------------------------------
 
-    void import_package(const std::string& package) {
-        if (!imported_packages.insert(package).second) {
-            return;
-        }
-        std::string dir = package;
-        std::replace(dir.begin(), dir.end(), '.', '/');
-        std::vector<std::string> files;
-        for (const char* root : kRoots) {
-            const fs::path p = fs::path(options.proto_path) / root / dir;
-            std::error_code ec;
-            if (!fs::is_directory(p, ec)) {
-                continue;
-            }
-            for (const auto& entry : fs::directory_iterator(p, ec)) {
-                if (entry.path().extension() == ".proto") {
-                    files.push_back(dir + "/" + entry.path().filename().string());
-                }
-            }
-        }
-        std::sort(files.begin(), files.end());
-        for (const auto& f : files) {
-            importer->Import(f);
-        }
-    }
-
-    // A message type by full name, importing its package on first use.
+    // A message type by full name, built on first use.
     const pb::Descriptor* resolve(const std::string& full_name) {
-        auto it = types.find(full_name);
-        if (it != types.end()) {
-            return it->second;
-        }
-        const pb::Descriptor* d = pool->FindMessageTypeByName(full_name);
-        if (d == nullptr) {
-            // Package: the leading components up to the first capitalised one.
-            std::string package;
-            std::size_t start = 0;
-            while (start < full_name.size()) {
-                std::size_t dot = full_name.find('.', start);
-                std::string part = full_name.substr(
-                    start, dot == std::string::npos ? std::string::npos : dot - start);
-                if (part.empty() || (part[0] >= 'A' && part[0] <= 'Z')) {
-                    break;
-                }
-                package += (package.empty() ? "" : ".") + part;
-                if (dot == std::string::npos) {
-                    break;
-                }
-                start = dot + 1;
-            }
-            if (!package.empty()) {
-                import_package(package);
-                d = pool->FindMessageTypeByName(full_name);
-            }
-        }
-        types.emplace(full_name, d);
-        return d;
-    }
-
-    const pb::FieldDescriptor* find_field(const pb::Descriptor* d, const std::string& key) {
-        auto it = field_index.find(d);
-        if (it == field_index.end()) {
-            std::unordered_map<std::string, const pb::FieldDescriptor*> index;
-            for (int i = 0; i < d->field_count(); ++i) {
-                const pb::FieldDescriptor* f = d->field(i);
-                index.emplace(f->name(), f);
-                index.emplace(f->json_name(), f);
-            }
-            it = field_index.emplace(d, std::move(index)).first;
-        }
-        auto f = it->second.find(key);
-        return f == it->second.end() ? nullptr : f->second;
+        return api->find_message(full_name);
     }
 
     // ---- YAML -> JSON, checked against the schema ----------------------------
@@ -514,350 +186,6 @@ struct Validator::Impl {
         }
     };
 
-    static bool is_wrapper(const std::string& n) {
-        return n == "google.protobuf.DoubleValue" || n == "google.protobuf.FloatValue" ||
-               n == "google.protobuf.Int64Value" || n == "google.protobuf.UInt64Value" ||
-               n == "google.protobuf.Int32Value" || n == "google.protobuf.UInt32Value" ||
-               n == "google.protobuf.BoolValue" || n == "google.protobuf.StringValue" ||
-               n == "google.protobuf.BytesValue";
-    }
-
-    // Well-known types whose JSON form is not an object of their fields.
-    static bool special_json(const std::string& n) {
-        return is_wrapper(n) || n == "google.protobuf.Duration" ||
-               n == "google.protobuf.Timestamp" || n == "google.protobuf.FieldMask" ||
-               n == "google.protobuf.Struct" || n == "google.protobuf.Value" ||
-               n == "google.protobuf.ListValue" || n == "google.protobuf.Any";
-    }
-
-    void convert_message(const YAML::Node& node, const pb::Descriptor* d, const std::string& path,
-                         std::string& out, const Ctx& ctx) {
-        if (!node || node.IsNull()) {
-            out += "null";
-            return;
-        }
-        const std::string& name = d->full_name();
-        if (name == "google.protobuf.Any") {
-            convert_any(node, path, out, ctx);
-            return;
-        }
-        if (name == "google.protobuf.Duration" || name == "google.protobuf.Timestamp" ||
-            name == "google.protobuf.FieldMask") {
-            if (!node.IsScalar()) {
-                ctx.add(path, "expected a " + d->name() + " string, got " + node_kind(node));
-                out += "null";
-                return;
-            }
-            Scalar s = classify(node);
-            if (s.kind != ScalarKind::String) {
-                ctx.add(path, "expected a " + d->name() + " string" +
-                                  (name == "google.protobuf.Duration" ? " such as \"15s\"" : "") +
-                                  ", got " + describe(s));
-            }
-            out += quote(s.text);
-            return;
-        }
-        if (is_wrapper(name)) {
-            convert_value(node, d->FindFieldByName("value"), path, out, ctx);
-            return;
-        }
-        if (name == "google.protobuf.Struct") {
-            if (!node.IsMap()) {
-                ctx.add(path, "expected a map (Struct), got " + node_kind(node));
-            }
-            emit_generic(node, out);
-            return;
-        }
-        if (name == "google.protobuf.ListValue") {
-            if (!node.IsSequence()) {
-                ctx.add(path, "expected a list, got " + node_kind(node));
-            }
-            emit_generic(node, out);
-            return;
-        }
-        if (name == "google.protobuf.Value") {
-            emit_generic(node, out);
-            return;
-        }
-        if (!node.IsMap()) {
-            ctx.add(path, "expected a map (" + name + "), got " + node_kind(node));
-            out += "null";
-            return;
-        }
-        out += '{';
-        convert_fields(node, d, path, out, ctx, false);
-        out += '}';
-    }
-
-    // Writes the map's fields (without braces). `after_type` skips "@type".
-    void convert_fields(const YAML::Node& node, const pb::Descriptor* d, const std::string& path,
-                        std::string& out, const Ctx& ctx, bool after_type) {
-        bool first = !after_type;
-        std::map<const pb::OneofDescriptor*, std::string> oneofs_set;
-        std::set<const pb::FieldDescriptor*> seen;
-        for (const auto& kv : node) {
-            if (!kv.first.IsScalar()) {
-                ctx.add(path, "a key is " + node_kind(kv.first) + ", expected a field name");
-                continue;
-            }
-            const std::string key = kv.first.Scalar();
-            if (after_type && key == "@type") {
-                continue;
-            }
-            const pb::FieldDescriptor* f = find_field(d, key);
-            if (f == nullptr) {
-                ctx.add(path, "unknown field " + quote(key) + " in " + d->full_name());
-                continue;
-            }
-            if (!seen.insert(f).second) {
-                ctx.add(join_path(path, key), "field " + quote(f->name()) + " given twice");
-                continue;
-            }
-            if (const pb::OneofDescriptor* o = f->real_containing_oneof();
-                o != nullptr && kv.second && !kv.second.IsNull()) {
-                auto [it, inserted] = oneofs_set.emplace(o, key);
-                if (!inserted) {
-                    ctx.add(path, "fields " + quote(it->second) + " and " + quote(key) +
-                                      " are both set, but only one of oneof " + quote(o->name()) +
-                                      " may be");
-                    continue;
-                }
-            }
-            if (!first) {
-                out += ',';
-            }
-            first = false;
-            out += quote(key);
-            out += ':';
-            convert_field(kv.second, f, join_path(path, f->name()), out, ctx);
-        }
-    }
-
-    void convert_any(const YAML::Node& node, const std::string& path, std::string& out,
-                     const Ctx& ctx) {
-        if (!node.IsMap()) {
-            ctx.add(path, "expected a map with \"@type\" (Any), got " + node_kind(node));
-            out += "null";
-            return;
-        }
-        const YAML::Node type = node["@type"];
-        if (!type || !type.IsScalar()) {
-            if (node.size() == 0) {
-                out += "{}";
-                return;
-            }
-            ctx.add(path, "missing \"@type\"");
-            out += "null";
-            return;
-        }
-        const std::string& url = type.Scalar();
-        const std::size_t slash = url.rfind('/');
-        const std::string type_name = slash == std::string::npos ? url : url.substr(slash + 1);
-        if (slash == std::string::npos) {
-            ctx.add(join_path(path, "@type"), "type URL " + quote(url) +
-                                                  " has no '/' (expected type.googleapis.com/" +
-                                                  url + ")");
-            out += "null";
-            return;
-        }
-        const pb::Descriptor* d = resolve(type_name);
-        if (d == nullptr) {
-            ctx.add(join_path(path, "@type"),
-                    "unknown type " + quote(url) + ": no such message in the Envoy API (v3)");
-            out += "null";
-            return;
-        }
-        out += "{\"@type\":";
-        out += quote(url);
-        if (special_json(d->full_name())) {
-            for (const auto& kv : node) {
-                const std::string key = kv.first.Scalar();
-                if (key != "@type" && key != "value") {
-                    ctx.add(path, "unknown field " + quote(key) + " in Any holding " +
-                                      d->full_name() + " (expected \"value\")");
-                }
-            }
-            if (node["value"]) {
-                out += ",\"value\":";
-                convert_message(node["value"], d, join_path(path, "value"), out, ctx);
-            }
-        } else {
-            convert_fields(node, d, path, out, ctx, true);
-        }
-        out += '}';
-    }
-
-    void convert_field(const YAML::Node& node, const pb::FieldDescriptor* f,
-                       const std::string& path, std::string& out, const Ctx& ctx) {
-        if (!node || node.IsNull()) {
-            out += "null";
-            return;
-        }
-        if (f->is_map()) {
-            if (!node.IsMap()) {
-                ctx.add(path, "expected a map, got " + node_kind(node));
-                out += "null";
-                return;
-            }
-            const pb::FieldDescriptor* value_field = f->message_type()->map_value();
-            out += '{';
-            bool first = true;
-            for (const auto& kv : node) {
-                if (!kv.first.IsScalar()) {
-                    ctx.add(path, "a map key is " + node_kind(kv.first));
-                    continue;
-                }
-                if (!first) {
-                    out += ',';
-                }
-                first = false;
-                out += quote(kv.first.Scalar());
-                out += ':';
-                convert_value(kv.second, value_field, path + "[" + quote(kv.first.Scalar()) + "]",
-                              out, ctx);
-            }
-            out += '}';
-            return;
-        }
-        if (f->is_repeated()) {
-            if (!node.IsSequence()) {
-                ctx.add(path, "expected a list, got " + node_kind(node));
-                out += "null";
-                return;
-            }
-            out += '[';
-            std::size_t i = 0;
-            for (const auto& item : node) {
-                if (i > 0) {
-                    out += ',';
-                }
-                convert_value(item, f, index_path(path, i), out, ctx);
-                ++i;
-            }
-            out += ']';
-            return;
-        }
-        convert_value(node, f, path, out, ctx);
-    }
-
-    // One (non-repeated) value of field `f`'s type.
-    void convert_value(const YAML::Node& node, const pb::FieldDescriptor* f,
-                       const std::string& path, std::string& out, const Ctx& ctx) {
-        if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-            convert_message(node, f->message_type(), path, out, ctx);
-            return;
-        }
-        if (!node || node.IsNull()) {
-            out += "null";
-            return;
-        }
-        if (!node.IsScalar()) {
-            ctx.add(path, std::string("expected ") +
-                              (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING ? "a string"
-                               : f->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM
-                                   ? "an enum value of " + f->enum_type()->full_name()
-                                   : std::string("a ") + f->type_name()) +
-                              ", got " + node_kind(node));
-            out += "null";
-            return;
-        }
-        const Scalar s = classify(node);
-        switch (f->cpp_type()) {
-            case pb::FieldDescriptor::CPPTYPE_STRING:
-                if (s.kind != ScalarKind::String) {
-                    ctx.add(path,
-                            "expected a string, got " + describe(s) + ": Envoy reads it as a " +
-                                (s.kind == ScalarKind::Bool ? "boolean" : "number") + "; quote it");
-                }
-                out += quote(s.text);
-                return;
-            case pb::FieldDescriptor::CPPTYPE_ENUM: {
-                const pb::EnumDescriptor* e = f->enum_type();
-                if (s.kind == ScalarKind::String) {
-                    if (e->FindValueByName(s.text) == nullptr) {
-                        std::string names;
-                        for (int i = 0; i < e->value_count() && i < 12; ++i) {
-                            names += (i ? ", " : "") + e->value(i)->name();
-                        }
-                        if (e->value_count() > 12) {
-                            names += ", ...";
-                        }
-                        ctx.add(path, "unknown enum value " + quote(s.text) + " for " +
-                                          e->full_name() + " (one of " + names + ")");
-                    }
-                } else if (s.kind != ScalarKind::Int) {
-                    ctx.add(path, "expected an enum value name of " + e->full_name() + ", got " +
-                                      describe(s));
-                }
-                emit_scalar(s, out);
-                return;
-            }
-            case pb::FieldDescriptor::CPPTYPE_BOOL:
-                if (s.kind != ScalarKind::Bool) {
-                    ctx.add(path, "expected true or false, got " + describe(s));
-                }
-                emit_scalar(s, out);
-                return;
-            case pb::FieldDescriptor::CPPTYPE_FLOAT:
-            case pb::FieldDescriptor::CPPTYPE_DOUBLE: {
-                double parsed = 0;
-                if (s.kind == ScalarKind::Bool ||
-                    (s.kind == ScalarKind::String && s.text != "NaN" && s.text != "Infinity" &&
-                     s.text != "-Infinity" && !YAML::convert<double>::decode(node, parsed))) {
-                    ctx.add(path, std::string("expected a number (") + f->type_name() + "), got " +
-                                      describe(s));
-                }
-                emit_scalar(s, out);
-                return;
-            }
-            default: break;
-        }
-        // Integers.
-        const bool is_unsigned = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32 ||
-                                 f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64;
-        long double v = 0;
-        bool ok = false;
-        if (s.kind == ScalarKind::Int) {
-            v = static_cast<long double>(s.integer);
-            ok = true;
-        } else if (s.kind == ScalarKind::String || s.kind == ScalarKind::Double) {
-            ok = parse_integer_text(s.text, is_unsigned, v);
-            if (!ok && s.kind == ScalarKind::Double && std::floor(s.real) == s.real) {
-                v = static_cast<long double>(s.real);
-                ok = true;
-            }
-        }
-        if (!ok) {
-            ctx.add(path, std::string("expected an integer (") + f->type_name() + "), got " +
-                              describe(s));
-            emit_scalar(s, out);
-            return;
-        }
-        long double lo = 0;
-        long double hi = 0;
-        switch (f->cpp_type()) {
-            case pb::FieldDescriptor::CPPTYPE_INT32:
-                lo = std::numeric_limits<std::int32_t>::min();
-                hi = std::numeric_limits<std::int32_t>::max();
-                break;
-            case pb::FieldDescriptor::CPPTYPE_UINT32:
-                hi = std::numeric_limits<std::uint32_t>::max();
-                break;
-            case pb::FieldDescriptor::CPPTYPE_INT64:
-                lo = static_cast<long double>(std::numeric_limits<std::int64_t>::min());
-                hi = static_cast<long double>(std::numeric_limits<std::int64_t>::max());
-                break;
-            default:
-                hi = static_cast<long double>(std::numeric_limits<std::uint64_t>::max());
-                break;
-        }
-        if (v < lo || v > hi) {
-            ctx.add(path, "value " + s.text + " is out of range for " + f->type_name() + " (" +
-                              bound_text(lo, false) + ".." + bound_text(hi, false) + ")");
-        }
-        emit_scalar(s, out);
-    }
-
     // ---- rules ---------------------------------------------------------------
 
     std::unique_ptr<pb::Message> options_message(const pb::Message& generated,
@@ -865,7 +193,7 @@ struct Validator::Impl {
         if (type == nullptr) {
             return nullptr;
         }
-        std::unique_ptr<pb::Message> m(factory.GetPrototype(type)->New());
+        std::unique_ptr<pb::Message> m(factory->GetPrototype(type)->New());
         if (!m->ParseFromString(generated.SerializeAsString())) {
             return nullptr;
         }
@@ -978,7 +306,7 @@ struct Validator::Impl {
         if (f->options().ByteSizeLong() > 0) {
             auto opts = options_message(f->options(), field_options_type);
             if (opts && opts->GetReflection()->HasField(*opts, rules_ext)) {
-                rule = compile(opts->GetReflection()->GetMessage(*opts, rules_ext, &factory));
+                rule = compile(opts->GetReflection()->GetMessage(*opts, rules_ext, factory));
             }
         }
         return rules.emplace(f, rule).first->second.get();
@@ -1196,7 +524,7 @@ struct Validator::Impl {
                 w.ctx.add(join_path(path, "@type"), "unknown type " + quote(url));
                 return;
             }
-            std::unique_ptr<pb::Message> unpacked(factory.GetPrototype(inner)->New());
+            std::unique_ptr<pb::Message> unpacked(factory->GetPrototype(inner)->New());
             if (!unpacked->ParseFromString(r->GetString(m, d->FindFieldByName("value")))) {
                 w.ctx.add(path, "cannot decode " + inner->full_name());
                 return;
@@ -1408,18 +736,14 @@ struct Validator::Impl {
         if (!is_bootstrap) {
             check_single_type(root, ctx);
         }
-        std::string json;
-        json.reserve(content.size() + content.size() / 2);
-        convert_message(root, type, "", json, ctx);
-        if (!result.errors.empty()) {
-            return result;
+        // From the YAML tree straight to the message, in one pass.
+        std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        crossover::envoy::Problems problems(options.max_errors);
+        reader->read(root, *msg, "", problems);
+        for (const auto& [path, problem] : problems.list()) {
+            ctx.add(path, problem);
         }
-        std::unique_ptr<pb::Message> msg(factory.GetPrototype(type)->New());
-        pb::util::JsonParseOptions opts;
-        opts.ignore_unknown_fields = false;
-        const auto status = pb::util::JsonStringToMessage(json, msg.get(), opts);
-        if (!status.ok()) {
-            ctx.add("", "rejected by the protobuf JSON parser: " + std::string(status.message()));
+        if (!result.errors.empty()) {
             return result;
         }
         Walk w{ctx, &result};
@@ -1434,7 +758,7 @@ Validator::Validator(ValidatorOptions options)
 Validator::~Validator() = default;
 
 const std::string& Validator::proto_version() const {
-    return impl_->version;
+    return impl_->api->version();
 }
 
 const std::string& Validator::proto_path() const {

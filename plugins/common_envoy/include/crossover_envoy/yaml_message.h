@@ -1,0 +1,83 @@
+// From a YAML (or JSON) tree straight to a protobuf message of Envoy's API,
+// in one pass, the way Envoy loads a file: the protobuf JSON mapping applied
+// to YAML that Envoy first turns into a google.protobuf.Value. A quoted (or
+// block) scalar is a string; a plain one is a boolean if YAML reads it as
+// one, else an integer, else a double, else a string.
+//
+// Rejected, each with the path of the field: unknown fields, values of the
+// wrong shape, unquoted numbers or booleans where Envoy wants a string,
+// integers out of their type's range, unknown enum names, two members of one
+// oneof, malformed durations, timestamps and base64, and `@type`s that name
+// no message of the API. protoc-gen-validate rules are not checked here.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "crossover_envoy/api.h"
+
+namespace crossover::envoy {
+
+// The problems found while building a message, each at a path such as
+// "resources[0].virtual_hosts[1].routes[0].route" (empty: the whole value).
+class Problems {
+public:
+    explicit Problems(std::size_t cap = 20) : cap_(cap) {}
+    void add(const std::string& path, const std::string& problem) {
+        ++total_;
+        if (list_.size() < cap_) {
+            list_.emplace_back(path, problem);
+        }
+    }
+    [[nodiscard]] bool empty() const { return total_ == 0; }
+    // At most `cap` problems, in the order found.
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& list() const {
+        return list_;
+    }
+    // How many were found, counting those over the cap.
+    [[nodiscard]] std::size_t total() const { return total_; }
+
+private:
+    std::size_t cap_;
+    std::size_t total_ = 0;
+    std::vector<std::pair<std::string, std::string>> list_;
+};
+
+// Reads YAML trees into messages of one Api. Keep one per Api: it remembers
+// each message type's field names (and JSON names) once looked up. Not
+// thread-safe; use one per thread.
+class YamlReader {
+public:
+    explicit YamlReader(const Api& api);
+    ~YamlReader();
+    YamlReader(const YamlReader&) = delete;
+    YamlReader& operator=(const YamlReader&) = delete;
+    YamlReader(YamlReader&&) = delete;
+    YamlReader& operator=(YamlReader&&) = delete;
+
+    // Fills `out` (a message of a type from api.pool()) from `node`. Returns
+    // false when any problem was added; `out` then holds what could be read
+    // and must not be used. `path` prefixes the problems' paths.
+    bool read(const YAML::Node& node, pb::Message& out, const std::string& path,
+              Problems& problems);
+
+    // Fills `out` from the fields of a map that also holds "@type" (the
+    // inline form of a google.protobuf.Any: a resource of a
+    // DiscoveryResponse), with "@type" skipped.
+    bool read_fields(const YAML::Node& map, pb::Message& out, const std::string& path,
+                     Problems& problems);
+
+    [[nodiscard]] const Api& api() const { return api_; }
+
+private:
+    class Builder;
+    const Api& api_;
+    std::unique_ptr<Builder> builder_;
+};
+
+}  // namespace crossover::envoy

@@ -1,0 +1,130 @@
+#include "crossover_envoy/resources.h"
+
+#include <utility>
+
+#include "crossover/errors.h"
+#include "crossover_envoy/types.h"
+#include "crossover_envoy/yaml_message.h"
+#include "crossover_envoy/yaml_scalar.h"
+
+namespace crossover::envoy {
+
+namespace {
+
+std::string scalar_or_empty(const YAML::Node& map, const char* key) {
+    const YAML::Node v = map[key];
+    return v && v.IsScalar() ? v.Scalar() : std::string();
+}
+
+class Collector {
+public:
+    Collector(const Document& document, DecodedDocument& out, std::size_t cap)
+        : subject_(describe(document)), out_(out), cap_(cap) {}
+    ~Collector() {
+        if (total_ > out_.errors.size()) {
+            out_.errors.push_back("... and more (only the first " +
+                                  std::to_string(out_.errors.size()) + " errors are shown)");
+        }
+    }
+    Collector(const Collector&) = delete;
+    Collector& operator=(const Collector&) = delete;
+    Collector(Collector&&) = delete;
+    Collector& operator=(Collector&&) = delete;
+
+    void add(const std::string& resource, const std::string& path, const std::string& problem) {
+        ++total_;
+        if (out_.errors.size() < cap_) {
+            const std::string subject =
+                resource.empty() ? subject_ : subject_ + ": resource " + quote(resource);
+            out_.errors.push_back(error_message(subject, path, problem));
+        }
+    }
+    void add_all(const std::string& resource, const Problems& problems) {
+        for (const auto& [path, problem] : problems.list()) {
+            add(resource, path, problem);
+        }
+        total_ += problems.total() - problems.list().size();
+    }
+
+private:
+    std::string subject_;
+    DecodedDocument& out_;
+    std::size_t cap_;
+    std::size_t total_ = 0;
+};
+
+}  // namespace
+
+DecodedDocument decode_resources(const Api& api, const Document& document, std::size_t max_errors) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(document.content);
+    } catch (const YAML::Exception& e) {
+        DecodedDocument out;
+        Collector errors(document, out, max_errors);
+        errors.add({}, e.mark.line >= 0 ? "line " + std::to_string(e.mark.line + 1) : "",
+                   "invalid YAML: " + e.msg);
+        return out;
+    }
+    return decode_resources(api, document, root, max_errors);
+}
+
+DecodedDocument decode_resources(const Api& api, const Document& document, const YAML::Node& root,
+                                 std::size_t max_errors) {
+    DecodedDocument out;
+    Collector errors(document, out, max_errors);
+    if (!root.IsMap()) {
+        errors.add({}, {}, "expected a DiscoveryResponse (a map with \"resources\")");
+        return out;
+    }
+    out.version_info = scalar_or_empty(root, "version_info");
+    const YAML::Node resources = root["resources"];
+    if (!resources || resources.IsNull()) {
+        return out;
+    }
+    if (!resources.IsSequence()) {
+        errors.add({}, "resources", "expected a list, got " + node_kind(resources));
+        return out;
+    }
+    YamlReader reader(api);
+    std::size_t index = 0;
+    for (const auto& node : resources) {
+        const std::string path = "resources[" + std::to_string(index) + "]";
+        DecodedResource r;
+        r.index = index++;
+        if (!node.IsMap()) {
+            errors.add({}, path,
+                       "expected a resource (a map with \"@type\"), got " + node_kind(node));
+            continue;
+        }
+        r.type_url = scalar_or_empty(node, "@type");
+        r.name = scalar_or_empty(node, name_field(type_info(r.type_url).kind));
+        if (r.type_url.empty()) {
+            errors.add(r.name, path, "missing \"@type\"");
+            continue;
+        }
+        if (r.type_url.find('/') == std::string::npos) {
+            errors.add(r.name, path + ".@type",
+                       "type URL " + quote(r.type_url) +
+                           " has no '/' (expected type.googleapis.com/" + r.type_url + ")");
+            continue;
+        }
+        const pb::Descriptor* type = api.find_type_url(r.type_url);
+        if (type == nullptr) {
+            errors.add(
+                r.name, path + ".@type",
+                "unknown type " + quote(r.type_url) + ": no such message in the Envoy API (v3)");
+            continue;
+        }
+        r.message = api.new_message(type);
+        Problems problems(max_errors);
+        if (!reader.read_fields(node, *r.message, path, problems)) {
+            errors.add_all(r.name, problems);
+            continue;
+        }
+        out.resources.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace crossover::envoy
