@@ -10,6 +10,7 @@ apt_install \
   g++ cmake make pkg-config git ca-certificates \
   libpoco-dev libyaml-cpp-dev libboost-test-dev \
   libprotobuf-dev libprotoc-dev protobuf-compiler prometheus-cpp-dev \
+  libgrpc++-dev \
   nodejs \
   python3 python3-yaml openssl \
   clang-format clang-tidy clang libclang-rt-14-dev \

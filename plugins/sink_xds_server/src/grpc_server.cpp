@@ -1,0 +1,363 @@
+#include "grpc_server.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "crossover/status.h"
+#include "sotw_protocol.h"
+
+namespace crossover::xds_server {
+
+namespace {
+
+constexpr std::string_view kAds = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
+
+// The per-type services: method → the one type it serves.
+const std::map<std::string, std::string_view, std::less<>>& per_type_methods() {
+    static const std::map<std::string, std::string_view, std::less<>> m{
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters", kClusterType},
+        {"/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints", kEndpointType},
+        {"/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners", kListenerType},
+        {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes", kRouteType},
+    };
+    return m;
+}
+
+std::string to_string(const grpc::ByteBuffer& buffer) {
+    std::vector<grpc::Slice> slices;
+    std::string out;
+    if (!buffer.Dump(&slices).ok()) {
+        return out;
+    }
+    out.reserve(buffer.Length());
+    for (const auto& s : slices) {
+        out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    return out;
+}
+
+void release_piece(void* owner) {
+    delete static_cast<std::shared_ptr<const std::string>*>(owner);
+}
+
+// The response as gRPC slices: the head is copied, the body's pieces are
+// referenced (each keeps its owner alive until gRPC has sent it).
+grpc::ByteBuffer to_byte_buffer(const EncodedResponse& response) {
+    std::vector<grpc::Slice> slices;
+    slices.reserve(1 + response.body.size());
+    slices.emplace_back(response.head);
+    for (const auto& piece : response.body) {
+        auto* owner = new std::shared_ptr<const std::string>(piece);
+        slices.emplace_back(const_cast<char*>(piece->data()), piece->size(), &release_piece, owner);
+    }
+    return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+std::string describe(const NodeInfo& node) {
+    std::string out = "node '" + node.id + "'";
+    if (!node.cluster.empty()) {
+        out += " (cluster '" + node.cluster + "')";
+    }
+    return out;
+}
+
+}  // namespace
+
+struct GrpcServer::Shared {
+    std::shared_ptr<const DiscoveryCodec> codec;
+    LogFn log;
+    KnownTypeFn known_type;
+    ServerOptions options;
+    ServerCounters counters;
+
+    std::mutex mu;  // guards set and streams
+    ResourceSetPtr set;
+    std::map<std::uint64_t, std::shared_ptr<Stream>> streams;
+    std::uint64_t next_id = 0;
+
+    ResourceSetPtr current() {
+        std::lock_guard<std::mutex> lock(mu);
+        return set;
+    }
+};
+
+// One state-of-the-world stream (ADS or a per-type service).
+class GrpcServer::Stream final : public grpc::ServerGenericBidiReactor {
+public:
+    Stream(std::shared_ptr<Shared> shared, std::string fixed_type, std::string peer)
+        : shared_(std::move(shared)), fixed_type_(std::move(fixed_type)), peer_(std::move(peer)) {}
+
+    void start(std::shared_ptr<Stream> self) {
+        self_ = std::move(self);
+        StartRead(&read_buf_);
+    }
+
+    // A new ResourceSet was published.
+    void poke() { pump(); }
+
+    void OnReadDone(bool ok) override {
+        if (!ok) {
+            // The client half-closed or went away.
+            finish(grpc::Status::OK);
+            return;
+        }
+        std::optional<Request> request;
+        try {
+            request = shared_->codec->parse_sotw_request(to_string(read_buf_));
+        } catch (const std::exception& e) {
+            shared_->counters.bad_requests.fetch_add(1);
+            shared_->log(LogLevel::Warn,
+                         "xDS stream from " + peer_ + ": " + e.what() + "; ending the stream");
+            finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, e.what()));
+            return;
+        }
+        handle(*request);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (finishing_) {
+                return;
+            }
+        }
+        StartRead(&read_buf_);
+        pump();
+    }
+
+    void OnWriteDone(bool ok) override {
+        bool finish_now = false;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            writing_ = false;
+            write_buf_.Clear();
+            if (!ok) {
+                finishing_ = true;
+            }
+            finish_now = finishing_ && !finished_;
+            if (finish_now) {
+                finished_ = true;
+            }
+        }
+        if (finish_now) {
+            Finish(ok ? finish_status_ : grpc::Status::CANCELLED);
+            return;
+        }
+        pump();
+    }
+
+    void OnDone() override {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            done_ = true;
+        }
+        shared_->counters.streams_open.fetch_sub(1);
+        std::shared_ptr<Stream> self;
+        {
+            std::lock_guard<std::mutex> lock(shared_->mu);
+            shared_->streams.erase(id_);
+            self = std::move(self_);
+        }
+        // `self` may be the last owner: the stream goes with it.
+    }
+
+    std::uint64_t id_ = 0;
+
+private:
+    void handle(Request& request) {
+        if (!fixed_type_.empty()) {
+            if (request.type_url.empty()) {
+                request.type_url = fixed_type_;
+            } else if (request.type_url != fixed_type_) {
+                shared_->counters.unknown_types.fetch_add(1);
+                shared_->log(LogLevel::Warn, "xDS stream from " + peer_ + ": type '" +
+                                                 request.type_url + "' on the service for '" +
+                                                 fixed_type_ + "'; ignored");
+                return;
+            }
+        }
+        if (request.type_url.empty() || !shared_->known_type(request.type_url)) {
+            shared_->counters.unknown_types.fetch_add(1);
+            shared_->log(LogLevel::Warn, "xDS stream from " + peer_ + ": unknown type URL '" +
+                                             request.type_url + "'; request ignored");
+            return;
+        }
+        RequestResult result;
+        NodeInfo node;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            result = protocol_.on_request(request);
+            node = protocol_.node();
+        }
+        switch (result.kind) {
+            case RequestKind::Ack: shared_->counters.acks.fetch_add(1); break;
+            case RequestKind::Nack:
+                shared_->counters.nacks.fetch_add(1);
+                shared_->log(LogLevel::Warn, "xDS client " + describe(node) + " refused " +
+                                                 request.type_url + " version " + result.version +
+                                                 ": " + request.error_message);
+                break;
+            case RequestKind::Stale: shared_->counters.stale.fetch_add(1); break;
+            case RequestKind::Subscribe: break;
+        }
+    }
+
+    // Starts the next due write if none is in flight.
+    void pump() {
+        const ResourceSetPtr set = shared_->current();
+        if (!set) {
+            return;
+        }
+        std::unique_lock<std::mutex> lock(mu_);
+        if (writing_ || finishing_ || done_) {
+            return;
+        }
+        std::optional<DueResponse> due = protocol_.next(*set);
+        if (!due) {
+            return;
+        }
+        const TypeResources& type = set->type(due->type_url);
+        write_buf_ = to_byte_buffer(shared_->codec->sotw_response(
+            set, type, due->type_url, due->all, due->selected, due->nonce));
+        writing_ = true;
+        lock.unlock();
+        shared_->counters.responses.fetch_add(1);
+        StartWrite(&write_buf_);
+    }
+
+    void finish(const grpc::Status& status) {
+        bool finish_now = false;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (finishing_) {
+                return;
+            }
+            finishing_ = true;
+            finish_status_ = status;
+            finish_now = !writing_;
+            finished_ = finish_now;
+        }
+        if (finish_now) {
+            Finish(status);
+        }
+    }
+
+    std::shared_ptr<Shared> shared_;
+    const std::string fixed_type_;
+    const std::string peer_;
+    std::shared_ptr<Stream> self_;  // the registry's hold is dropped in OnDone
+    grpc::ByteBuffer read_buf_;
+
+    std::mutex mu_;  // guards everything below
+    SotwProtocol protocol_;
+    grpc::ByteBuffer write_buf_;
+    bool writing_ = false;
+    bool finishing_ = false;  // no new reads or writes
+    bool finished_ = false;   // Finish called
+    bool done_ = false;
+    grpc::Status finish_status_;
+};
+
+namespace {
+
+// Ends a call at once with `status` (unknown methods, too many streams).
+class Refusal final : public grpc::ServerGenericBidiReactor {
+public:
+    explicit Refusal(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+class GrpcServer::Service final : public grpc::CallbackGenericService {
+public:
+    explicit Service(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+    grpc::ServerGenericBidiReactor* CreateReactor(
+        grpc::GenericCallbackServerContext* context) override {
+        const std::string& method = context->method();
+        std::string fixed_type;
+        if (method.size() > kAds.size() && method.compare(0, kAds.size(), kAds) == 0 &&
+            method.substr(kAds.size()) == "StreamAggregatedResources") {
+            // any type
+        } else if (const auto it = per_type_methods().find(method);
+                   it != per_type_methods().end()) {
+            fixed_type = it->second;
+        } else {
+            return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                            "method " + method + " is not served"));
+        }
+        auto stream = std::make_shared<Stream>(shared_, std::move(fixed_type), context->peer());
+        {
+            std::lock_guard<std::mutex> lock(shared_->mu);
+            if (static_cast<std::int64_t>(shared_->streams.size()) >=
+                shared_->options.max_streams) {
+                shared_->counters.streams_refused.fetch_add(1);
+                return new Refusal(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                                "too many xDS streams (max_streams " +
+                                                    std::to_string(shared_->options.max_streams) +
+                                                    ")"));
+            }
+            stream->id_ = ++shared_->next_id;
+            shared_->streams.emplace(stream->id_, stream);
+        }
+        shared_->counters.streams_open.fetch_add(1);
+        shared_->counters.streams_total.fetch_add(1);
+        Stream* raw = stream.get();
+        raw->start(std::move(stream));
+        return raw;
+    }
+
+private:
+    std::shared_ptr<Shared> shared_;
+};
+
+GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec,
+                       LogFn log, KnownTypeFn known_type)
+    : shared_(std::make_shared<Shared>()), counters_(shared_->counters) {
+    shared_->codec = std::move(codec);
+    shared_->log = std::move(log);
+    shared_->known_type = std::move(known_type);
+    shared_->options = options;
+    service_ = std::make_unique<Service>(shared_);
+
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterCallbackGenericService(service_.get());
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                               static_cast<int>(options.keepalive_timeout_ms));
+    // Envoy and gRPC clients ping to keep idle streams open: allow it.
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+    server_ = builder.BuildAndStart();
+    if (!server_ || port_ == 0) {
+        throw Error("cannot listen on '" + options.listen + "' (address in use or invalid)");
+    }
+}
+
+GrpcServer::~GrpcServer() {
+    // Ends every stream (their OnDone runs before Shutdown returns), then stops.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server_->Wait();
+}
+
+void GrpcServer::publish(ResourceSetPtr set) {
+    std::vector<std::shared_ptr<Stream>> streams;
+    {
+        std::lock_guard<std::mutex> lock(shared_->mu);
+        shared_->set = std::move(set);
+        streams.reserve(shared_->streams.size());
+        for (const auto& [id, s] : shared_->streams) {
+            streams.push_back(s);
+        }
+    }
+    for (const auto& s : streams) {
+        s->poke();
+    }
+}
+
+}  // namespace crossover::xds_server

@@ -1,0 +1,86 @@
+// The gRPC side of the xDS server: one generic callback service answering
+// the aggregated (ADS) and per-type discovery services, one reactor per
+// stream, and the registry that pushes each new ResourceSet to every stream.
+//
+// No thread ever waits for a client: a push marks the stream and starts a
+// write only when none is in flight; a stream whose client does not read keeps
+// one response in flight and, per type, only the newest state to send next.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crossover/log.h"
+#include "discovery_codec.h"
+#include "resources.h"
+
+namespace grpc {
+class Server;
+}  // namespace grpc
+
+namespace crossover::xds_server {
+
+struct ServerOptions {
+    std::string listen = "127.0.0.1:18000";
+    std::int64_t max_streams = 10000;
+    // HTTP/2 keepalive pings to detect dead clients.
+    std::int64_t keepalive_ms = 30000;
+    std::int64_t keepalive_timeout_ms = 10000;
+};
+
+// Counters, readable at any time (metrics, tests).
+struct ServerCounters {
+    std::atomic<std::int64_t> streams_open{0};
+    std::atomic<std::int64_t> streams_total{0};
+    std::atomic<std::int64_t> streams_refused{0};  // above max_streams
+    std::atomic<std::int64_t> responses{0};
+    std::atomic<std::int64_t> acks{0};
+    std::atomic<std::int64_t> nacks{0};
+    std::atomic<std::int64_t> stale{0};
+    std::atomic<std::int64_t> bad_requests{0};   // unparsable: the stream is ended
+    std::atomic<std::int64_t> unknown_types{0};  // requests for types not in Envoy's API
+};
+
+using LogFn = std::function<void(LogLevel, std::string_view)>;
+// True when a type URL names a message of Envoy's API.
+using KnownTypeFn = std::function<bool(std::string_view type_url)>;
+
+class GrpcServer {
+public:
+    // Binds and starts serving; throws crossover::Error when the address cannot be bound.
+    GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec, LogFn log,
+               KnownTypeFn known_type);
+    ~GrpcServer();
+    GrpcServer(const GrpcServer&) = delete;
+    GrpcServer& operator=(const GrpcServer&) = delete;
+    GrpcServer(GrpcServer&&) = delete;
+    GrpcServer& operator=(GrpcServer&&) = delete;
+
+    // Makes `set` the state every stream follows and pushes what changed.
+    void publish(ResourceSetPtr set);
+
+    // The port actually bound (useful with port 0).
+    [[nodiscard]] int port() const { return port_; }
+    [[nodiscard]] const ServerCounters& counters() const { return counters_; }
+
+    // Shared with the streams.
+    class Stream;
+    struct Shared;
+
+private:
+    class Service;
+
+    std::shared_ptr<Shared> shared_;
+    std::unique_ptr<Service> service_;
+    std::unique_ptr<grpc::Server> server_;
+    ServerCounters& counters_;
+    int port_ = 0;
+};
+
+}  // namespace crossover::xds_server
