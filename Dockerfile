@@ -16,6 +16,7 @@ RUN apt-get update \
       cmake \
       g++ \
       libboost-test-dev \
+      libgrpc++-dev \
       libpoco-dev \
       libprotobuf-dev \
       libyaml-cpp-dev \
@@ -41,6 +42,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
+      libgrpc++1.51 \
       libpococrypto80 \
       libpocofoundation80 \
       libpocojson80 \

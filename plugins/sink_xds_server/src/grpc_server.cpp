@@ -72,7 +72,6 @@ std::string describe(const NodeInfo& node) {
 struct GrpcServer::Shared {
     std::shared_ptr<const DiscoveryCodec> codec;
     LogFn log;
-    KnownTypeFn known_type;
     ServerOptions options;
     ServerCounters counters;
 
@@ -179,7 +178,7 @@ private:
                 return;
             }
         }
-        if (request.type_url.empty() || !shared_->known_type(request.type_url)) {
+        if (request.type_url.empty() || !served_type(request.type_url)) {
             shared_->counters.unknown_types.fetch_add(1);
             shared_->log(LogLevel::Warn, "xDS stream from " + peer_ + ": unknown type URL '" +
                                              request.type_url + "'; request ignored");
@@ -316,11 +315,10 @@ private:
 };
 
 GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec,
-                       LogFn log, KnownTypeFn known_type)
+                       LogFn log)
     : shared_(std::make_shared<Shared>()), counters_(shared_->counters) {
     shared_->codec = std::move(codec);
     shared_->log = std::move(log);
-    shared_->known_type = std::move(known_type);
     shared_->options = options;
     service_ = std::make_unique<Service>(shared_);
 

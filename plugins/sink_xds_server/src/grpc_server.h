@@ -44,18 +44,15 @@ struct ServerCounters {
     std::atomic<std::int64_t> nacks{0};
     std::atomic<std::int64_t> stale{0};
     std::atomic<std::int64_t> bad_requests{0};   // unparsable: the stream is ended
-    std::atomic<std::int64_t> unknown_types{0};  // requests for types not in Envoy's API
+    std::atomic<std::int64_t> unknown_types{0};  // requests for types no xDS client may ask for
 };
 
 using LogFn = std::function<void(LogLevel, std::string_view)>;
-// True when a type URL names a message of Envoy's API.
-using KnownTypeFn = std::function<bool(std::string_view type_url)>;
 
 class GrpcServer {
 public:
     // Binds and starts serving; throws crossover::Error when the address cannot be bound.
-    GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec, LogFn log,
-               KnownTypeFn known_type);
+    GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec, LogFn log);
     ~GrpcServer();
     GrpcServer(const GrpcServer&) = delete;
     GrpcServer& operator=(const GrpcServer&) = delete;

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "crossover/xds.h"
+
 namespace crossover::xds_server {
 
 int push_rank(std::string_view type_url) noexcept {
@@ -21,6 +23,15 @@ int push_rank(std::string_view type_url) noexcept {
         return 3;
     }
     return 4;
+}
+
+bool served_type(std::string_view type_url) noexcept {
+    constexpr std::string_view kPrefix = "type.googleapis.com/";
+    if (type_url.substr(0, kPrefix.size()) != kPrefix) {
+        return false;
+    }
+    const xds::TypeInfo info = xds::type_info(type_url);
+    return info.kind != xds::ResourceKind::Unknown && !info.v2;
 }
 
 bool wildcard_by_default(std::string_view type_url) noexcept {

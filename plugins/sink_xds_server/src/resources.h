@@ -30,6 +30,10 @@ inline constexpr std::string_view kRouteType =
 // clusters, endpoints, listeners, routes, then any other type.
 int push_rank(std::string_view type_url) noexcept;
 
+// True for the v3 type URL of an xDS resource kind ("type.googleapis.com/"
+// + a type of crossover/xds.h's table); requests for other types are ignored.
+bool served_type(std::string_view type_url) noexcept;
+
 // Types a client may subscribe to without naming resources (legacy wildcard).
 bool wildcard_by_default(std::string_view type_url) noexcept;
 

@@ -1,0 +1,139 @@
+// The `xds_server` sink: serves its input documents to Envoy and gRPC xDS
+// clients over the aggregated discovery service (state of the world) and the
+// per-type discovery services.
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "crossover/sdk.h"
+#include "crossover_envoy/api.h"
+#include "discovery_codec.h"
+#include "grpc_server.h"
+#include "resource_reader.h"
+
+namespace crossover::xds_server {
+namespace {
+
+const OptionSpec kOptions[] = {
+    {"listen", OptionType::String, "\"127.0.0.1:18000\"", false,
+     "gRPC address to serve xDS on, host:port (port 0 picks a free one; the log names it)"},
+    {"max_streams", OptionType::Int, "10000", false,
+     "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
+    {"proto_path", OptionType::String, nullptr, false,
+     "Directory of Envoy's API (envoy-api.pb, as the build installs it); default: "
+     "share/crossover/envoy-protos next to the plugin"},
+};
+
+std::string api_dir(const ComponentConfig& config) {
+    if (config.has("proto_path")) {
+        return config.get_path("proto_path");
+    }
+    std::string dir = envoy::default_api_dir();
+    if (dir.empty()) {
+        std::string looked;
+        for (const auto& c : envoy::default_api_candidates()) {
+            looked += (looked.empty() ? "'" : " or '") + c + "'";
+        }
+        throw Error(config.where() + "Envoy's API (envoy-api.pb) not found in " + looked +
+                    "; set proto_path");
+    }
+    return dir;
+}
+
+ServerOptions server_options(const ComponentConfig& config) {
+    ServerOptions o;
+    o.listen = config.get_string("listen");
+    if (o.listen.find(':') == std::string::npos) {
+        throw Error(config.where("listen") + "expected host:port, got '" + o.listen + "'");
+    }
+    o.max_streams = config.get_int("max_streams");
+    if (o.max_streams < 1) {
+        throw Error(config.where("max_streams") + "must be at least 1");
+    }
+    return o;
+}
+
+class XdsServerSink final : public Sink {
+public:
+    explicit XdsServerSink(const ComponentConfig& config)
+        : logger_(config.logger), name_(config.name) {
+        const ServerOptions options = server_options(config);
+        try {
+            api_ = std::make_unique<envoy::Api>(api_dir(config));
+            codec_ = std::make_shared<const DiscoveryCodec>(api_->pool());
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw Error(config.where() + e.what());
+        }
+        reader_ = std::make_unique<ResourceReader>(*api_, *codec_);
+        try {
+            server_ = std::make_unique<GrpcServer>(
+                options, codec_, [this](LogLevel level, std::string_view m) { log(level, m); });
+        } catch (const std::exception& e) {
+            throw Error(config.where("listen") + e.what());
+        }
+        const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+        log(LogLevel::Info, "serving xDS (ADS and per-type services, state of the world) on " +
+                                host + ":" + std::to_string(server_->port()));
+    }
+
+    ~XdsServerSink() override {
+        // Stop serving before the resources and the API go away.
+        server_.reset();
+    }
+    XdsServerSink(const XdsServerSink&) = delete;
+    XdsServerSink& operator=(const XdsServerSink&) = delete;
+    XdsServerSink(XdsServerSink&&) = delete;
+    XdsServerSink& operator=(XdsServerSink&&) = delete;
+
+    Status write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept override {
+        outcome = WriteOutcome::Unchanged;
+        return guard([&]() -> Status {
+            ResourceSetPtr set = reader_->read(snapshot);
+            if (last_ && same_versions(*last_, *set)) {
+                return Status::ok();
+            }
+            server_->publish(set);
+            last_ = std::move(set);
+            outcome = WriteOutcome::Written;
+            return Status::ok();
+        });
+    }
+
+private:
+    static bool same_versions(const ResourceSet& a, const ResourceSet& b) {
+        if (a.types().size() != b.types().size()) {
+            return false;
+        }
+        for (const auto& [type_url, t] : a.types()) {
+            if (b.type(type_url).version != t.version) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void log(LogLevel level, std::string_view message) const noexcept {
+        if (logger_ != nullptr) {
+            logger_->log(level, name_, message);
+        }
+    }
+
+    Logger* logger_;
+    std::string name_;
+    std::unique_ptr<envoy::Api> api_;
+    std::shared_ptr<const DiscoveryCodec> codec_;
+    std::unique_ptr<ResourceReader> reader_;
+    std::unique_ptr<GrpcServer> server_;
+    ResourceSetPtr last_;
+};
+
+}  // namespace
+}  // namespace crossover::xds_server
+
+CROSSOVER_PLUGIN(crossover::Kind::Sink, crossover::xds_server::XdsServerSink, "xds_server",
+                 "Serves the documents (Envoy DiscoveryResponses) to Envoy and gRPC xDS clients "
+                 "over gRPC: the aggregated discovery service (ADS) and the per-type services, "
+                 "state of the world; each type's version is a hash of its resources.",
+                 crossover::xds_server::kOptions)

@@ -1,0 +1,112 @@
+// A complete xDS server from a pipeline file: the real binary with a `file`
+// source watching a directory of DiscoveryResponse files and the xds_server
+// sink, followed by a client through edits, a bad edit and a clean stop.
+#define BOOST_TEST_MODULE sink_xds_server_e2e
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+
+using namespace crossover::xds_server;
+using namespace crossover::xds_server::test;
+using crossover::test::Process;
+using crossover::test::TempDir;
+using crossover::test::write_text;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The port the sink logged ("serving xDS ... on 127.0.0.1:PORT"), or 0.
+int logged_port(const std::string& log) {
+    static const std::regex re("serving xDS .* on 127\\.0\\.0\\.1:([0-9]+)");
+    std::smatch m;
+    return std::regex_search(log, m, re) ? std::stoi(m[1]) : 0;
+}
+
+std::string pipeline(const TempDir& tmp) {
+    return "sources:\n"
+           "  files:\n"
+           "    type: file\n"
+           "    paths: [" +
+           (tmp / "xds") +
+           "]\n"
+           "    watch: true\n"
+           "sinks:\n"
+           "  xds:\n"
+           "    type: xds_server\n"
+           "    inputs: [files]\n"
+           "    listen: 127.0.0.1:0\n"
+           "    proto_path: " +
+           crossover::test::build_dir() + "/share/crossover/envoy-protos\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_file_source_and_the_sink_are_a_complete_xds_server) {
+    const auto* api = api_or_skip();
+    if (api == nullptr) {
+        return;
+    }
+    const Messages messages(*api);
+    TempDir tmp;
+    std::filesystem::create_directories(tmp / "xds");
+    write_text(tmp / "xds/cds.yaml", cds_yaml());
+    write_text(tmp / "xds/eds.yaml", eds_yaml(8001, 8002));
+    write_text(tmp / "xds/lds.yaml", lds_yaml());
+    write_text(tmp / "xds/rds.yaml", rds_yaml(90, 10));
+    write_text(tmp / "pipeline.yaml", pipeline(tmp));
+
+    Process crossover({crossover::test::crossover_bin(), "run", tmp / "pipeline.yaml"}, tmp.path());
+    int port = 0;
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return (port = logged_port(crossover.err())) != 0; }),
+                          crossover.err());
+
+    SotwClient c(channel_to(port), messages);
+    BOOST_REQUIRE(c.send({std::string(kClusterType), {}}));
+    BOOST_REQUIRE(c.send({std::string(kListenerType), {"podinfo"}}));
+    BOOST_REQUIRE(c.send({std::string(kRouteType), {"podinfo"}}));
+    auto cds = c.receive();
+    auto lds = c.receive();
+    auto rds = c.receive();
+    BOOST_REQUIRE(cds && lds && rds);
+    BOOST_TEST(cds->names.size() == 2U);
+    BOOST_TEST(lds->names == std::vector<std::string>{"podinfo"});
+    BOOST_TEST(rds->type_url == std::string(kRouteType));
+    BOOST_REQUIRE(c.ack(*cds, {}));
+    BOOST_REQUIRE(c.ack(*lds, {"podinfo"}));
+    BOOST_REQUIRE(c.ack(*rds, {"podinfo"}));
+
+    // A canary step, saved by rename as editors do: only RDS moves.
+    write_text(tmp / "xds/rds.yaml", rds_yaml(50, 50));
+    auto rds2 = c.receive();
+    BOOST_REQUIRE_MESSAGE(rds2, crossover.err());
+    BOOST_TEST(rds2->type_url == std::string(kRouteType));
+    BOOST_TEST(rds2->version != rds->version);
+    BOOST_TEST(rds2->messages.at(0)->ShortDebugString().find("weight { value: 50 }") !=
+               std::string::npos);
+    BOOST_REQUIRE(c.ack(*rds2, {"podinfo"}));
+
+    // A typo: refused with the document and field named; clients keep 50/50.
+    write_text(tmp / "xds/rds.yaml", rds_yaml(20, 80) + "  virtual_hostz: []\n");
+    BOOST_TEST(eventually([&] {
+        const std::string err = crossover.err();
+        return err.find("rds.yaml") != std::string::npos &&
+               err.find("virtual_hostz") != std::string::npos;
+    }));
+    BOOST_TEST(!c.receive(300ms));
+
+    // Fixed: served.
+    write_text(tmp / "xds/rds.yaml", rds_yaml(20, 80));
+    auto rds3 = c.receive();
+    BOOST_REQUIRE(rds3);
+    BOOST_TEST(rds3->version != rds2->version);
+
+    ::kill(crossover.pid(), SIGTERM);
+    BOOST_TEST(crossover.wait(20s) == 0);
+}
