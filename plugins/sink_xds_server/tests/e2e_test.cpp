@@ -62,7 +62,9 @@ BOOST_AUTO_TEST_CASE(a_file_source_and_the_sink_are_a_complete_xds_server) {
     write_text(tmp / "xds/rds.yaml", rds_yaml(90, 10));
     write_text(tmp / "pipeline.yaml", pipeline(tmp));
 
-    Process crossover({crossover::test::crossover_bin(), "run", tmp / "pipeline.yaml"}, tmp.path());
+    Process crossover(
+        {crossover::test::crossover_bin(), "run", tmp / "pipeline.yaml", "--listen", "off"},
+        tmp.path());
     int port = 0;
     BOOST_REQUIRE_MESSAGE(eventually([&] { return (port = logged_port(crossover.err())) != 0; }),
                           crossover.err());
