@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "crossover/status.h"
+#include "delta_protocol.h"
 #include "sotw_protocol.h"
 
 namespace crossover::xds_server {
@@ -18,13 +19,28 @@ namespace {
 
 constexpr std::string_view kAds = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
 
-// The per-type services: method → the one type it serves.
-const std::map<std::string, std::string_view, std::less<>>& per_type_methods() {
-    static const std::map<std::string, std::string_view, std::less<>> m{
-        {"/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters", kClusterType},
-        {"/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints", kEndpointType},
-        {"/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners", kListenerType},
-        {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes", kRouteType},
+struct Method {
+    std::string_view type;  // empty: any type (ADS)
+    bool delta;
+};
+
+// The methods served: ADS and the per-type services, each in both variants.
+const std::map<std::string, Method, std::less<>>& methods() {
+    static const std::map<std::string, Method, std::less<>> m{
+        {std::string(kAds) + "StreamAggregatedResources", {{}, false}},
+        {std::string(kAds) + "DeltaAggregatedResources", {{}, true}},
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters", {kClusterType, false}},
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters", {kClusterType, true}},
+        {"/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints",
+         {kEndpointType, false}},
+        {"/envoy.service.endpoint.v3.EndpointDiscoveryService/DeltaEndpoints",
+         {kEndpointType, true}},
+        {"/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners",
+         {kListenerType, false}},
+        {"/envoy.service.listener.v3.ListenerDiscoveryService/DeltaListeners",
+         {kListenerType, true}},
+        {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes", {kRouteType, false}},
+        {"/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes", {kRouteType, true}},
     };
     return m;
 }
@@ -86,11 +102,14 @@ struct GrpcServer::Shared {
     }
 };
 
-// One state-of-the-world stream (ADS or a per-type service).
+// One stream: ADS or a per-type service, state of the world or Delta.
 class GrpcServer::Stream final : public grpc::ServerGenericBidiReactor {
 public:
-    Stream(std::shared_ptr<Shared> shared, std::string fixed_type, std::string peer)
-        : shared_(std::move(shared)), fixed_type_(std::move(fixed_type)), peer_(std::move(peer)) {}
+    Stream(std::shared_ptr<Shared> shared, std::string fixed_type, bool delta, std::string peer)
+        : shared_(std::move(shared)),
+          fixed_type_(std::move(fixed_type)),
+          delta_(delta),
+          peer_(std::move(peer)) {}
 
     void start(std::shared_ptr<Stream> self) {
         self_ = std::move(self);
@@ -108,7 +127,9 @@ public:
         }
         std::optional<Request> request;
         try {
-            request = shared_->codec->parse_sotw_request(to_string(read_buf_));
+            const std::string bytes = to_string(read_buf_);
+            request = delta_ ? shared_->codec->parse_delta_request(bytes)
+                             : shared_->codec->parse_sotw_request(bytes);
         } catch (const std::exception& e) {
             shared_->counters.bad_requests.fetch_add(1);
             shared_->log(LogLevel::Warn,
@@ -188,8 +209,8 @@ private:
         NodeInfo node;
         {
             std::lock_guard<std::mutex> lock(mu_);
-            result = protocol_.on_request(request);
-            node = protocol_.node();
+            result = delta_ ? delta_protocol_.on_request(request) : protocol_.on_request(request);
+            node = delta_ ? delta_protocol_.node() : protocol_.node();
         }
         switch (result.kind) {
             case RequestKind::Ack: shared_->counters.acks.fetch_add(1); break;
@@ -214,13 +235,23 @@ private:
         if (writing_ || finishing_ || done_) {
             return;
         }
-        std::optional<DueResponse> due = protocol_.next(*set);
-        if (!due) {
-            return;
+        if (delta_) {
+            std::optional<DueDelta> due = delta_protocol_.next(*set);
+            if (!due) {
+                return;
+            }
+            const grpc::Slice slice(shared_->codec->delta_response(
+                due->type_url, due->system_version, due->changed, due->removed, due->nonce));
+            write_buf_ = grpc::ByteBuffer(&slice, 1);
+        } else {
+            std::optional<DueResponse> due = protocol_.next(*set);
+            if (!due) {
+                return;
+            }
+            const TypeResources& type = set->type(due->type_url);
+            write_buf_ = to_byte_buffer(shared_->codec->sotw_response(
+                set, type, due->type_url, due->all, due->selected, due->nonce));
         }
-        const TypeResources& type = set->type(due->type_url);
-        write_buf_ = to_byte_buffer(shared_->codec->sotw_response(
-            set, type, due->type_url, due->all, due->selected, due->nonce));
         writing_ = true;
         lock.unlock();
         shared_->counters.responses.fetch_add(1);
@@ -246,12 +277,14 @@ private:
 
     std::shared_ptr<Shared> shared_;
     const std::string fixed_type_;
+    const bool delta_;
     const std::string peer_;
     std::shared_ptr<Stream> self_;  // the registry's hold is dropped in OnDone
     grpc::ByteBuffer read_buf_;
 
     std::mutex mu_;  // guards everything below
     SotwProtocol protocol_;
+    DeltaProtocol delta_protocol_;
     grpc::ByteBuffer write_buf_;
     bool writing_ = false;
     bool finishing_ = false;  // no new reads or writes
@@ -278,18 +311,13 @@ public:
     grpc::ServerGenericBidiReactor* CreateReactor(
         grpc::GenericCallbackServerContext* context) override {
         const std::string& method = context->method();
-        std::string fixed_type;
-        if (method.size() > kAds.size() && method.compare(0, kAds.size(), kAds) == 0 &&
-            method.substr(kAds.size()) == "StreamAggregatedResources") {
-            // any type
-        } else if (const auto it = per_type_methods().find(method);
-                   it != per_type_methods().end()) {
-            fixed_type = it->second;
-        } else {
+        const auto served = methods().find(method);
+        if (served == methods().end()) {
             return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                             "method " + method + " is not served"));
         }
-        auto stream = std::make_shared<Stream>(shared_, std::move(fixed_type), context->peer());
+        auto stream = std::make_shared<Stream>(shared_, std::string(served->second.type),
+                                               served->second.delta, context->peer());
         {
             std::lock_guard<std::mutex> lock(shared_->mu);
             if (static_cast<std::int64_t>(shared_->streams.size()) >=
