@@ -115,6 +115,9 @@ class YamlReader::Builder {
 public:
     explicit Builder(const Api& api) : api_(api) {}
     Problems* problems = nullptr;
+    std::vector<IntegerSite>* sites = nullptr;
+    // While reading a google.protobuf.*Value: the field holding it.
+    const FD* wrapper_field = nullptr;
 
     void message(const YAML::Node& node, pb::Message& out, const std::string& path) {
         const pb::Descriptor* d = out.GetDescriptor();
@@ -434,6 +437,21 @@ private:
         value(node, out, f, path);
     }
 
+    // Remembers where a plain decimal integer of a singular field came from.
+    void record_site(const YAML::Node& node, const Scalar& s, const FD* f) {
+        const FD* rule_field = wrapper_field != nullptr ? wrapper_field : f;
+        if (sites == nullptr || s.kind != ScalarKind::Int || f->is_repeated() ||
+            rule_field->is_repeated() || node.Mark().pos < 0 || s.text.empty()) {
+            return;
+        }
+        for (const char c : s.text) {
+            if (c < '0' || c > '9') {
+                return;
+            }
+        }
+        sites->push_back({static_cast<std::size_t>(node.Mark().pos), s.text.size(), f, rule_field});
+    }
+
     void map_key(const std::string& key, pb::Message& entry, const FD* f, const std::string& path) {
         const pb::Reflection* r = entry.GetReflection();
         switch (f->cpp_type()) {
@@ -503,7 +521,10 @@ private:
         if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
             pb::Message* sub = add ? r->AddMessage(&out, f, &api_.factory())
                                    : r->MutableMessage(&out, f, &api_.factory());
+            const FD* outer = wrapper_field;
+            wrapper_field = is_wrapper(f->message_type()->full_name()) ? f : nullptr;
             message(node, *sub, path);
+            wrapper_field = outer;
             return;
         }
         if (!node || node.IsNull()) {
@@ -629,7 +650,9 @@ private:
                                     describe(s));
             return;
         }
-        if (!set_integer(out, f, v, add)) {
+        if (set_integer(out, f, v, add)) {
+            record_site(node, s, f);
+        } else {
             long double lo = 0;
             long double hi = 0;
             switch (f->cpp_type()) {
@@ -660,10 +683,15 @@ YamlReader::YamlReader(const Api& api) : api_(api), builder_(std::make_unique<Bu
 
 YamlReader::~YamlReader() = default;
 
+void YamlReader::record_integer_sites(std::vector<IntegerSite>* sites) {
+    builder_->sites = sites;
+}
+
 bool YamlReader::read(const YAML::Node& node, pb::Message& out, const std::string& path,
                       Problems& problems) {
     const std::size_t before = problems.total();
     builder_->problems = &problems;
+    builder_->wrapper_field = nullptr;
     if (node && !node.IsNull()) {
         builder_->message(node, out, path);
     }
@@ -674,6 +702,7 @@ bool YamlReader::read_fields(const YAML::Node& map, pb::Message& out, const std:
                              Problems& problems) {
     const std::size_t before = problems.total();
     builder_->problems = &problems;
+    builder_->wrapper_field = nullptr;
     builder_->fields(map, out, path, true);
     return problems.total() == before;
 }

@@ -25,6 +25,7 @@
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
 #include "crossover_envoy/yaml_scalar.h"
+#include "integer_diff.h"
 
 namespace crossover::envoy_validate {
 
@@ -117,6 +118,10 @@ struct DocResult {
     bool checked = false;               // an xDS document or a bootstrap (not passed unchecked)
     std::vector<std::string> clusters;  // names of Cluster messages found
     std::vector<std::pair<std::string, std::string>> cluster_refs;  // (path, cluster)
+    // Of a valid document: where its plain integers are and which fields
+    // they set, by offset, so that a change of numbers only (a canary's
+    // weights) is checked without reading the document again.
+    std::vector<crossover::envoy::IntegerSite> numbers;
 };
 
 struct Validator::Impl {
@@ -136,6 +141,7 @@ struct Validator::Impl {
     std::unordered_map<const pb::Descriptor*, bool> message_disabled;
     std::map<std::string, std::pair<std::string, DocResult>> cache;  // name -> (content, result)
     bool warned_v2 = false;
+    std::size_t full_checks = 0;
 
     explicit Impl(ValidatorOptions o) : options(std::move(o)) {
         if (options.proto_path.empty()) {
@@ -682,6 +688,7 @@ struct Validator::Impl {
     }
 
     DocResult check_document(const std::string& name, const std::string& content) {
+        ++full_checks;
         DocResult result;
         Ctx ctx{&result.errors, options.max_errors};
         const bool is_bootstrap = std::find(options.bootstrap.begin(), options.bootstrap.end(),
@@ -739,7 +746,9 @@ struct Validator::Impl {
         // From the YAML tree straight to the message, in one pass.
         std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
         crossover::envoy::Problems problems(options.max_errors);
+        reader->record_integer_sites(&result.numbers);
         reader->read(root, *msg, "", problems);
+        reader->record_integer_sites(nullptr);
         for (const auto& [path, problem] : problems.list()) {
             ctx.add(path, problem);
         }
@@ -748,7 +757,119 @@ struct Validator::Impl {
         }
         Walk w{ctx, &result};
         visit(*msg, "", w);
+        keep_numbers(content, result);
         return result;
+    }
+
+    // ---- a change of numbers only ----------------------------------------------
+
+    // Keeps the integer sites of a valid document, checked against its text
+    // (an alias, say, points elsewhere); drops them otherwise.
+    static void keep_numbers(const std::string& content, DocResult& result) {
+        auto& sites = result.numbers;
+        const bool usable =
+            result.errors.empty() &&
+            std::all_of(sites.begin(), sites.end(), [&](const crossover::envoy::IntegerSite& n) {
+                return n.offset + n.length <= content.size() &&
+                       std::all_of(
+                           content.begin() + static_cast<std::ptrdiff_t>(n.offset),
+                           content.begin() + static_cast<std::ptrdiff_t>(n.offset + n.length),
+                           [](char c) { return c >= '0' && c <= '9'; });
+            });
+        if (!usable) {
+            sites = {};
+            return;
+        }
+        std::stable_sort(sites.begin(), sites.end(),
+                         [](const auto& a, const auto& b) { return a.offset < b.offset; });
+        sites.shrink_to_fit();
+    }
+
+    // True when the number `digits` passes every check the full run makes
+    // on the integer at `site`: its type's range and the rules of its field.
+    bool number_passes(const crossover::envoy::IntegerSite& site, std::string_view digits) {
+        if (digits.empty() || digits.size() > 19 || (digits.size() > 1 && digits[0] == '0')) {
+            return false;  // leading zeros read differently in YAML; too long for the check
+        }
+        std::uint64_t value = 0;
+        for (const char c : digits) {
+            value = value * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+        switch (site.field->cpp_type()) {
+            case pb::FieldDescriptor::CPPTYPE_INT32:
+                max = std::numeric_limits<std::int32_t>::max();
+                break;
+            case pb::FieldDescriptor::CPPTYPE_UINT32:
+                max = std::numeric_limits<std::uint32_t>::max();
+                break;
+            case pb::FieldDescriptor::CPPTYPE_INT64:
+                max = std::numeric_limits<std::int64_t>::max();
+                break;
+            case pb::FieldDescriptor::CPPTYPE_UINT64: break;
+            default: return false;
+        }
+        if (value > max) {
+            return false;
+        }
+        const pb::FieldDescriptor* rf = site.rule_field;
+        const FieldRule* rule = is_disabled(rf->containing_type()) ? nullptr : rule_for(rf);
+        if (rule == nullptr || !rule->bounds.any()) {
+            return true;
+        }
+        std::vector<std::string> found;
+        const Ctx scratch{&found, 1};
+        const auto v = static_cast<long double>(value);
+        check_bounds(rule->bounds, v, bound_text(v, false), rule->kind, "", scratch);
+        return found.empty();
+    }
+
+    // When `next` differs from the cached `content` of a valid document only
+    // in integers the full check read, and each new number passes, moves the
+    // cache to `next` and returns true. False: check `next` in full (which
+    // then also words any error).
+    bool recheck_numbers(std::string& content, DocResult& result, const std::string& next) {
+        auto& sites = result.numbers;
+        if (!result.errors.empty() || !result.checked || sites.empty()) {
+            return false;
+        }
+        const auto changes = integer_changes(content, next, sites.size());
+        if (!changes) {
+            return false;
+        }
+        const auto by_offset = [](const crossover::envoy::IntegerSite& n, std::size_t offset) {
+            return n.offset < offset;
+        };
+        for (const auto& c : *changes) {
+            auto it = std::lower_bound(sites.begin(), sites.end(), c.old_offset, by_offset);
+            if (it == sites.end() || it->offset != c.old_offset) {
+                return false;
+            }
+            for (; it != sites.end() && it->offset == c.old_offset; ++it) {
+                if (it->length != c.old_length ||
+                    !number_passes(*it,
+                                   std::string_view(next).substr(c.new_offset, c.new_length))) {
+                    return false;
+                }
+            }
+        }
+        // Move the sites to their offsets in `next`.
+        std::size_t k = 0;
+        std::ptrdiff_t shift = 0;
+        for (auto& site : sites) {
+            while (k < changes->size() && (*changes)[k].old_offset < site.offset) {
+                shift += static_cast<std::ptrdiff_t>((*changes)[k].new_length) -
+                         static_cast<std::ptrdiff_t>((*changes)[k].old_length);
+                ++k;
+            }
+            if (k < changes->size() && (*changes)[k].old_offset == site.offset) {
+                site.length = (*changes)[k].new_length;
+            }
+            site.offset =
+                static_cast<std::size_t>(static_cast<std::ptrdiff_t>(site.offset) + shift);
+        }
+        content = next;
+        return true;
     }
 };
 
@@ -759,6 +880,10 @@ Validator::~Validator() = default;
 
 const std::string& Validator::proto_version() const {
     return impl_->api->version();
+}
+
+std::size_t Validator::full_checks() const {
+    return impl_->full_checks;
 }
 
 const std::string& Validator::proto_path() const {
@@ -780,7 +905,9 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
     results.reserve(documents.size());
     for (const auto& doc : documents) {
         auto it = s.cache.find(*doc.name);
-        if (it != s.cache.end() && it->second.first == *doc.content) {
+        if (it != s.cache.end() &&
+            (it->second.first == *doc.content ||
+             s.recheck_numbers(it->second.first, it->second.second, *doc.content))) {
             auto node = s.cache.extract(it);
             next_cache.insert(std::move(node));
         } else {

@@ -63,6 +63,10 @@ public:
     // entry then says how many more there were). Empty when all are valid.
     std::vector<std::string> validate(const std::vector<DocumentView>& documents);
 
+    // How many documents were read in full so far: a document seen before
+    // whose text changed only in numbers is re-checked without being read.
+    [[nodiscard]] std::size_t full_checks() const;
+
     [[nodiscard]] const std::string& proto_version() const;
     // The directory the protos were read from.
     [[nodiscard]] const std::string& proto_path() const;

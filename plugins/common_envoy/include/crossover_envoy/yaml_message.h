@@ -48,6 +48,18 @@ private:
     std::vector<std::pair<std::string, std::string>> list_;
 };
 
+// Where a plain decimal integer of a singular field was read from. A caller
+// that keeps these can re-check a document whose text changed only in such
+// numbers (a canary's weights) without reading it again.
+struct IntegerSite {
+    std::size_t offset = 0;                      // of the scalar in the document's text
+    std::size_t length = 0;                      // its digits
+    const pb::FieldDescriptor* field = nullptr;  // the integer field it sets
+    // The field its rules are on: `field`, or for a google.protobuf.*Value
+    // the (message) field that holds the wrapper.
+    const pb::FieldDescriptor* rule_field = nullptr;
+};
+
 // Reads YAML trees into messages of one Api. Keep one per Api: it remembers
 // each message type's field names (and JSON names) once looked up. Not
 // thread-safe; use one per thread.
@@ -71,6 +83,10 @@ public:
     // DiscoveryResponse), with "@type" skipped.
     bool read_fields(const YAML::Node& map, pb::Message& out, const std::string& path,
                      Problems& problems);
+
+    // Appends an IntegerSite for every plain integer of a singular field
+    // read from now on (sorted by offset within one read); null stops it.
+    void record_integer_sites(std::vector<IntegerSite>* sites);
 
     [[nodiscard]] const Api& api() const { return api_; }
 
