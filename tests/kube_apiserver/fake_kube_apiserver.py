@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A small Kubernetes API server for tests.
 
-Speaks the real wire format for core/v1 ConfigMaps and split.smi-spec.io
-TrafficSplits (v1alpha1..v1alpha4, shared storage): HTTPS with a generated
+Speaks the real wire format for core/v1 ConfigMaps, split.smi-spec.io
+TrafficSplits (v1alpha1..v1alpha4, shared storage), discovery.k8s.io/v1
+EndpointSlices and gateway.networking.k8s.io HTTPRoutes (v1, v1beta1): HTTPS with a generated
 test CA, bearer tokens re-read from a file on every request, list/get/create/
 update/patch/delete with resourceVersion semantics, chunked watch streams with
 bookmarks, timeoutSeconds and 410 Gone, discovery endpoints, and a plain-HTTP
@@ -51,6 +52,24 @@ RESOURCES = {
         "singular": "trafficsplit",
         "short": ["ts"],
         "group": SMI_GROUP,
+        "generation": True,
+    },
+    # Groups other than SMI serve fixed versions, the first one preferred.
+    "endpointslices": {
+        "kind": "EndpointSlice",
+        "singular": "endpointslice",
+        "short": [],
+        "group": "discovery.k8s.io",
+        "versions": ["v1"],
+        "generation": True,
+        "spec": ("addressType", "endpoints", "ports"),  # what bumps metadata.generation
+    },
+    "httproutes": {
+        "kind": "HTTPRoute",
+        "singular": "httproute",
+        "short": [],
+        "group": "gateway.networking.k8s.io",
+        "versions": ["v1", "v1beta1"],
         "generation": True,
     },
 }
@@ -403,7 +422,7 @@ class State:
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             if obj == old:
                 return old, False  # no-op update: no new resourceVersion, no event
-            if RESOURCES[resource]["generation"] and obj.get("spec") != old.get("spec"):
+            if RESOURCES[resource]["generation"] and spec_of(resource, obj) != spec_of(resource, old):
                 meta["generation"] = meta["generation"] + 1
         else:
             meta["uid"] = str(uuid.uuid4())
@@ -466,6 +485,11 @@ class State:
         return None
 
 
+def spec_of(resource, obj):
+    """The fields whose change bumps metadata.generation."""
+    return [obj.get(f) for f in RESOURCES[resource].get("spec", ("spec",))]
+
+
 def resource_label(resource):
     info = RESOURCES[resource]
     return resource if not info["group"] else "%s.%s" % (resource, info["group"])
@@ -509,6 +533,23 @@ def smi_group(state):
     versions, pref = smi_versions(state)
     return {"name": SMI_GROUP, "versions": versions,
             "preferredVersion": {"groupVersion": "%s/%s" % (SMI_GROUP, pref), "version": pref}}
+
+
+def static_groups():
+    """Discovery of the groups with fixed versions (every group but SMI's)."""
+    groups = {}
+    for info in RESOURCES.values():
+        if info["group"] and "versions" in info:
+            groups.setdefault(info["group"], info["versions"])
+    return [{"name": g, "versions": [{"groupVersion": "%s/%s" % (g, v), "version": v} for v in vs],
+             "preferredVersion": {"groupVersion": "%s/%s" % (g, vs[0]), "version": vs[0]}}
+            for g, vs in groups.items()]
+
+
+def static_resources(group, version):
+    """Resource names served at /apis/GROUP/VERSION (empty: not served)."""
+    return [r for r, info in RESOURCES.items()
+            if info["group"] == group and version in info.get("versions", ())]
 
 
 # --------------------------------------------------------------------------
@@ -690,7 +731,15 @@ class ApiHandler(BaseHTTPRequestHandler):
                 with state.cond:
                     group = smi_group(state)
                 return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                            "groups": [group]})
+                                            "groups": [group] + static_groups()})
+            for group in static_groups():
+                if path == "/apis/" + group["name"]:
+                    return self.send_json(200, dict(group, kind="APIGroup", apiVersion="v1"))
+            if len(parts) == 3 and parts[0] == "apis" and static_resources(parts[1], parts[2]):
+                return self.send_json(200, {
+                    "kind": "APIResourceList", "apiVersion": "v1",
+                    "groupVersion": "%s/%s" % (parts[1], parts[2]),
+                    "resources": [api_resource(r) for r in static_resources(parts[1], parts[2])]})
             if path == "/apis/" + SMI_GROUP:
                 with state.cond:
                     group = smi_group(state)
@@ -758,6 +807,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             if parts[2] not in state.served_versions:
                 return None
             rest, version, allowed = parts[3:], parts[2], ("trafficsplits",)
+        elif len(parts) >= 3 and parts[0] == "apis" and static_resources(parts[1], parts[2]):
+            rest, version, allowed = parts[3:], parts[2], static_resources(parts[1], parts[2])
         else:
             return None
         if rest and rest[0] == "watch":
@@ -770,11 +821,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         return rest[0], version, ns, (rest[1] if len(rest) == 2 else None), watch_path
 
     def api_version_for(self, resource, version):
-        return "v1" if resource == "configmaps" else "%s/%s" % (SMI_GROUP, version)
+        return "v1" if resource == "configmaps" else "%s/%s" % (RESOURCES[resource]["group"], version)
 
     def present(self, resource, version, obj):
         out = copy.deepcopy(obj)
-        if resource == "trafficsplits" and self.server.state_obj.rewrite_api_version:
+        if resource != "configmaps" and self.server.state_obj.rewrite_api_version:
             out["apiVersion"] = self.api_version_for(resource, version)
         return out
 
@@ -799,12 +850,18 @@ class ApiHandler(BaseHTTPRequestHandler):
                     raise ApiError(400, "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: "
                                    "%s values must be strings" % section)
         else:
-            if api_version is not None and api_version != "%s/%s" % (SMI_GROUP, version):
-                if not (isinstance(api_version, str) and api_version.startswith(SMI_GROUP + "/")):
+            group = RESOURCES[resource]["group"]
+            if api_version is not None and api_version != "%s/%s" % (group, version):
+                if not (isinstance(api_version, str) and api_version.startswith(group + "/")):
                     raise ApiError(400, "the API version in the data (%s) does not match the "
-                                   "expected API version (%s/%s)" % (api_version, SMI_GROUP, version))
-            body["apiVersion"] = "%s/%s" % (SMI_GROUP, version)
+                                   "expected API version (%s/%s)" % (api_version, group, version))
+            body["apiVersion"] = "%s/%s" % (group, version)
         body["kind"] = kind
+        if resource == "endpointslices" and body.get("addressType") not in ("IPv4", "IPv6", "FQDN"):
+            raise ApiError(422, 'EndpointSlice.discovery.k8s.io "%s" is invalid: addressType: '
+                           'Unsupported value: %s: supported values: "FQDN", "IPv4", "IPv6"'
+                           % ((body.get("metadata") or {}).get("name", ""),
+                              json.dumps(body.get("addressType"))), "Invalid")
         meta = body.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise ApiError(400, "metadata must be an object")

@@ -734,6 +734,61 @@ BOOST_AUTO_TEST_CASE(trafficsplit_versions_share_storage) {
     BOOST_TEST(client.call("GET", "/version").json()->getValue<std::string>("major") == "1");
 }
 
+BOOST_AUTO_TEST_CASE(endpointslices_and_httproutes) {
+    const std::string slice = R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+    "metadata":{"name":"podinfo-abc12","namespace":"test","labels":{"kubernetes.io/service-name":"podinfo"}},
+    "addressType":"IPv4","ports":[{"name":"http","protocol":"TCP","port":9898}],
+    "endpoints":[{"addresses":["10.1.2.3"],"conditions":{"ready":false}}]})";
+    const std::string path = "/apis/discovery.k8s.io/v1/namespaces/test/endpointslices";
+    BOOST_TEST_REQUIRE(client.call("POST", path, slice).status == 201);
+    std::string bad = slice;
+    bad.replace(bad.find("IPv4"), 4, "IPv5");
+    bad.replace(bad.find("podinfo-abc12"), 13, "podinfo-bad");
+    const auto refused = client.call("POST", path, bad);
+    BOOST_TEST(refused.status == 422);
+    BOOST_TEST(refused.body.find("addressType") != std::string::npos, refused.body);
+
+    Watch w(client, path +
+                        "?watch=1&timeoutSeconds=30&labelSelector=kubernetes.io%2Fservice-name"
+                        "%3Dpodinfo&resourceVersion=" +
+                        api.resource_version());
+    std::string ready = slice;
+    ready.replace(ready.find("\"ready\":false"), 13, "\"ready\":true");
+    api.apply(ready);
+    auto ev = w.next();
+    BOOST_TEST_REQUIRE(ev);
+    BOOST_TEST(ev->getValue<std::string>("type") == "MODIFIED");
+    const auto obj = ev->getObject("object");
+    BOOST_TEST(obj->getValue<std::string>("apiVersion") == "discovery.k8s.io/v1");
+    BOOST_TEST(
+        obj->getArray("endpoints")->getObject(0)->getObject("conditions")->getValue<bool>("ready"));
+    BOOST_TEST(obj->getObject("metadata")->getValue<int>("generation") == 2);
+
+    api.apply(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+    "metadata":{"name":"podinfo","namespace":"test"},
+    "spec":{"hostnames":["podinfo"],"rules":[{"backendRefs":[{"name":"podinfo-primary","port":9898,"weight":100}]}]}})");
+    const auto beta = client.call(
+        "GET", "/apis/gateway.networking.k8s.io/v1beta1/namespaces/test/httproutes/podinfo");
+    BOOST_TEST_REQUIRE(beta.status == 200);
+    BOOST_TEST(beta.json()->getValue<std::string>("apiVersion") ==
+               "gateway.networking.k8s.io/v1beta1");
+    BOOST_TEST(
+        client.call("GET", "/apis/gateway.networking.k8s.io/v1alpha1/namespaces/test/httproutes")
+            .status == 404);
+    const auto group = client.call("GET", "/apis/gateway.networking.k8s.io").json();
+    BOOST_TEST(group->getObject("preferredVersion")->getValue<std::string>("version") == "v1");
+    const auto groups = client.call("GET", "/apis").json()->getArray("groups");
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < groups->size(); ++i) {
+        names.push_back(groups->getObject(static_cast<unsigned>(i))->getValue<std::string>("name"));
+    }
+    BOOST_TEST((names == std::vector<std::string>{"split.smi-spec.io", "discovery.k8s.io",
+                                                  "gateway.networking.k8s.io"}));
+    const auto resources = client.call("GET", "/apis/discovery.k8s.io/v1").json();
+    BOOST_TEST(resources->getArray("resources")->getObject(0)->getValue<std::string>("kind") ==
+               "EndpointSlice");
+}
+
 BOOST_AUTO_TEST_CASE(apply_yaml_documents) {
     api.apply(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: test\ndata:\n  n: "

@@ -159,6 +159,30 @@ K get trafficsplits.v1alpha4.split.smi-spec.io podinfo -o jsonpath='{.apiVersion
   >"$WORK/ts-get.out" 2>"$WORK/ts-get.err" || fail "kubectl get trafficsplit via v1alpha4"
 grep -qx 'split.smi-spec.io/v1alpha4 10' "$WORK/ts-get.out" || fail "trafficsplit read through another version"
 
+# EndpointSlices and HTTPRoutes, the kinds the kubernetes_endpoints and gateway_httproute sources read.
+FIXTURES="$SCRIPT_DIR/../../fixtures"
+K create -f "$FIXTURES/endpointslice/podinfo-ipv4.yaml" --validate=false >"$WORK/eps.out" 2>"$WORK/eps.err" \
+  || fail "kubectl create endpointslice"
+grep -q 'endpointslice.discovery.k8s.io/podinfo-abc12 created' "$WORK/eps.out" || fail "endpointslice create output"
+K get endpointslices -n test -l kubernetes.io/service-name=podinfo \
+  -o jsonpath='{.items[0].addressType} {.items[0].endpoints[0].addresses[0]} {.items[0].ports[0].name}' \
+  >"$WORK/eps-get.out" 2>"$WORK/eps-get.err" || fail "kubectl get endpointslices -l"
+grep -qx 'IPv4 10.1.2.3 http' "$WORK/eps-get.out" || fail "endpointslice fields"
+sed 's/addressType: IPv4/addressType: IPv5/; s/name: podinfo-abc12/name: podinfo-bad/' \
+  "$FIXTURES/endpointslice/podinfo-ipv4.yaml" >"$WORK/eps-bad.yaml"
+K create -f "$WORK/eps-bad.yaml" --validate=false >"$WORK/eps-bad.out" 2>"$WORK/eps-bad.err" \
+  && fail "an EndpointSlice with addressType IPv5 was accepted"
+grep -q 'addressType' "$WORK/eps-bad.err" || fail "bad addressType: no message naming the field"
+K create -f "$FIXTURES/httproute/flagger-v1.yaml" --validate=false >"$WORK/hr.out" 2>"$WORK/hr.err" \
+  || fail "kubectl create httproute"
+K patch httproutes.v1.gateway.networking.k8s.io podinfo -n test --type json \
+  -p '[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":20}]' \
+  >"$WORK/hr-patch.out" 2>"$WORK/hr-patch.err" || fail "kubectl patch httproute"
+K get httproutes.v1beta1.gateway.networking.k8s.io podinfo -n test \
+  -o jsonpath='{.apiVersion} {.spec.rules[0].backendRefs[1].weight}' \
+  >"$WORK/hr-get.out" 2>"$WORK/hr-get.err" || fail "kubectl get httproute via v1beta1"
+grep -qx 'gateway.networking.k8s.io/v1beta1 20' "$WORK/hr-get.out" || fail "httproute read through v1beta1"
+
 K delete configmap envoy-xds >"$WORK/delete.out" 2>"$WORK/delete.err" || fail "kubectl delete"
 grep -q 'deleted' "$WORK/delete.out" || fail "delete output"
 K get configmap envoy-xds >"$WORK/get3.out" 2>"$WORK/get3.err" && fail "get after delete succeeded"
@@ -176,5 +200,5 @@ echo "not-a-valid-token" >"$TOKEN_FILE"
 K get configmaps >"$WORK/unauth.out" 2>"$WORK/unauth.err" && fail "request with a revoked token succeeded"
 grep -qi 'unauthorized\|must be logged in' "$WORK/unauth.err" || fail "no Unauthorized message"
 
-echo "PASS: kubectl create/replace/get -o json/get -w/patch/apply/delete against $URL"
+echo "PASS: kubectl create/replace/get -o json/get -w/patch/apply/delete (ConfigMaps, TrafficSplits, EndpointSlices, HTTPRoutes) against $URL"
 exit 0
