@@ -180,34 +180,6 @@ std::string TrafficSplitSource::discover(SourceContext& context, Clock::time_poi
     }
 }
 
-Status TrafficSplitSource::run_onetime(SourceContext& context, Informer& informer,
-                                       Clock::time_point deadline) {
-    std::string problem;
-    for (;;) {
-        try {
-            std::string rv;
-            SnapshotPtr snap = build(informer.list(rv));
-            if (snap->complete) {
-                context.publish(snap);
-                return Status::ok();
-            }
-            problem = join(snap->missing);
-        } catch (const Interrupted&) {
-            return Status::error("interrupted while listing TrafficSplits");
-        } catch (const std::exception& e) {
-            problem = e.what();
-        }
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) {
-            return Status::error("gave up after " + std::to_string(wait_timeout_.count()) +
-                                 "ms (wait_timeout): " + problem);
-        }
-        if (!context.sleep_for(std::min(left, milliseconds(500)))) {
-            return Status::error("stopped while waiting: " + problem);
-        }
-    }
-}
-
 Status TrafficSplitSource::run(SourceContext& context) noexcept {
     return guard([&]() -> Status {
         const auto deadline = Clock::now() + wait_timeout_;
@@ -221,7 +193,8 @@ Status TrafficSplitSource::run(SourceContext& context) noexcept {
                               url_encode(ns_) + "/trafficsplits",
                           selection_, informer_options_, log_);
         if (onetime_) {
-            return run_onetime(context, informer, deadline);
+            return list_until_complete(context, informer, deadline, wait_timeout_, "TrafficSplits",
+                                       [this](const Informer::State& s) { return build(s); });
         }
         informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
         return Status::ok();

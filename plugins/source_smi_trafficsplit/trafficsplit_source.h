@@ -38,8 +38,6 @@ public:
 
 private:
     std::string discover(SourceContext& context, std::chrono::steady_clock::time_point deadline);
-    Status run_onetime(SourceContext& context, Informer& informer,
-                       std::chrono::steady_clock::time_point deadline);
     void on_change(SourceContext& context, const Informer::State& state);
 
     LogFn log_;

@@ -375,4 +375,39 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
     }
 }
 
+Status list_until_complete(SourceContext& context, Informer& informer,
+                           std::chrono::steady_clock::time_point deadline,
+                           std::chrono::milliseconds wait_timeout, const std::string& what,
+                           const std::function<SnapshotPtr(const Informer::State&)>& build) {
+    using Clock = std::chrono::steady_clock;
+    std::string problem;
+    for (;;) {
+        try {
+            std::string rv;
+            SnapshotPtr snap = build(informer.list(rv));
+            if (snap->complete) {
+                context.publish(snap);
+                return Status::ok();
+            }
+            problem.clear();
+            for (const auto& m : snap->missing) {
+                problem += (problem.empty() ? "" : "; ") + m;
+            }
+        } catch (const Interrupted&) {
+            return Status::error("interrupted while listing " + what);
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            return Status::error("gave up after " + std::to_string(wait_timeout.count()) +
+                                 "ms (wait_timeout): " + problem);
+        }
+        if (!context.sleep_for(std::min(left, std::chrono::milliseconds(500)))) {
+            return Status::error("stopped while waiting: " + problem);
+        }
+    }
+}
+
 }  // namespace crossover::kube

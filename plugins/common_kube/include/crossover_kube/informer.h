@@ -120,4 +120,14 @@ private:
     bool unreachable_ = false;  // the last failure had no answer from the server
 };
 
+// One-time mode of a source: lists until `build` gives a complete snapshot and
+// publishes it, retrying every 500 ms; gives up at `deadline` (the source's
+// start plus `wait_timeout`, named in the message) with the last reason: what
+// the snapshot misses, or the list's error. `what` names the objects in
+// messages ("EndpointSlices").
+Status list_until_complete(SourceContext& context, Informer& informer,
+                           std::chrono::steady_clock::time_point deadline,
+                           std::chrono::milliseconds wait_timeout, const std::string& what,
+                           const std::function<SnapshotPtr(const Informer::State&)>& build);
+
 }  // namespace crossover::kube

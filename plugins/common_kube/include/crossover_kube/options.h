@@ -33,13 +33,17 @@
     }
 
 // Which objects to watch and how (the sources).
-#define CROSSOVER_KUBE_WATCH_OPTIONS                                                             \
-    {"names", crossover::OptionType::StringList, nullptr, false,                                 \
-     "object names to watch; each one is required (see wait_timeout)"},                          \
-        {"label_selector", crossover::OptionType::String, nullptr, false,                        \
-         "label selector (e.g. app=envoy,tier!=dev); combined with names when both are given"},  \
-        {"resync", crossover::OptionType::Duration, "10m", false,                                \
-         "relist everything this often as a safety net (0 disables)"},                           \
+#define CROSSOVER_KUBE_WATCH_OPTIONS                                                            \
+    {"names", crossover::OptionType::StringList, nullptr, false,                                \
+     "object names to watch; each one is required (see wait_timeout)"},                         \
+        {"label_selector", crossover::OptionType::String, nullptr, false,                       \
+         "label selector (e.g. app=envoy,tier!=dev); combined with names when both are given"}, \
+        CROSSOVER_KUBE_WATCH_TUNING_OPTIONS
+
+// How a source lists and watches (relists, timeouts, retries).
+#define CROSSOVER_KUBE_WATCH_TUNING_OPTIONS                                                      \
+    {"resync", crossover::OptionType::Duration, "10m", false,                                    \
+     "relist everything this often as a safety net (0 disables)"},                               \
         {"timeout", crossover::OptionType::Duration, "60s", false,                               \
          "timeoutSeconds of each watch request; the stream is then resumed"},                    \
         {"read_timeout", crossover::OptionType::Duration, "0", false,                            \
