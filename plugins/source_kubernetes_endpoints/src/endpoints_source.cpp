@@ -1,0 +1,170 @@
+#include "endpoints_source.h"
+
+#include <algorithm>
+#include <set>
+
+#include "crossover_kube/json.h"
+
+namespace crossover::kube {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& i : items) {
+        out += out.empty() ? "" : separator;
+        out += i;
+    }
+    return out;
+}
+
+}  // namespace
+
+EndpointsSource::EndpointsSource(const ComponentConfig& config)
+    : log_(logger_for(config)), onetime_(config.onetime) {
+    services_ = config.get_string_list("services");
+    std::sort(services_.begin(), services_.end());
+    services_.erase(std::unique(services_.begin(), services_.end()), services_.end());
+    const std::string labels = config.get_string("label_selector");
+    if (services_.empty() && labels.empty()) {
+        throw Error(config.where() +
+                    "give 'services' or 'label_selector': which Services' endpoints to serve");
+    }
+    for (const auto& s : services_) {
+        if (s.empty() || s.find_first_of(",() =!") != std::string::npos) {
+            throw Error(config.where("services") + "'" + s + "' is not a Service name");
+        }
+    }
+    if (!services_.empty()) {
+        selection_.label_selector = "kubernetes.io/service-name in (" + join(services_, ",") + ")";
+    }
+    if (!labels.empty()) {
+        selection_.label_selector += (selection_.label_selector.empty() ? "" : ",") + labels;
+    }
+    document_ = config.has("document") ? config.get_string("document") : "eds.yaml";
+    if (document_.empty() || document_.find('/') != std::string::npos || document_ == "." ||
+        document_ == "..") {
+        throw Error(config.where("document") + "'" + document_ + "' is not a file name");
+    }
+    if (config.has("cluster_name")) {
+        try {
+            eds_.cluster_name = eds::ClusterNamePattern(config.get_string("cluster_name"));
+        } catch (const Error& e) {
+            throw Error(config.where("cluster_name") + e.what());
+        }
+    }
+    const std::string include = config.has("include") ? config.get_string("include") : "ready";
+    if (include == "ready") {
+        eds_.include = eds::Include::Ready;
+    } else if (include == "serving") {
+        eds_.include = eds::Include::Serving;
+    } else {
+        throw Error(config.where("include") + "expected 'ready' or 'serving', got '" + include +
+                    "'");
+    }
+    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
+    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
+    ns_ = cluster.ns;
+    informer_options_ = informer_options(config);
+    if (config.has("wait_timeout")) {
+        wait_timeout_ = config.get_duration("wait_timeout");
+    }
+}
+
+void EndpointsSource::stop() noexcept {
+    client_->interrupt();
+}
+
+SnapshotPtr EndpointsSource::build(const Informer::State& state) {
+    std::map<std::string, eds::EndpointSlicePtr> valid;
+    for (const auto& [name, json] : state) {
+        const std::string rv = metadata_field(json, "resourceVersion");
+        // An unchanged slice is not converted again: with thousands of endpoints, a pod
+        // becoming ready changes one slice, not all of them.
+        if (const auto last = last_valid_.find(name);
+            !rv.empty() && last != last_valid_.end() && last->second->ref.resource_version == rv) {
+            valid[name] = last->second;
+            continue;
+        }
+        try {
+            auto slice = std::make_shared<const eds::EndpointSlice>(
+                eds::parse_endpointslice(to_yaml(json), ns_));
+            if (slice->address_type == "FQDN") {
+                log_(LogLevel::Warn, slice->ref.describe() +
+                                         ": addressType FQDN: left out (EDS needs IP addresses)");
+            } else if (!slice->skipped_ports.empty()) {
+                log_(LogLevel::Info,
+                     slice->ref.describe() + ": left out " + join(slice->skipped_ports, ", "));
+            }
+            reported_.erase(name);
+            valid[name] = std::move(slice);
+        } catch (const std::exception& e) {
+            const auto last = last_valid_.find(name);
+            if (reported_[name] != e.what()) {
+                reported_[name] = e.what();
+                log_(LogLevel::Error,
+                     std::string(e.what()) +
+                         (last != last_valid_.end()
+                              ? "; keeping resourceVersion " + last->second->ref.resource_version
+                              : std::string("; skipped")));
+            }
+            if (last != last_valid_.end()) {
+                valid[name] = last->second;
+            }
+        }
+    }
+    last_valid_ = valid;
+    for (auto it = reported_.begin(); it != reported_.end();) {
+        it = state.count(it->first) != 0 ? std::next(it) : reported_.erase(it);
+    }
+
+    auto snap = std::make_shared<Snapshot>();
+    std::vector<eds::EndpointSlicePtr> slices;
+    std::set<std::string> seen;
+    for (const auto& [name, slice] : valid) {
+        slices.push_back(slice);
+        seen.insert(slice->service);
+    }
+    for (const auto& service : services_) {
+        if (seen.count(service) == 0) {
+            snap->missing.push_back("Service " + ns_ + "/" + service + " has no " +
+                                    (state.empty() ? "" : "valid ") + "EndpointSlice");
+        }
+    }
+    snap->complete = snap->missing.empty();
+    eds::EdsDocument doc = eds::build_eds(slices, eds_);
+    snap->documents.push_back(std::make_shared<const Document>(
+        Document{document_, std::move(doc.content),
+                 ObjectRef{"EndpointSlices", ns_, selection_.label_selector, {}}}));
+    return snap;
+}
+
+void EndpointsSource::on_change(SourceContext& context, const Informer::State& state) {
+    SnapshotPtr snap = build(state);
+    if (last_published_ && last_published_->complete == snap->complete &&
+        last_published_->missing == snap->missing &&
+        last_published_->documents[0]->content == snap->documents[0]->content) {
+        return;  // a slice changed in a way EDS does not show (a starting pod, a label)
+    }
+    if (!snap->complete) {
+        log_(LogLevel::Warn, join(snap->missing, "; ") + "; keeping the last output in place");
+    }
+    last_published_ = snap;
+    context.publish(snap);
+}
+
+Status EndpointsSource::run(SourceContext& context) noexcept {
+    return guard([&]() -> Status {
+        Informer informer(
+            *client_, "/apis/discovery.k8s.io/v1/namespaces/" + url_encode(ns_) + "/endpointslices",
+            selection_, informer_options_, log_);
+        if (onetime_) {
+            return list_until_complete(
+                context, informer, std::chrono::steady_clock::now() + wait_timeout_, wait_timeout_,
+                "EndpointSlices", [this](const Informer::State& s) { return build(s); });
+        }
+        informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
+        return Status::ok();
+    });
+}
+
+}  // namespace crossover::kube

@@ -1,0 +1,399 @@
+#include "endpointslice.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "crossover/status.h"
+
+namespace crossover::eds {
+namespace {
+
+constexpr const char* kServiceLabel = "kubernetes.io/service-name";
+
+// A quoted scalar (tag "!") or a plain one that is not a YAML null or boolean.
+bool is_string(const YAML::Node& n) {
+    return n.IsScalar();
+}
+
+bool parse_bool(const YAML::Node& n, bool& out) {
+    if (!n.IsScalar() || n.Tag() == "!") {
+        return false;
+    }
+    const std::string& s = n.Scalar();
+    if (s == "true") {
+        out = true;
+        return true;
+    }
+    if (s == "false") {
+        out = false;
+        return true;
+    }
+    return false;
+}
+
+bool parse_port(const YAML::Node& n, std::uint32_t& out) {
+    if (!n.IsScalar() || n.Tag() == "!") {
+        return false;
+    }
+    const std::string& s = n.Scalar();
+    if (s.empty() || s.size() > 5) {
+        return false;
+    }
+    std::uint32_t v = 0;
+    for (const char c : s) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    out = v;
+    return true;
+}
+
+bool absent(const YAML::Node& n) {
+    return !n || n.IsNull();
+}
+
+std::string describe_value(const YAML::Node& n) {
+    if (n.IsScalar()) {
+        return "'" + n.Scalar() + "'";
+    }
+    return n.IsMap() ? "a map" : n.IsSequence() ? "a list" : "null";
+}
+
+bool valid_address(const std::string& type, const std::string& text) {
+    unsigned char buf[16];
+    if (type == "IPv4") {
+        return ::inet_pton(AF_INET, text.c_str(), buf) == 1;
+    }
+    return ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) {
+        return {};
+    }
+    const auto e = s.find_last_not_of(" \t");
+    return s.substr(b, e - b + 1);
+}
+
+// A double-quoted YAML scalar (JSON escapes).
+std::string quote(const std::string& text) {
+    static const char* const hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out.push_back(hex[c >> 4U]);
+            out.push_back(hex[c & 0xfU]);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
+}  // namespace
+
+EndpointSlice parse_endpointslice(const YAML::Node& object, const std::string& default_ns) {
+    EndpointSlice s;
+    s.ref.kind = "EndpointSlice";
+    s.ref.ns = default_ns;
+    const YAML::Node meta = object.IsMap() ? object["metadata"] : YAML::Node();
+    if (meta && meta.IsMap()) {
+        if (const YAML::Node n = meta["name"]; n && n.IsScalar()) {
+            s.ref.name = n.Scalar();
+        }
+        if (const YAML::Node n = meta["namespace"]; n && n.IsScalar() && !n.Scalar().empty()) {
+            s.ref.ns = n.Scalar();
+        }
+        if (const YAML::Node n = meta["resourceVersion"]; n && n.IsScalar()) {
+            s.ref.resource_version = n.Scalar();
+        }
+    }
+    const std::string who = s.ref.describe() + ": ";
+    if (!object.IsMap()) {
+        throw Error(who + "expected an object");
+    }
+    if (s.ref.name.empty()) {
+        throw Error(who + "metadata.name: missing");
+    }
+    const YAML::Node labels = meta["labels"];
+    const YAML::Node service = labels && labels.IsMap() ? labels[kServiceLabel] : YAML::Node();
+    if (absent(service) || !service.IsScalar() || service.Scalar().empty()) {
+        throw Error(who + "metadata.labels[" + kServiceLabel +
+                    "]: missing (the slice belongs to no Service)");
+    }
+    s.service = service.Scalar();
+
+    const YAML::Node type = object["addressType"];
+    if (absent(type) || !type.IsScalar()) {
+        throw Error(who + "addressType: missing");
+    }
+    s.address_type = type.Scalar();
+    if (s.address_type != "IPv4" && s.address_type != "IPv6" && s.address_type != "FQDN") {
+        throw Error(who + "addressType: unsupported value '" + s.address_type +
+                    "' (expected IPv4, IPv6 or FQDN)");
+    }
+
+    const YAML::Node ports = object["ports"];
+    if (!absent(ports)) {
+        if (!ports.IsSequence()) {
+            throw Error(who + "ports: expected a list, got " + describe_value(ports));
+        }
+        for (std::size_t i = 0; i < ports.size(); ++i) {
+            const std::string at = who + "ports[" + std::to_string(i) + "]";
+            const YAML::Node p = ports[i];
+            if (!p.IsMap()) {
+                throw Error(at + ": expected an object, got " + describe_value(p));
+            }
+            SlicePort port;
+            if (const YAML::Node n = p["name"]; !absent(n)) {
+                if (!is_string(n)) {
+                    throw Error(at + ".name: expected a string, got " + describe_value(n));
+                }
+                port.name = n.Scalar();
+            }
+            std::string protocol = "TCP";
+            if (const YAML::Node n = p["protocol"]; !absent(n)) {
+                if (!is_string(n)) {
+                    throw Error(at + ".protocol: expected a string, got " + describe_value(n));
+                }
+                protocol = n.Scalar();
+            }
+            if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
+                throw Error(at + ".protocol: unsupported value '" + protocol +
+                            "' (expected TCP, UDP or SCTP)");
+            }
+            const YAML::Node number = p["port"];
+            if (absent(number)) {
+                // Allowed by the API ("all ports"), but an endpoint needs a number.
+                s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (no port number)");
+                continue;
+            }
+            if (!parse_port(number, port.port) || port.port == 0 || port.port > 65535) {
+                throw Error(at + ".port: expected a port number 1-65535, got " +
+                            describe_value(number));
+            }
+            if (protocol == "SCTP") {
+                s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (SCTP)");
+                continue;
+            }
+            port.udp = protocol == "UDP";
+            for (const auto& seen : s.ports) {
+                if (seen.name == port.name) {
+                    throw Error(at + ".name: duplicate port name '" + port.name + "'");
+                }
+            }
+            s.ports.push_back(std::move(port));
+        }
+    }
+
+    const YAML::Node endpoints = object["endpoints"];
+    if (!absent(endpoints)) {
+        if (!endpoints.IsSequence()) {
+            throw Error(who + "endpoints: expected a list, got " + describe_value(endpoints));
+        }
+        for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            const std::string at = who + "endpoints[" + std::to_string(i) + "]";
+            const YAML::Node e = endpoints[i];
+            if (!e.IsMap()) {
+                throw Error(at + ": expected an object, got " + describe_value(e));
+            }
+            SliceEndpoint ep;
+            const YAML::Node addresses = e["addresses"];
+            if (absent(addresses) || !addresses.IsSequence() || addresses.size() == 0) {
+                throw Error(at + ".addresses: expected a list of at least one address");
+            }
+            for (std::size_t a = 0; a < addresses.size(); ++a) {
+                const YAML::Node n = addresses[a];
+                const std::string aat = at + ".addresses[" + std::to_string(a) + "]";
+                if (!is_string(n)) {
+                    throw Error(aat + ": expected a string, got " + describe_value(n));
+                }
+                if (s.address_type != "FQDN" && !valid_address(s.address_type, n.Scalar())) {
+                    throw Error(aat + ": '" + n.Scalar() + "' is not an " + s.address_type +
+                                " address");
+                }
+                ep.addresses.push_back(n.Scalar());
+            }
+            const YAML::Node conditions = e["conditions"];
+            bool has_serving = false;
+            if (!absent(conditions)) {
+                if (!conditions.IsMap()) {
+                    throw Error(at + ".conditions: expected an object, got " +
+                                describe_value(conditions));
+                }
+                const auto read = [&](const char* key, bool& out) {
+                    const YAML::Node n = conditions[key];
+                    if (absent(n)) {
+                        return false;
+                    }
+                    if (!parse_bool(n, out)) {
+                        throw Error(at + ".conditions." + key + ": expected true or false, got " +
+                                    describe_value(n));
+                    }
+                    return true;
+                };
+                read("ready", ep.ready);
+                has_serving = read("serving", ep.serving);
+                read("terminating", ep.terminating);
+            }
+            if (!has_serving) {
+                ep.serving = ep.ready;
+            }
+            if (const YAML::Node n = e["zone"]; !absent(n)) {
+                if (!is_string(n)) {
+                    throw Error(at + ".zone: expected a string, got " + describe_value(n));
+                }
+                ep.zone = n.Scalar();
+            }
+            s.endpoints.push_back(std::move(ep));
+        }
+    }
+    return s;
+}
+
+ClusterNamePattern::ClusterNamePattern(const std::string& pattern) {
+    if (pattern.empty()) {
+        throw Error("empty pattern");
+    }
+    bool has_port = false;
+    bool has_service = false;
+    std::size_t at = 0;
+    while (at < pattern.size()) {
+        const auto open = pattern.find("{{", at);
+        if (open == std::string::npos) {
+            pieces_.push_back({Var::Literal, pattern.substr(at)});
+            break;
+        }
+        if (open > at) {
+            pieces_.push_back({Var::Literal, pattern.substr(at, open - at)});
+        }
+        const auto close = pattern.find("}}", open + 2);
+        if (close == std::string::npos) {
+            throw Error("unclosed '{{' in '" + pattern + "'");
+        }
+        const std::string var = trim(pattern.substr(open + 2, close - open - 2));
+        if (var == "namespace") {
+            pieces_.push_back({Var::Namespace, {}});
+        } else if (var == "service") {
+            pieces_.push_back({Var::Service, {}});
+            has_service = true;
+        } else if (var == "port") {
+            pieces_.push_back({Var::Port, {}});
+            has_port = true;
+        } else {
+            throw Error("unknown placeholder '{{" + var + "}}' (known: namespace, service, port)");
+        }
+        at = close + 2;
+    }
+    if (!has_port || !has_service) {
+        throw Error("'" + pattern +
+                    "' needs both {{service}} and {{port}}: every Service port becomes its own "
+                    "cluster");
+    }
+}
+
+std::string ClusterNamePattern::render(const std::string& ns, const std::string& service,
+                                       const std::string& port) const {
+    std::string out;
+    for (const auto& p : pieces_) {
+        switch (p.var) {
+            case Var::Literal: out += p.text; break;
+            case Var::Namespace: out += ns; break;
+            case Var::Service: out += service; break;
+            case Var::Port: out += port; break;
+        }
+    }
+    return out;
+}
+
+EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options) {
+    // Health of an included endpoint, best first.
+    enum class Health { Healthy = 0, Draining = 1 };
+    struct Lb {
+        Health health;
+        bool udp;
+    };
+    // cluster name -> zone -> (address, port) -> state
+    using Zone = std::map<std::pair<std::string, std::uint32_t>, Lb>;
+    std::map<std::string, std::map<std::string, Zone>> clusters;
+    for (const auto& slice : slices) {
+        if (!slice || slice->address_type == "FQDN") {
+            continue;
+        }
+        for (const auto& port : slice->ports) {
+            const std::string key = port.name.empty() ? std::to_string(port.port) : port.name;
+            auto& zones = clusters[options.cluster_name.render(slice->ref.ns, slice->service, key)];
+            for (const auto& ep : slice->endpoints) {
+                Health health = Health::Healthy;
+                if (ep.ready && !ep.terminating) {
+                    health = Health::Healthy;
+                } else if (options.include == Include::Serving && ep.serving) {
+                    health = Health::Draining;
+                } else {
+                    continue;
+                }
+                auto& zone = zones[ep.zone];
+                for (const auto& address : ep.addresses) {
+                    auto [it, fresh] =
+                        zone.emplace(std::make_pair(address, port.port), Lb{health, port.udp});
+                    if (!fresh && health < it->second.health) {
+                        it->second.health = health;
+                    }
+                }
+            }
+        }
+    }
+    EdsDocument doc;
+    std::string& out = doc.content;
+    out += "resources:";
+    if (clusters.empty()) {
+        out += " []\n";
+        return doc;
+    }
+    out += "\n";
+    for (const auto& [name, zones] : clusters) {
+        ++doc.clusters;
+        out += "- \"@type\": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment\n";
+        out += "  cluster_name: " + quote(name) + "\n";
+        if (zones.empty()) {  // a zone is created with its first endpoint
+            out += "  endpoints: []\n";
+            continue;
+        }
+        out += "  endpoints:\n";
+        for (const auto& [zone, lbs] : zones) {
+            out +=
+                zone.empty() ? "  - locality: {}\n" : "  - locality: {zone: " + quote(zone) + "}\n";
+            // gRPC drops a locality without a weight; weighting by the endpoint count
+            // keeps the per-endpoint balance of a flat list.
+            out += "    load_balancing_weight: " + std::to_string(lbs.size()) + "\n";
+            out += "    lb_endpoints:\n";
+            for (const auto& [address_port, lb] : lbs) {
+                out += "    - endpoint: {address: {socket_address: {";
+                if (lb.udp) {
+                    out += "protocol: UDP, ";
+                }
+                out += "address: " + quote(address_port.first) +
+                       ", port_value: " + std::to_string(address_port.second) + "}}}\n";
+                if (lb.health == Health::Draining) {
+                    out += "      health_status: DRAINING\n";
+                }
+                ++doc.endpoints;
+            }
+        }
+    }
+    return doc;
+}
+
+}  // namespace crossover::eds
