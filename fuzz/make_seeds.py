@@ -162,6 +162,16 @@ def smi_merges():
             c.add("%s+%s.yaml" % (r.stem, s.stem), text(r) + "\n%%\n" + text(s))
 
 
+def endpointslices():
+    c = Corpus("endpointslice")
+    slices = sorted((FIXTURES / "endpointslice").glob("*.yaml")) + [
+        FIXTURES / "invalid" / "endpointslice-bad-address.yaml"]
+    objects = [yaml.safe_load(text(f)) for f in slices]
+    for f, o in zip(slices, objects):
+        c.add(f.stem + ".json", json.dumps(o, sort_keys=True))
+    c.add("list.json", json.dumps({"kind": "EndpointSliceList", "items": objects}, sort_keys=True))
+
+
 def manifests():
     c = Corpus("manifest")
     for d in ["manifests", "trafficsplit", "invalid", "xds"]:
@@ -183,6 +193,7 @@ def main():
     quantities()
     templates()
     smi_merges()
+    endpointslices()
     manifests()
     for d in sorted(SEEDS.iterdir()):
         print("%s: %d seeds" % (d.relative_to(ROOT), len(list(d.iterdir()))))
