@@ -253,6 +253,26 @@ def check_rbac(role, values, xds_name, pipeline_sources):
     else:
         check(not any(g in r.get("apiGroups", []) for r in rules), "TrafficSplit rules without smi.enabled")
 
+    rbac = values["rbac"]
+    d = "discovery.k8s.io"
+    for verb in ("get", "list", "watch"):
+        check(grants(d, "endpointslices", verb) == bool(rbac["endpointSlices"]),
+              f"{verb} on EndpointSlices granted={grants(d, 'endpointslices', verb)} but "
+              f"rbac.endpointSlices={rbac['endpointSlices']}")
+    gw = "gateway.networking.k8s.io"
+    if rbac["httpRoutes"]:
+        for name in services:
+            for verb in ("get", "list", "watch"):
+                check(grants(gw, "httproutes", verb, name), f"Role does not allow {verb} on HTTPRoute {name}")
+        check(restricted(gw, "httproutes", "get"), "get on HTTPRoutes is not restricted by resourceNames")
+        if len(services) == 1:
+            check(restricted(gw, "httproutes", "list") and restricted(gw, "httproutes", "watch"),
+                  "list/watch on a single HTTPRoute is not restricted by name")
+    else:
+        check(not any(gw in r.get("apiGroups", []) for r in rules), "HTTPRoute rules without rbac.httpRoutes")
+    check(all(set(r.get("apiGroups", [])) <= {"", g, d, gw} for r in rules),
+          f"Role rules for unexpected API groups: {rules}")
+
 
 def main():
     rendered, chart, ns = sys.argv[1:4]
