@@ -8,8 +8,13 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "crossover_envoy/types.h"
 
@@ -33,6 +38,190 @@ std::string trimmed(std::string s) {
     }
     return s;
 }
+
+using pb::internal::WireFormatLite;
+
+// A descriptor database over the encoded files of a FileDescriptorSet that
+// reads, at start, only each file's name and the names it defines at top
+// level (the wire fields are skipped, not parsed); a file is parsed when the
+// pool first asks for it. EncodedDescriptorDatabase parses every file up
+// front, which costs more than building the few a document needs.
+class IndexedFiles final : public pb::DescriptorDatabase {
+public:
+    // `bytes` must outlive the database.
+    bool add(std::string_view bytes) {
+        const auto index = files_.size();
+        files_.push_back(bytes);
+        pb::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                    static_cast<int>(bytes.size()));
+        std::string name;
+        std::string package;
+        std::vector<std::string> symbols;
+        for (std::uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+            const std::uint32_t field = tag >> 3u;
+            bool ok = true;
+            switch (field) {
+                case 1: ok = in.ReadString(&name, read_length(in)); break;
+                case 2: ok = in.ReadString(&package, read_length(in)); break;
+                case 4:  // message_type
+                case 6:  // service
+                    ok = read_names(in, 1, 0, symbols);
+                    break;
+                case 5:  // enum_type: its name and its values' (siblings in scope)
+                    ok = read_names(in, 1, 2, symbols);
+                    break;
+                case 7: ok = read_extension(in, index, symbols); break;
+                default: ok = WireFormatLite::SkipField(&in, tag); break;
+            }
+            if (!ok) {
+                return false;
+            }
+        }
+        const std::string prefix = package.empty() ? std::string() : package + ".";
+        by_name_.emplace(name, index);
+        for (const auto& symbol : symbols) {
+            by_symbol_.emplace(prefix + symbol, index);
+        }
+        for (auto& [extendee, number] : pending_extensions_) {
+            by_extension_.emplace(std::make_pair(absolute(extendee, package), number), index);
+        }
+        pending_extensions_.clear();
+        return true;
+    }
+
+    bool FindFileByName(const std::string& filename, pb::FileDescriptorProto* output) override {
+        auto it = by_name_.find(filename);
+        return it != by_name_.end() && parse(it->second, output);
+    }
+
+    bool FindFileContainingSymbol(const std::string& symbol,
+                                  pb::FileDescriptorProto* output) override {
+        // "pkg.Message.Nested.field" is in the file that defines "pkg.Message".
+        std::string_view name(symbol);
+        for (;;) {
+            auto it = by_symbol_.find(std::string(name));
+            if (it != by_symbol_.end()) {
+                return parse(it->second, output);
+            }
+            const auto dot = name.rfind('.');
+            if (dot == std::string_view::npos) {
+                return false;
+            }
+            name = name.substr(0, dot);
+        }
+    }
+
+    bool FindFileContainingExtension(const std::string& containing_type, int field_number,
+                                     pb::FileDescriptorProto* output) override {
+        auto it = by_extension_.find({containing_type, field_number});
+        return it != by_extension_.end() && parse(it->second, output);
+    }
+
+    bool FindAllExtensionNumbers(const std::string& extendee_type,
+                                 std::vector<int>* output) override {
+        bool found = false;
+        for (const auto& [key, index] : by_extension_) {
+            if (key.first == extendee_type) {
+                output->push_back(key.second);
+                found = true;
+            }
+        }
+        return found;
+    }
+
+private:
+    static int read_length(pb::io::CodedInputStream& in) {
+        std::uint32_t length = 0;
+        return in.ReadVarint32(&length) ? static_cast<int>(length) : -1;
+    }
+
+    // In a length-delimited message: field `name_field` (a string) and the
+    // name (field 1) of each entry of `child_field` (0: none).
+    static bool read_names(pb::io::CodedInputStream& in, std::uint32_t name_field,
+                           std::uint32_t child_field, std::vector<std::string>& out) {
+        const int length = read_length(in);
+        if (length < 0) {
+            return false;
+        }
+        const auto limit = in.PushLimit(length);
+        std::string name;
+        std::vector<std::string> children;
+        for (std::uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+            const std::uint32_t field = tag >> 3u;
+            bool ok = true;
+            if (field == name_field) {
+                ok = in.ReadString(&name, read_length(in));
+            } else if (child_field != 0 && field == child_field) {
+                ok = read_names(in, 1, 0, children);
+            } else {
+                ok = WireFormatLite::SkipField(&in, tag);
+            }
+            if (!ok) {
+                return false;
+            }
+        }
+        in.PopLimit(limit);
+        out.push_back(std::move(name));
+        for (auto& child : children) {
+            out.push_back(std::move(child));
+        }
+        return true;
+    }
+
+    // A top-level extension: its name is a symbol; (extendee, number) is
+    // indexed once the file's package is known.
+    bool read_extension(pb::io::CodedInputStream& in, std::size_t, std::vector<std::string>& out) {
+        const int length = read_length(in);
+        if (length < 0) {
+            return false;
+        }
+        const auto limit = in.PushLimit(length);
+        std::string name;
+        std::string extendee;
+        std::uint32_t number = 0;
+        for (std::uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+            bool ok = true;
+            switch (tag >> 3u) {
+                case 1: ok = in.ReadString(&name, read_length(in)); break;
+                case 2: ok = in.ReadString(&extendee, read_length(in)); break;
+                case 3: ok = in.ReadVarint32(&number); break;
+                default: ok = WireFormatLite::SkipField(&in, tag); break;
+            }
+            if (!ok) {
+                return false;
+            }
+        }
+        in.PopLimit(limit);
+        out.push_back(std::move(name));
+        pending_extensions_.emplace_back(std::move(extendee), static_cast<int>(number));
+        return true;
+    }
+
+    // protoc writes resolved type names with a leading dot.
+    static std::string absolute(const std::string& type, const std::string& package) {
+        if (!type.empty() && type[0] == '.') {
+            return type.substr(1);
+        }
+        return package.empty() ? type : package + "." + type;
+    }
+
+    bool parse(std::size_t index, pb::FileDescriptorProto* output) const {
+        const std::string_view bytes = files_[index];
+        return output->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    }
+
+    struct PairHash {
+        std::size_t operator()(const std::pair<std::string, int>& p) const noexcept {
+            return std::hash<std::string>()(p.first) ^ static_cast<std::size_t>(p.second);
+        }
+    };
+
+    std::vector<std::string_view> files_;
+    std::unordered_map<std::string, std::size_t> by_name_;
+    std::unordered_map<std::string, std::size_t> by_symbol_;
+    std::unordered_map<std::pair<std::string, int>, std::size_t, PairHash> by_extension_;
+    std::vector<std::pair<std::string, int>> pending_extensions_;
+};
 
 }  // namespace
 
@@ -83,7 +272,7 @@ Api::Api(std::string dir) : dir_(std::move(dir)) {
                                  "' (the build makes it with packaging/envoy-descriptor-set.sh)");
     }
     version_ = trimmed(read_all(fs::path(dir_) / "VERSION", ok));
-    database_ = std::make_unique<pb::EncodedDescriptorDatabase>();
+    auto database = std::make_unique<IndexedFiles>();
     // A FileDescriptorSet is `repeated FileDescriptorProto file = 1`: hand
     // each file's bytes to the database as they are, without copying them.
     const auto* data = reinterpret_cast<const std::uint8_t*>(bytes_.data());
@@ -98,8 +287,8 @@ Api::Api(std::string dir) : dir_(std::move(dir)) {
             throw std::runtime_error("'" + set_path.string() + "' is not a FileDescriptorSet");
         }
         const int start = in.CurrentPosition();
-        if (!in.Skip(static_cast<int>(size)) ||
-            !database_->Add(data + start, static_cast<int>(size))) {
+        if (!in.Skip(static_cast<int>(size)) || !database->add(std::string_view(bytes_).substr(
+                                                    static_cast<std::size_t>(start), size))) {
             throw std::runtime_error("'" + set_path.string() + "' is not a FileDescriptorSet");
         }
         ++file_count_;
@@ -107,7 +296,12 @@ Api::Api(std::string dir) : dir_(std::move(dir)) {
     if (file_count_ == 0) {
         throw std::runtime_error("'" + set_path.string() + "' holds no file");
     }
+    database_ = std::move(database);
     pool_ = std::make_unique<pb::DescriptorPool>(database_.get());
+    // protoc compiled the set, so it builds without errors: a file's imports
+    // can then be built only when a type from them is first needed
+    // (route.proto imports a dozen files a route rarely uses).
+    pool_->InternalSetLazilyBuildDependencies();
     factory_ = std::make_unique<pb::DynamicMessageFactory>(pool_.get());
 }
 

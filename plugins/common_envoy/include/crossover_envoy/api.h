@@ -3,9 +3,11 @@
 //
 // The build compiles Envoy's .proto files once into a FileDescriptorSet
 // (packaging/envoy-descriptor-set.sh, `envoy-api.pb` beside the protos). An
-// Api reads that file, indexes it as an encoded descriptor database and
-// builds a descriptor only when it is first asked for, together with what it
-// needs: resolving RouteConfiguration does not build the other 400 files.
+// Api reads that file and indexes each encoded file by its name and the
+// names it defines, without parsing it; a file is parsed and built only when
+// a type it holds is first asked for, and its imports only when a type from
+// them is used: resolving RouteConfiguration does not build the other 400
+// files.
 //
 // Plugins are loaded RTLD_LOCAL, so each plugin linking this static library
 // has its own libprotobuf state and its own Api; nothing is shared between
@@ -72,7 +74,7 @@ private:
     std::string version_;
     std::string bytes_;  // the FileDescriptorSet; the database points into it
     std::size_t file_count_ = 0;
-    std::unique_ptr<pb::EncodedDescriptorDatabase> database_;
+    std::unique_ptr<pb::DescriptorDatabase> database_;
     std::unique_ptr<pb::DescriptorPool> pool_;
     std::unique_ptr<pb::DynamicMessageFactory> factory_;
 };
