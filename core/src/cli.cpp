@@ -100,9 +100,45 @@ bool split_flag(const std::string& arg, std::string& name, std::string& value, b
 
 }  // namespace
 
+namespace {
+
+// The default directory's plugin of one type, by its file name
+// (<kind>_<type>.so, as the bundled plugins are named). False when there is
+// no such file or it does not load.
+bool load_bundled(PluginRegistry& registry, Kind kind, const std::string& type,
+                  std::vector<std::string>& errors) {
+    if (registry.find(kind, type) != nullptr) {
+        return true;
+    }
+    const bool plain = !type.empty() && std::all_of(type.begin(), type.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!plain) {
+        return false;  // not a plugin type name: no file to look for
+    }
+    const std::filesystem::path file = std::filesystem::path(default_plugin_dir()) /
+                                       (std::string(kind_name(kind)) + "_" + type + ".so");
+    std::error_code ec;
+    return std::filesystem::exists(file, ec) && registry.load_file(file.string(), errors) &&
+           registry.find(kind, type) != nullptr;
+}
+
+}  // namespace
+
+// With a pipeline, only the bundled plugins it names are loaded (each maps
+// the libraries it links: libprotobuf, Poco's TLS...); the whole default
+// directory is loaded only when a type is found nowhere else, for plugins
+// named otherwise and for the "did you mean" of an unknown type. Directories
+// named on the command line or in the pipeline are loaded whole.
 void load_plugins(PluginRegistry& registry, const PipelineSpec* spec,
                   const std::vector<std::string>& extra_dirs, std::vector<std::string>& errors) {
-    registry.load_directory(default_plugin_dir(), errors);
+    if (spec == nullptr) {
+        registry.load_directory(default_plugin_dir(), errors);
+    } else {
+        for (const auto& c : spec->components) {
+            load_bundled(registry, c.kind, c.type, errors);
+        }
+    }
     for (const auto& d : extra_dirs) {
         registry.load_directory(absolute_path(d, std::filesystem::current_path().string()), errors);
     }
@@ -112,6 +148,12 @@ void load_plugins(PluginRegistry& registry, const PipelineSpec* spec,
         }
         for (const auto& f : spec->plugins) {
             registry.load_file(absolute_path(f, spec->base_dir), errors);
+        }
+        const bool all_found =
+            std::all_of(spec->components.begin(), spec->components.end(),
+                        [&](const auto& c) { return registry.find(c.kind, c.type) != nullptr; });
+        if (!all_found) {
+            registry.load_directory(default_plugin_dir(), errors);
         }
     }
 }
@@ -142,6 +184,11 @@ bool prepare(PipelineSpec& spec, PluginRegistry& registry,
 
 // --dry-run: every sink becomes a stdout sink, after the real ones validated.
 bool replace_sinks_with_stdout(PipelineSpec& spec, PluginRegistry& registry) {
+    std::vector<std::string> load_errors;
+    if (!load_bundled(registry, Kind::Sink, "stdout", load_errors)) {
+        registry.load_directory(default_plugin_dir(), load_errors);
+    }
+    print_errors(load_errors);
     for (auto& c : spec.components) {
         if (c.kind == Kind::Sink) {
             c.type = "stdout";

@@ -108,6 +108,14 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
     if (settings.dry_run && !replace_sinks_with_stdout(*spec, registry)) {
         return 2;
     }
+    if (logger.enabled(LogLevel::Debug)) {
+        std::string loaded;
+        for (const auto& p : registry.plugins()) {
+            loaded += (loaded.empty() ? "" : ", ") + std::string(kind_name(p.descriptor->kind)) +
+                      " " + p.descriptor->name;
+        }
+        logger.log(LogLevel::Debug, "", "plugins loaded: " + loaded);
+    }
     std::string listen_error;
     const std::string address = listen_address(*spec, settings, listen_error);
     if (!listen_error.empty()) {

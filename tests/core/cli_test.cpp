@@ -104,6 +104,42 @@ BOOST_AUTO_TEST_CASE(onetime_writes_and_exits_zero) {
     BOOST_CHECK_EQUAL(r.code, 0);
 }
 
+BOOST_AUTO_TEST_CASE(only_the_plugins_a_pipeline_names_are_loaded) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("one"));
+    write_text(t / "p.yaml",
+               "sources:\n  xds: {type: file, paths: [in.yaml]}\n"
+               "sinks:\n  out: {type: stdout, inputs: [xds]}\n");
+    auto r =
+        run({crossover_bin(), "run", t / "p.yaml", "--onetime", "--log-level", "debug"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("plugins loaded: source file, sink stdout\n") != std::string::npos, r.err);
+    // --dry-run swaps the sinks for stdout, which is then loaded too.
+    write_text(t / "q.yaml",
+               "sources:\n  xds: {type: file, paths: [in.yaml]}\n"
+               "sinks:\n  out: {type: symlink, inputs: [xds], dir: " +
+                   t.path() + "/out}\n");
+    r = run(
+        {crossover_bin(), "run", t / "q.yaml", "--onetime", "--dry-run", "--log-level", "debug"},
+        t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("plugins loaded: source file, sink symlink, sink stdout\n") != std::string::npos,
+        r.err);
+    // An unknown type still gets the names of every plugin to choose from.
+    write_text(t / "u.yaml",
+               "sources:\n  xds: {type: fil, paths: [in.yaml]}\n"
+               "sinks:\n  out: {type: stdout, inputs: [xds]}\n");
+    r = run({crossover_bin(), "validate", t / "u.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find("did you mean 'file'") != std::string::npos, r.err);
+    // `crossover plugins` still lists them all.
+    r = run({crossover_bin(), "plugins"}, t.path());
+    BOOST_CHECK_NE(r.out.find("transform envoy_validate"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("sink symlink"), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(onetime_fails_with_a_reason) {
     TempDir t;
     write_text(t / "p.yaml", pipeline(t));
