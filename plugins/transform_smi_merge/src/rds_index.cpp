@@ -256,6 +256,19 @@ RouteEntry index_route(const std::string& text, const Node& route_node, std::siz
     r.index = index;
     r.name = scalar_of(child(route_node, {"name"}));
     r.line = route_node.Mark().line + 1;
+    const Node match = child(route_node, {"match"});
+    for (const char* kind : {"prefix", "path", "path_separated_prefix", "pathSeparatedPrefix"}) {
+        if (const Node v = child(match, {kind}); v && v.IsScalar()) {
+            r.match =
+                std::string(kind == std::string("pathSeparatedPrefix") ? "path_separated_prefix"
+                                                                       : kind) +
+                " " + v.Scalar();
+        }
+    }
+    if (const Node regex = child(child(match, {"safe_regex", "safeRegex"}), {"regex"});
+        regex && regex.IsScalar()) {
+        r.match = "safe_regex " + regex.Scalar();
+    }
     const Node action = child(route_node, {"route"});
     if (!action || !action.IsMap()) {
         return r;

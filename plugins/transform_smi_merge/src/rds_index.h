@@ -53,7 +53,10 @@ struct ClusterEntry {
 struct RouteEntry {
     std::size_t index = 0;
     std::string name;  // route `name`, may be empty
-    int line = 0;      // 1-based line of the route in the document
+    // The path match, "prefix /api", "path /x", "safe_regex ^/a", "path_separated_prefix /b"
+    // (route_match_text), empty when the route matches otherwise.
+    std::string match;
+    int line = 0;  // 1-based line of the route in the document
     bool weighted = false;
     std::vector<ClusterEntry> clusters;
     bool has_total = false;

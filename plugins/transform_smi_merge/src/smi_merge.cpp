@@ -1,16 +1,9 @@
 #include "smi_merge.h"
 
 #include <algorithm>
-#include <cstdint>
-#include <functional>
-#include <limits>
-#include <set>
-#include <tuple>
 
 namespace crossover::smi_merge {
 namespace {
-
-constexpr std::uint64_t kMaxWeight = std::numeric_limits<std::uint32_t>::max();
 
 std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t");
@@ -19,66 +12,6 @@ std::string trim(const std::string& s) {
     }
     const auto e = s.find_last_not_of(" \t");
     return s.substr(b, e - b + 1);
-}
-
-bool parse_u64(const std::string& text, std::uint64_t& out) {
-    if (text.empty() || text.size() > 19) {
-        return false;
-    }
-    out = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        out = out * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return true;
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) {
-        out += out.empty() ? "" : ", ";
-        out += i;
-    }
-    return out;
-}
-
-std::string describe_document(const Document& d) {
-    std::string out = "document " + d.name;
-    if (!d.origin.kind.empty()) {
-        out += " (" + d.origin.describe() + ")";
-    }
-    return out;
-}
-
-std::string describe_route(const RouteEntry& r) {
-    std::string out = "routes[" + std::to_string(r.index) + "]";
-    if (!r.name.empty()) {
-        out += " '" + r.name + "'";
-    }
-    out += " (line " + std::to_string(r.line) + ")";
-    return out;
-}
-
-// The virtual hosts of `index` a TrafficSplit applies to, in document order.
-std::vector<VirtualHostPos> matching_vhosts(const RdsIndex& index, const smi::TrafficSplit& ts,
-                                            Match match) {
-    const auto& table = match == Match::Name ? index.by_name : index.by_domain;
-    std::vector<VirtualHostPos> out;
-    const auto add = [&](const std::string& key) {
-        if (const auto it = table.find(key); it != table.end()) {
-            out.insert(out.end(), it->second.begin(), it->second.end());
-        }
-    };
-    add(ts.service);
-    if (match == Match::Domain && !ts.ref.ns.empty()) {
-        add(ts.service + "." + ts.ref.ns);
-        add(ts.service + "." + ts.ref.ns + ".svc.cluster.local");
-        std::sort(out.begin(), out.end());
-        out.erase(std::unique(out.begin(), out.end()), out.end());
-    }
-    return out;
 }
 
 std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
@@ -91,10 +24,6 @@ std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
                ".svc.cluster.local'";
     }
     return out;
-}
-
-std::string key_text(const std::string& key, bool json) {
-    return json ? quote(key) : key;
 }
 
 }  // namespace
@@ -174,68 +103,8 @@ Options read_options(const ComponentConfig& config) {
     return o;
 }
 
-RdsIndexPtr Merger::index_for(const DocumentPtr& document) {
-    const Document* key = document.get();
-    if (auto it = by_ptr_.find(key);
-        it != by_ptr_.end() && it->second.document.lock() == document) {
-        // The same document as last time: no scan, no hash.
-        next_by_ptr_[key] = it->second;
-        if (it->second.index) {
-            next_by_content_.emplace(it->second.hash, it->second.index);
-        }
-        return it->second.index;
-    }
-    if (!may_hold_route_configuration(document->content)) {
-        next_by_ptr_[key] = PtrEntry{document, nullptr, 0};
-        return nullptr;
-    }
-    const std::size_t h = std::hash<std::string>{}(document->content);
-    RdsIndexPtr index;
-    for (const auto* cache : {&by_content_, &next_by_content_}) {
-        for (auto [b, e] = cache->equal_range(h); b != e && !index; ++b) {
-            if (b->second->content == document->content) {
-                index = b->second;
-            }
-        }
-    }
-    if (!index) {
-        index = build_index(document->content);
-        ++parse_count_;
-    }
-    next_by_ptr_[key] = PtrEntry{document, index, h};
-    next_by_content_.emplace(h, index);
-    return index;
-}
-
 SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
-    changes_.clear();
-    auto out = std::make_shared<Snapshot>();
-    std::map<std::string, std::string> document_input;
-    for (const auto& input : inputs) {
-        if (!input.snapshot) {
-            continue;
-        }
-        const Snapshot& s = *input.snapshot;
-        for (const auto& d : s.documents) {
-            auto [it, fresh] = document_input.emplace(d->name, input.name);
-            if (!fresh) {
-                throw Error("document " + d->name + " comes from both input '" + it->second +
-                            "' and input '" + input.name + "'");
-            }
-            out->documents.push_back(d);
-        }
-        out->objects.insert(out->objects.end(), s.objects.begin(), s.objects.end());
-        out->complete = out->complete && s.complete;
-        out->missing.insert(out->missing.end(), s.missing.begin(), s.missing.end());
-    }
-    std::sort(out->documents.begin(), out->documents.end(),
-              [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
-    std::stable_sort(out->objects.begin(), out->objects.end(),
-                     [](const ObjectPtr& a, const ObjectPtr& b) {
-                         return std::tie(a->ref.kind, a->ref.ns, a->ref.name) <
-                                std::tie(b->ref.kind, b->ref.ns, b->ref.name);
-                     });
-
+    std::shared_ptr<Snapshot> out = gather_inputs(inputs);
     // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
     // same pointer, so a canary step parses one TrafficSplit, not all of them.
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
@@ -263,271 +132,28 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
         }
     }
 
-    // Index the documents that may hold routes (cached across runs).
-    if (splits.empty()) {
-        return out;  // nothing to merge; the cache is kept for when a split returns
-    }
-    next_by_ptr_.clear();
-    next_by_content_.clear();
-    std::vector<RdsIndexPtr> indexes(out->documents.size());
-    for (std::size_t i = 0; i < out->documents.size(); ++i) {
-        indexes[i] = index_for(out->documents[i]);
-    }
-    by_ptr_.swap(next_by_ptr_);
-    by_content_.swap(next_by_content_);
-    next_by_ptr_.clear();
-    next_by_content_.clear();
-
-    std::vector<std::vector<TextEdit>> edits(out->documents.size());
-    std::vector<std::pair<std::size_t, std::string>> changes;
-    std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed;
-
+    std::vector<WeightTarget> targets;
     for (const auto& split : splits) {
         const smi::TrafficSplit& ts = *split;
-        std::vector<std::string> names;
+        WeightTarget t;
+        t.describe = ts.describe();
+        t.match = options_.match;
+        t.keys.push_back(ts.service);
+        if (options_.match == Match::Domain && !ts.ref.ns.empty()) {
+            t.keys.push_back(ts.service + "." + ts.ref.ns);
+            t.keys.push_back(ts.service + "." + ts.ref.ns + ".svc.cluster.local");
+        }
+        t.wanted = wanted_vhost(ts, options_.match);
         for (const auto& b : ts.backends) {
-            names.push_back(
-                options_.cluster_name.render(b.service, ts, options_.dot_to_underscore));
+            t.backends.push_back(WeightBackend{
+                b.service, options_.cluster_name.render(b.service, ts, options_.dot_to_underscore),
+                b.weight});
         }
-        const std::string root_cluster =
-            options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
-        std::size_t matched = 0;
-        std::vector<std::string> unparsable;
-
-        for (std::size_t di = 0; di < out->documents.size(); ++di) {
-            if (!indexes[di]) {
-                continue;
-            }
-            const RdsIndex& index = *indexes[di];
-            const Document& doc = *out->documents[di];
-            if (!index.parse_error.empty()) {
-                unparsable.push_back(doc.name);
-                continue;
-            }
-            const std::string& text = index.content;
-            const bool json = index.json;
-            for (const VirtualHostPos& pos : matching_vhosts(index, ts, options_.match)) {
-                {
-                    const std::size_t ri = pos.first;
-                    const std::size_t vi = pos.second;
-                    const RouteConfigEntry& rc = index.route_configs[ri];
-                    const VirtualHostEntry& vh = rc.virtual_hosts[vi];
-                    ++matched;
-                    const std::string where =
-                        ts.describe() + ": " + describe_document(doc) + ": RouteConfiguration " +
-                        (rc.name.empty() ? "resources[" + std::to_string(rc.index) + "]"
-                                         : rc.name) +
-                        ": virtual host " + vh.name;
-                    std::size_t affected = 0;
-                    std::vector<std::string> plain_routes;
-                    for (const RouteEntry& route : vh.routes) {
-                        const std::string rwhere = where + ": " + describe_route(route);
-                        const auto claim = [&] {
-                            const auto key = std::make_tuple(di, ri, vi, route.index);
-                            auto [it, fresh] = claimed.emplace(key, ts.describe());
-                            if (!fresh) {
-                                throw Error(rwhere + ": also matched by " + it->second);
-                            }
-                            if (ts.total_weight() == 0) {
-                                throw Error(rwhere + ": all backend weights are zero");
-                            }
-                        };
-                        if (route.weighted) {
-                            const bool touches =
-                                std::any_of(route.clusters.begin(), route.clusters.end(),
-                                            [&](const ClusterEntry& c) {
-                                                return std::find(names.begin(), names.end(),
-                                                                 c.name) != names.end();
-                                            });
-                            if (!touches) {
-                                continue;
-                            }
-                            claim();
-                            ++affected;
-                            std::vector<std::string> present;
-                            for (const auto& c : route.clusters) {
-                                present.push_back(c.name);
-                            }
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                if (std::find(present.begin(), present.end(), names[b]) ==
-                                    present.end()) {
-                                    throw Error(rwhere + ": backend '" + ts.backends[b].service +
-                                                "' matches no cluster (looked for '" + names[b] +
-                                                "', weighted_clusters has " + join(present) + ")");
-                                }
-                            }
-                            std::uint64_t sum = 0;
-                            for (const auto& c : route.clusters) {
-                                const auto bi = static_cast<std::size_t>(
-                                    std::find(names.begin(), names.end(), c.name) - names.begin());
-                                std::uint64_t w = 0;
-                                if (bi < names.size()) {
-                                    w = ts.backends[bi].weight;
-                                    const std::string wt = std::to_string(w);
-                                    if (c.has_weight) {
-                                        if (c.weight_text != wt || !c.weight.ok) {
-                                            if (!c.weight.ok) {
-                                                throw Error(rwhere + ": cluster '" + c.name +
-                                                            "': cannot rewrite its weight in "
-                                                            "place (unsupported YAML layout)");
-                                            }
-                                            edits[di].push_back({c.weight.pos, c.weight.len, wt});
-                                        }
-                                    } else {
-                                        if (!c.after_name_ok) {
-                                            throw Error(rwhere + ": cluster '" + c.name +
-                                                        "': cannot add a weight in place "
-                                                        "(unsupported YAML layout)");
-                                        }
-                                        std::string ins;
-                                        if (c.flow) {
-                                            ins = ", " + key_text("weight", json) + ": " + wt;
-                                        } else {
-                                            const bool crlf = c.after_name < text.size() &&
-                                                              text[c.after_name] == '\r';
-                                            ins = std::string(crlf ? "\r\n" : "\n") +
-                                                  c.block_indent + "weight: " + wt;
-                                        }
-                                        edits[di].push_back({c.after_name, 0, ins});
-                                    }
-                                } else if (c.has_weight && !parse_u64(c.weight_text, w)) {
-                                    throw Error(rwhere + ": cluster '" + c.name + "' has weight '" +
-                                                c.weight_text + "', not an integer");
-                                }
-                                sum += w;
-                            }
-                            std::string change = ts.describe() + ": " + doc.name + ": " + rc.name +
-                                                 "/" + vh.name + " " + describe_route(route) + ":";
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                change +=
-                                    " " + names[b] + "=" + std::to_string(ts.backends[b].weight);
-                            }
-                            changes.emplace_back(di, std::move(change));
-                            if (sum > kMaxWeight) {
-                                throw Error(rwhere + ": the weights sum to " + std::to_string(sum) +
-                                            ", more than Envoy's limit 4294967295");
-                            }
-                            const std::string st = std::to_string(sum);
-                            if (route.has_total) {
-                                if (!route.total.ok) {
-                                    throw Error(rwhere +
-                                                ": cannot rewrite total_weight in place "
-                                                "(unsupported YAML layout)");
-                                }
-                                if (text.compare(route.total.pos, route.total.len, st) != 0) {
-                                    edits[di].push_back({route.total.pos, route.total.len, st});
-                                }
-                            } else if (rc.legacy_v2 && sum != 100) {
-                                // v2 reads a missing total_weight as 100.
-                                const InsertPoint& ip = route.weighted_map;
-                                if (!ip.ok) {
-                                    throw Error(rwhere +
-                                                ": cannot add total_weight in place "
-                                                "(unsupported YAML layout)");
-                                }
-                                std::string ins = key_text("total_weight", json) + ": " + st;
-                                if (ip.flow) {
-                                    ins += ip.flow_empty ? "" : ", ";
-                                } else {
-                                    ins += "\n" + ip.block_indent;
-                                }
-                                edits[di].push_back({ip.pos, 0, ins});
-                            }
-                        } else if (route.plain && (route.plain_cluster == root_cluster ||
-                                                   std::find(names.begin(), names.end(),
-                                                             route.plain_cluster) != names.end())) {
-                            if (!options_.promote) {
-                                plain_routes.push_back(describe_route(route));
-                                continue;
-                            }
-                            claim();
-                            ++affected;
-                            if (!route.plain_entry.ok) {
-                                throw Error(rwhere +
-                                            ": cannot replace 'cluster' in place (unsupported "
-                                            "YAML layout)");
-                            }
-                            std::string wc = key_text("weighted_clusters", json) + ": {" +
-                                             key_text("clusters", json) + ": [";
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                wc += b == 0 ? "{" : ", {";
-                                wc += key_text("name", json) + ": " + quote(names[b]) + ", " +
-                                      key_text("weight", json) + ": " +
-                                      std::to_string(ts.backends[b].weight) + "}";
-                            }
-                            wc += "]";
-                            if (rc.legacy_v2 && ts.total_weight() != 100) {
-                                wc += ", " + key_text("total_weight", json) + ": " +
-                                      std::to_string(ts.total_weight());
-                            }
-                            wc += "}";
-                            edits[di].push_back({route.plain_entry.pos, route.plain_entry.len, wc});
-                            changes.emplace_back(di, ts.describe() + ": " + doc.name + ": " +
-                                                         rc.name + "/" + vh.name + " " +
-                                                         describe_route(route) +
-                                                         ": promoted to weighted_clusters");
-                        }
-                    }
-                    if (affected == 0) {
-                        std::string msg = where +
-                                          ": no route has weighted_clusters naming the "
-                                          "backends' clusters (" +
-                                          join(names) + ")";
-                        if (!plain_routes.empty()) {
-                            msg += "; " + join(plain_routes) + " routes to plain cluster '" +
-                                   root_cluster + "': set promote: true to convert it";
-                        }
-                        throw Error(msg);
-                    }
-                }
-            }
-        }
-        if (matched == 0) {
-            std::string msg = ts.describe() +
-                              ": matches no virtual host: " + wanted_vhost(ts, options_.match) +
-                              " in any RouteConfiguration";
-            std::vector<std::string> searched;
-            for (std::size_t di = 0; di < out->documents.size(); ++di) {
-                if (indexes[di] && indexes[di]->parse_error.empty() &&
-                    !indexes[di]->route_configs.empty()) {
-                    searched.push_back(out->documents[di]->name);
-                }
-            }
-            msg += searched.empty() ? " (no document holds one)"
-                                    : " (searched " + join(searched) + ")";
-            if (!unparsable.empty()) {
-                msg += "; not valid YAML: " + join(unparsable);
-            }
-            throw Error(msg);
-        }
+        t.root_cluster = options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
+        t.promote = options_.promote;
+        targets.push_back(std::move(t));
     }
-
-    std::vector<bool> changed(out->documents.size(), false);
-    for (std::size_t di = 0; di < out->documents.size(); ++di) {
-        if (edits[di].empty()) {
-            continue;
-        }
-        const Document& old = *out->documents[di];
-        std::string content;
-        try {
-            content = apply_edits(indexes[di]->content, std::move(edits[di]));
-        } catch (const EditConflict& e) {
-            throw Error(describe_document(old) + ": line " +
-                        std::to_string(line_of(indexes[di]->content, e.pos)) +
-                        ": routes share this text through a YAML anchor or alias but need "
-                        "different weights");
-        }
-        if (content != old.content) {
-            out->documents[di] = std::make_shared<const Document>(
-                Document{old.name, std::move(content), old.origin});
-            changed[di] = true;
-        }
-    }
-    for (auto& [di, text] : changes) {
-        if (changed[di]) {
-            changes_.push_back(std::move(text));
-        }
-    }
+    engine_.apply(*out, targets);
     return out;
 }
 

@@ -10,11 +10,9 @@
 
 #include "crossover/sdk.h"
 #include "crossover_smi/trafficsplit.h"
-#include "rds_index.h"
+#include "weight_merge.h"
 
 namespace crossover::smi_merge {
-
-enum class Match { Name, Domain };
 
 // A cluster-name pattern such as "{{service}}.{{namespace}}".
 class ClusterPattern {
@@ -55,34 +53,19 @@ public:
 
     // For tests and logs: how many documents were parsed so far, and how many
     // indexes are cached now.
-    [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
+    [[nodiscard]] std::size_t parse_count() const { return engine_.parse_count(); }
     // TrafficSplit objects parsed so far (an object seen in the last run is not parsed again).
     [[nodiscard]] std::size_t split_parse_count() const { return split_parse_count_; }
-    [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
+    [[nodiscard]] std::size_t cache_size() const { return engine_.cache_size(); }
     // What the last successful run changed, one line per route whose document
     // changed: "TrafficSplit test/podinfo: rds.yaml: local_route/podinfo
     // routes[0] (line 11): podinfo-primary=95 podinfo-canary=5".
-    [[nodiscard]] const std::vector<std::string>& changes() const { return changes_; }
+    [[nodiscard]] const std::vector<std::string>& changes() const { return engine_.changes(); }
 
 private:
-    // The document's index, or null when it cannot hold a RouteConfiguration.
-    RdsIndexPtr index_for(const DocumentPtr& document);
-
     Options options_;
-    std::size_t parse_count_ = 0;
+    WeightMerger engine_;
     std::size_t split_parse_count_ = 0;
-    std::vector<std::string> changes_;
-    struct PtrEntry {
-        std::weak_ptr<const Document> document;
-        RdsIndexPtr index;  // null: the document cannot hold routes
-        std::size_t hash = 0;
-    };
-    // Last run's documents by address (no hashing when a document is reused),
-    // then by content hash (a source that re-creates an unchanged document).
-    std::map<const Document*, PtrEntry> by_ptr_;
-    std::unordered_multimap<std::size_t, RdsIndexPtr> by_content_;
-    std::map<const Document*, PtrEntry> next_by_ptr_;
-    std::unordered_multimap<std::size_t, RdsIndexPtr> next_by_content_;
     // Last run's TrafficSplits, parsed, by object address.
     struct SplitEntry {
         std::weak_ptr<const Object> object;

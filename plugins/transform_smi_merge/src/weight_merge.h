@@ -1,0 +1,86 @@
+// The merge engine shared by smi_merge (TrafficSplits) and httproute_merge
+// (HTTPRoutes): sets weights of Envoy weighted_clusters in the RDS documents
+// of a snapshot by editing their text in place.
+//
+// A transform turns its objects into WeightTargets (which virtual hosts and
+// routes, which clusters, which weights); the engine finds them through the
+// cached RdsIndex of each document, checks them and splices the numbers in.
+// Errors name the target, the document, the RouteConfiguration, the virtual
+// host and the route.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crossover/sdk.h"
+#include "rds_index.h"
+
+namespace crossover::smi_merge {
+
+enum class Match { Name, Domain };
+
+struct WeightBackend {
+    std::string label;    // what the object names ("podinfo-canary"), for messages
+    std::string cluster;  // the Envoy cluster it stands for
+    std::uint32_t weight = 0;
+};
+
+// One set of weights: a TrafficSplit, or one rule of an HTTPRoute.
+struct WeightTarget {
+    std::string describe;  // "TrafficSplit test/podinfo", "HTTPRoute test/web: spec.rules[1]"
+    Match match = Match::Name;
+    std::vector<std::string> keys;  // virtual host names (Name) or domains (Domain)
+    std::string wanted;             // "no virtual host named 'x'", for the error
+    // Only routes whose match is one of these ("prefix /api"); empty: every route.
+    std::vector<std::string> route_matches;
+    std::vector<WeightBackend> backends;
+    std::string root_cluster;  // a plain `cluster:` route naming it may be promoted
+    bool promote = false;
+
+    [[nodiscard]] std::uint64_t total_weight() const;
+};
+
+// Collects the inputs' documents (sorted by name; a name given by two inputs is
+// an error) and objects (sorted by kind, namespace, name) into one snapshot.
+std::shared_ptr<Snapshot> gather_inputs(const std::vector<Input>& inputs);
+
+// A RouteConfiguration match ("prefix /", "path /x", "safe_regex ^/a.*") as the
+// index records it (RouteEntry::match).
+std::string route_match_text(const std::string& kind, const std::string& value);
+
+class WeightMerger {
+public:
+    // Applies `targets` to `out`'s documents; changed documents are replaced by
+    // new ones, the others keep their pointers. Throws crossover::Error.
+    void apply(Snapshot& out, const std::vector<WeightTarget>& targets);
+
+    [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
+    [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
+    // One line per route whose document changed in the last apply.
+    [[nodiscard]] const std::vector<std::string>& changes() const { return changes_; }
+
+private:
+    // The document's index, or null when it cannot hold a RouteConfiguration.
+    RdsIndexPtr index_for(const DocumentPtr& document);
+
+    std::size_t parse_count_ = 0;
+    std::vector<std::string> changes_;
+    struct PtrEntry {
+        std::weak_ptr<const Document> document;
+        RdsIndexPtr index;  // null: the document cannot hold routes
+        std::size_t hash = 0;
+    };
+    // Last run's documents by address (no hashing when a document is reused),
+    // then by content hash (a source that re-creates an unchanged document).
+    std::map<const Document*, PtrEntry> by_ptr_;
+    std::unordered_multimap<std::size_t, RdsIndexPtr> by_content_;
+    std::map<const Document*, PtrEntry> next_by_ptr_;
+    std::unordered_multimap<std::size_t, RdsIndexPtr> next_by_content_;
+};
+
+}  // namespace crossover::smi_merge
