@@ -72,15 +72,6 @@ bool valid_address(const std::string& type, const std::string& text) {
     return ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) {
-        return {};
-    }
-    const auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
-
 // A double-quoted YAML scalar (JSON escapes).
 std::string quote(const std::string& text) {
     static const char* const hex = "0123456789abcdef";
@@ -263,59 +254,13 @@ EndpointSlice parse_endpointslice(const YAML::Node& object, const std::string& d
     return s;
 }
 
-ClusterNamePattern::ClusterNamePattern(const std::string& pattern) {
-    if (pattern.empty()) {
-        throw Error("empty pattern");
-    }
-    bool has_port = false;
-    bool has_service = false;
-    std::size_t at = 0;
-    while (at < pattern.size()) {
-        const auto open = pattern.find("{{", at);
-        if (open == std::string::npos) {
-            pieces_.push_back({Var::Literal, pattern.substr(at)});
-            break;
-        }
-        if (open > at) {
-            pieces_.push_back({Var::Literal, pattern.substr(at, open - at)});
-        }
-        const auto close = pattern.find("}}", open + 2);
-        if (close == std::string::npos) {
-            throw Error("unclosed '{{' in '" + pattern + "'");
-        }
-        const std::string var = trim(pattern.substr(open + 2, close - open - 2));
-        if (var == "namespace") {
-            pieces_.push_back({Var::Namespace, {}});
-        } else if (var == "service") {
-            pieces_.push_back({Var::Service, {}});
-            has_service = true;
-        } else if (var == "port") {
-            pieces_.push_back({Var::Port, {}});
-            has_port = true;
-        } else {
-            throw Error("unknown placeholder '{{" + var + "}}' (known: namespace, service, port)");
-        }
-        at = close + 2;
-    }
-    if (!has_port || !has_service) {
+ClusterNamePattern::ClusterNamePattern(const std::string& pattern)
+    : pattern_(pattern, {"namespace", "service", "port"}) {
+    if (!pattern_.uses("port") || !pattern_.uses("service")) {
         throw Error("'" + pattern +
                     "' needs both {{service}} and {{port}}: every Service port becomes its own "
                     "cluster");
     }
-}
-
-std::string ClusterNamePattern::render(const std::string& ns, const std::string& service,
-                                       const std::string& port) const {
-    std::string out;
-    for (const auto& p : pieces_) {
-        switch (p.var) {
-            case Var::Literal: out += p.text; break;
-            case Var::Namespace: out += ns; break;
-            case Var::Service: out += service; break;
-            case Var::Port: out += port; break;
-        }
-    }
-    return out;
 }
 
 EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options) {

@@ -17,6 +17,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "crossover/name_pattern.h"
 #include "crossover/snapshot.h"
 
 namespace crossover::eds {
@@ -63,17 +64,14 @@ public:
     // collide).
     explicit ClusterNamePattern(const std::string& pattern);
     [[nodiscard]] std::string render(const std::string& ns, const std::string& service,
-                                     const std::string& port) const;
+                                     const std::string& port) const {
+        return pattern_.render({ns, service, port});
+    }
 
     static constexpr const char* kDefault = "{{namespace}}/{{service}}:{{port}}";
 
 private:
-    enum class Var { Literal, Namespace, Service, Port };
-    struct Piece {
-        Var var;
-        std::string text;
-    };
-    std::vector<Piece> pieces_;
+    NamePattern pattern_;
 };
 
 enum class Include {

@@ -5,15 +5,6 @@
 namespace crossover::smi_merge {
 namespace {
 
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) {
-        return {};
-    }
-    const auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
-
 std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
     if (match == Match::Name) {
         return "no virtual host named '" + ts.service + "'";
@@ -28,53 +19,9 @@ std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
 
 }  // namespace
 
-ClusterPattern::ClusterPattern(const std::string& pattern) {
-    if (pattern.empty()) {
-        throw Error("empty pattern");
-    }
-    std::size_t at = 0;
-    while (at < pattern.size()) {
-        const auto open = pattern.find("{{", at);
-        if (open == std::string::npos) {
-            pieces_.push_back({Var::Literal, pattern.substr(at)});
-            break;
-        }
-        if (open > at) {
-            pieces_.push_back({Var::Literal, pattern.substr(at, open - at)});
-        }
-        const auto close = pattern.find("}}", open + 2);
-        if (close == std::string::npos) {
-            throw Error("unclosed '{{' in '" + pattern + "'");
-        }
-        const std::string var = trim(pattern.substr(open + 2, close - open - 2));
-        if (var == "service" || var == "backend") {
-            pieces_.push_back({Var::Service, {}});
-        } else if (var == "namespace") {
-            pieces_.push_back({Var::Namespace, {}});
-        } else if (var == "root") {
-            pieces_.push_back({Var::Root, {}});
-        } else if (var == "name") {
-            pieces_.push_back({Var::Name, {}});
-        } else {
-            throw Error("unknown placeholder '{{" + var +
-                        "}}' (known: service, backend, namespace, root, name)");
-        }
-        at = close + 2;
-    }
-}
-
 std::string ClusterPattern::render(const std::string& service, const smi::TrafficSplit& ts,
                                    bool dot_to_underscore) const {
-    std::string out;
-    for (const auto& p : pieces_) {
-        switch (p.var) {
-            case Var::Literal: out += p.text; break;
-            case Var::Service: out += service; break;
-            case Var::Namespace: out += ts.ref.ns; break;
-            case Var::Root: out += ts.service; break;
-            case Var::Name: out += ts.ref.name; break;
-        }
-    }
+    std::string out = pattern_.render({service, service, ts.ref.ns, ts.service, ts.ref.name});
     if (dot_to_underscore) {
         std::replace(out.begin(), out.end(), '.', '_');
     }

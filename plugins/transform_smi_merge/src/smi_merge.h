@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crossover/name_pattern.h"
 #include "crossover/sdk.h"
 #include "crossover_smi/trafficsplit.h"
 #include "weight_merge.h"
@@ -19,18 +20,14 @@ class ClusterPattern {
 public:
     // Throws crossover::Error("<reason>") for unknown or unclosed placeholders.
     ClusterPattern() : ClusterPattern("{{service}}") {}
-    explicit ClusterPattern(const std::string& pattern);
+    explicit ClusterPattern(const std::string& pattern)
+        : pattern_(pattern, {"service", "backend", "namespace", "root", "name"}) {}
     // The cluster name for `service` (a backend's or the root service) of `ts`.
     [[nodiscard]] std::string render(const std::string& service, const smi::TrafficSplit& ts,
                                      bool dot_to_underscore) const;
 
 private:
-    enum class Var { Literal, Service, Namespace, Root, Name };
-    struct Piece {
-        Var var;
-        std::string text;
-    };
-    std::vector<Piece> pieces_;
+    NamePattern pattern_;
 };
 
 struct Options {
