@@ -138,6 +138,7 @@ public:
             return;
         }
         handle(*request);
+        shared_->counters.requests.fetch_add(1);
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (finishing_) {

@@ -39,6 +39,7 @@ struct ServerCounters {
     std::atomic<std::int64_t> streams_open{0};
     std::atomic<std::int64_t> streams_total{0};
     std::atomic<std::int64_t> streams_refused{0};  // above max_streams
+    std::atomic<std::int64_t> requests{0};         // handled (after parsing), whatever they were
     std::atomic<std::int64_t> responses{0};
     std::atomic<std::int64_t> acks{0};
     std::atomic<std::int64_t> nacks{0};

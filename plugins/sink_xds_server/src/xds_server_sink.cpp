@@ -74,8 +74,9 @@ public:
             throw Error(config.where("listen") + e.what());
         }
         const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-        log(LogLevel::Info, "serving xDS (ADS and per-type services, state of the world) on " +
-                                host + ":" + std::to_string(server_->port()));
+        log(LogLevel::Info,
+            "serving xDS (ADS and per-type services, state of the world and Delta) on " + host +
+                ":" + std::to_string(server_->port()));
     }
 
     ~XdsServerSink() override {
@@ -135,5 +136,5 @@ private:
 CROSSOVER_PLUGIN(crossover::Kind::Sink, crossover::xds_server::XdsServerSink, "xds_server",
                  "Serves the documents (Envoy DiscoveryResponses) to Envoy and gRPC xDS clients "
                  "over gRPC: the aggregated discovery service (ADS) and the per-type services, "
-                 "state of the world; each type's version is a hash of its resources.",
+                 "state of the world and Delta; versions are hashes of the resources.",
                  crossover::xds_server::kOptions)

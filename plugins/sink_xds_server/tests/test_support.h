@@ -80,12 +80,19 @@ public:
                       doc("rds.yaml", rds_yaml(primary, canary, extra_route))})));
     }
 
+    void publish(std::vector<DocumentPtr> documents) {
+        server_->publish(reader_.read(snapshot(std::move(documents))));
+    }
+
     [[nodiscard]] GrpcServer& server() { return *server_; }
     [[nodiscard]] const Messages& messages() const { return messages_; }
     [[nodiscard]] const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
     std::unique_ptr<SotwClient> client(const std::string& method = kAdsMethod) {
         // A channel per client: each stream on its own connection.
         return std::make_unique<SotwClient>(channel_to(server_->port()), messages_, method);
+    }
+    std::unique_ptr<DeltaClient> delta_client(const std::string& method = kDeltaAdsMethod) {
+        return std::make_unique<DeltaClient>(channel_to(server_->port()), messages_, method);
     }
     [[nodiscard]] std::vector<std::string> logs() {
         std::lock_guard<std::mutex> lock(mu_);

@@ -49,6 +49,23 @@ struct SotwRequestSpec {
     std::string error;  // non-empty: a NACK with this error_detail message
 };
 
+struct DeltaRequestSpec {
+    std::string type_url;
+    std::vector<std::string> subscribe;
+    std::vector<std::string> unsubscribe;
+    std::map<std::string, std::string> initial_versions;
+    std::string nonce;
+    std::string error;  // non-empty: a NACK
+};
+
+struct DeltaResponse {
+    std::string system_version;
+    std::string type_url;
+    std::string nonce;
+    std::map<std::string, std::string> versions;  // name -> version of each resource sent
+    std::vector<std::string> removed;
+};
+
 // Builds and reads discovery messages with Envoy's API.
 class Messages {
 public:
@@ -75,6 +92,65 @@ public:
                 status, status->GetDescriptor()->FindFieldByName("message"), spec.error);
         }
         return m->SerializeAsString();
+    }
+
+    [[nodiscard]] std::string delta_request(const DeltaRequestSpec& spec) const {
+        auto m = api_.new_message(type("envoy.service.discovery.v3.DeltaDiscoveryRequest"));
+        const pb::Reflection* r = m->GetReflection();
+        const pb::Descriptor* d = m->GetDescriptor();
+        r->SetString(m.get(), d->FindFieldByName("type_url"), spec.type_url);
+        r->SetString(m.get(), d->FindFieldByName("response_nonce"), spec.nonce);
+        for (const auto& n : spec.subscribe) {
+            r->AddString(m.get(), d->FindFieldByName("resource_names_subscribe"), n);
+        }
+        for (const auto& n : spec.unsubscribe) {
+            r->AddString(m.get(), d->FindFieldByName("resource_names_unsubscribe"), n);
+        }
+        for (const auto& [name, version] : spec.initial_versions) {
+            pb::Message* e =
+                r->AddMessage(m.get(), d->FindFieldByName("initial_resource_versions"));
+            e->GetReflection()->SetString(e, e->GetDescriptor()->FindFieldByName("key"), name);
+            e->GetReflection()->SetString(e, e->GetDescriptor()->FindFieldByName("value"), version);
+        }
+        if (!spec.error.empty()) {
+            pb::Message* status = r->MutableMessage(m.get(), d->FindFieldByName("error_detail"));
+            status->GetReflection()->SetString(
+                status, status->GetDescriptor()->FindFieldByName("message"), spec.error);
+        }
+        return m->SerializeAsString();
+    }
+
+    [[nodiscard]] DeltaResponse delta_response(const std::string& bytes) const {
+        auto m = api_.new_message(type("envoy.service.discovery.v3.DeltaDiscoveryResponse"));
+        if (!m->ParseFromString(bytes)) {
+            throw std::runtime_error("not a DeltaDiscoveryResponse");
+        }
+        const pb::Reflection* r = m->GetReflection();
+        const pb::Descriptor* d = m->GetDescriptor();
+        DeltaResponse out;
+        out.system_version = r->GetString(*m, d->FindFieldByName("system_version_info"));
+        out.type_url = r->GetString(*m, d->FindFieldByName("type_url"));
+        out.nonce = r->GetString(*m, d->FindFieldByName("nonce"));
+        const pb::FieldDescriptor* removed = d->FindFieldByName("removed_resources");
+        for (int i = 0; i < r->FieldSize(*m, removed); ++i) {
+            out.removed.push_back(r->GetRepeatedString(*m, removed, i));
+        }
+        const pb::FieldDescriptor* resources = d->FindFieldByName("resources");
+        for (int i = 0; i < r->FieldSize(*m, resources); ++i) {
+            const pb::Message& res = r->GetRepeatedMessage(*m, resources, i);
+            const pb::Descriptor* rd = res.GetDescriptor();
+            const pb::Reflection* rr = res.GetReflection();
+            const pb::Message& any = rr->GetMessage(res, rd->FindFieldByName("resource"));
+            const std::string url = any.GetReflection()->GetString(
+                any, any.GetDescriptor()->FindFieldByName("type_url"));
+            if (url != out.type_url) {
+                throw std::runtime_error("resource of type " + url + " in a " + out.type_url +
+                                         " response");
+            }
+            out.versions[rr->GetString(res, rd->FindFieldByName("name"))] =
+                rr->GetString(res, rd->FindFieldByName("version"));
+        }
+        return out;
     }
 
     // Throws std::runtime_error when the bytes are not a DiscoveryResponse.
@@ -278,6 +354,32 @@ public:
         return send({r.type_url, names, r.version, r.nonce});
     }
     RawStream& raw() { return stream_; }
+
+private:
+    RawStream stream_;
+    const Messages& messages_;
+};
+
+inline constexpr const char* kDeltaAdsMethod =
+    "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
+
+// A Delta xDS client on one stream.
+class DeltaClient {
+public:
+    DeltaClient(const std::shared_ptr<grpc::Channel>& channel, const Messages& messages,
+                const std::string& method = kDeltaAdsMethod)
+        : stream_(channel, method), messages_(messages) {}
+
+    bool send(const DeltaRequestSpec& spec) { return stream_.send(messages_.delta_request(spec)); }
+    std::optional<DeltaResponse> receive(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+        auto bytes = stream_.read(timeout);
+        if (!bytes) {
+            return std::nullopt;
+        }
+        return messages_.delta_response(*bytes);
+    }
+    bool ack(const DeltaResponse& r) { return send({r.type_url, {}, {}, {}, r.nonce, {}}); }
 
 private:
     RawStream stream_;
