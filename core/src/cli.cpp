@@ -160,13 +160,13 @@ void load_plugins(PluginRegistry& registry, const PipelineSpec* spec,
 
 void print_errors(const std::vector<std::string>& errors) {
     for (const auto& e : errors) {
-        std::cerr << "error: " << e << "\n";
+        print_error(e);
     }
 }
 
 void print_config_errors(const std::vector<ConfigError>& errors) {
     for (const auto& e : errors) {
-        std::cerr << "error: " << e.format() << "\n";
+        print_error(e.format());
     }
 }
 
@@ -342,6 +342,7 @@ int run_cli(int argc, char** argv) {
         }
     }
 
+    set_error_format(opts.format);
     RunSettings settings;
     settings.onetime = opts.onetime;
     settings.dry_run = opts.dry_run;
@@ -351,6 +352,7 @@ int run_cli(int argc, char** argv) {
     settings.listen = opts.listen;
 
     if (command == "plugins") {
+        unblock_stop_signals();  // no pipeline runs: signals act as usual
         return print_plugins(opts);
     }
     if (command.empty()) {
@@ -371,6 +373,7 @@ int run_cli(int argc, char** argv) {
         return command == "validate" ? 1 : 2;
     }
     if (command == "validate") {
+        unblock_stop_signals();
         PluginRegistry registry;
         if (!prepare(spec, registry, opts.plugin_dirs)) {
             return 1;

@@ -86,36 +86,68 @@ std::string json_escape(std::string_view text) {
     return out;
 }
 
+std::string format_log_line(LogLevel level, std::string_view component, std::string_view message,
+                            LogFormat format) {
+    std::string line;
+    if (format == LogFormat::Json) {
+        line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) +
+               "\",\"component\":\"" + json_escape(component) + "\",\"msg\":\"" +
+               json_escape(message) + "\"}\n";
+    } else {
+        line = timestamp() + " " + level_name(level) + " ";
+        if (!component.empty()) {
+            line += "[";
+            line += component;
+            line += "] ";
+        }
+        line += message;
+        line += '\n';
+    }
+    return line;
+}
+
+namespace {
+
+// Whole lines in one write(2) each where possible, so that threads do not interleave.
+void write_stderr(const std::string& line) {
+    std::size_t off = 0;
+    while (off < line.size()) {
+        const ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
+        if (n <= 0) {
+            break;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+}
+
+std::atomic<LogFormat> g_error_format{LogFormat::Text};
+
+}  // namespace
+
+void set_error_format(LogFormat format) noexcept {
+    g_error_format.store(format);
+}
+
+void print_error(std::string_view message) noexcept {
+    try {
+        const LogFormat format = g_error_format.load();
+        write_stderr(format == LogFormat::Json
+                         ? format_log_line(LogLevel::Error, "", message, format)
+                         : "error: " + std::string(message) + "\n");
+    } catch (...) {
+        // Reporting must never take the process down.
+    }
+}
+
 void StderrLogger::log(LogLevel level, std::string_view component,
                        std::string_view message) noexcept {
     if (!enabled(level)) {
         return;
     }
     try {
-        std::string line;
-        if (format_ == LogFormat::Json) {
-            line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) +
-                   "\",\"component\":\"" + json_escape(component) + "\",\"msg\":\"" +
-                   json_escape(message) + "\"}\n";
-        } else {
-            line = timestamp() + " " + level_name(level) + " ";
-            if (!component.empty()) {
-                line += "[";
-                line += component;
-                line += "] ";
-            }
-            line += message;
-            line += '\n';
-        }
+        const std::string line = format_log_line(level, component, message, format_);
         const std::lock_guard<std::mutex> lock(mutex_);
-        std::size_t off = 0;
-        while (off < line.size()) {
-            const ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
-            if (n <= 0) {
-                break;
-            }
-            off += static_cast<std::size_t>(n);
-        }
+        write_stderr(line);
     } catch (...) {
         // Logging must never take the process down.
     }

@@ -1,6 +1,7 @@
 // Process-wide logger: one line per event on stderr, text or JSON.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,5 +32,15 @@ private:
 };
 
 std::string json_escape(std::string_view text);
+
+// One log line as StderrLogger writes it (with the newline).
+std::string format_log_line(LogLevel level, std::string_view component, std::string_view message,
+                            LogFormat format);
+
+// Errors reported outside the engine (start-up, reload): "error: <message>" on
+// stderr, or a JSON log line once set_error_format(Json) was called, so that
+// in JSON mode every line is JSON.
+void set_error_format(LogFormat format) noexcept;
+void print_error(std::string_view message) noexcept;
 
 }  // namespace crossover::core
