@@ -34,6 +34,13 @@ bool prepare(PipelineSpec& spec, PluginRegistry& registry,
 // --dry-run: every sink becomes a `stdout` sink (after the real ones validated).
 bool replace_sinks_with_stdout(PipelineSpec& spec, PluginRegistry& registry);
 
+// SIGTERM, SIGINT and SIGHUP are blocked first thing in main(), so that one
+// arriving while crossover starts is held until the signal thread handles it
+// (a clean stop, not death by signal). Commands that run no pipeline unblock
+// them again.
+void block_stop_signals() noexcept;
+void unblock_stop_signals() noexcept;
+
 // Validates and runs a pipeline; returns the process exit code.
 int run_pipeline(PipelineSpec spec, const RunSettings& settings);
 
