@@ -36,6 +36,7 @@ struct Engine::Node {
     int failures = 0;
     Clock::time_point retry_at{};
     std::string last_wait_reason;
+    std::string last_error;  // logged once; repeats go to debug
     bool wrote_once = false;
 
     // Source thread.
@@ -69,6 +70,8 @@ public:
         node_.output = std::move(snapshot);
         ++node_.generation;
         const auto now = Clock::now();
+        ++engine_.published_;
+        engine_.newest_publish_ = now;
         if (!engine_.dirty_) {
             engine_.first_change_ = now;
         }
@@ -203,6 +206,9 @@ void Engine::source_thread(Node& node) {
     std::chrono::milliseconds backoff = spec_.engine.retry_initial;
     while (true) {
         const Status status = source->run(*node.context);
+        if (observer_ != nullptr && !status.is_ok()) {
+            observer_->on_source_exit(node.spec->name, false);
+        }
         bool stop = false;
         {
             const std::lock_guard<std::mutex> lock(mutex_);
@@ -296,6 +302,14 @@ void Engine::tick() {
     if (observer_ != nullptr) {
         observer_->on_tick();
     }
+}
+
+Clock::duration Engine::pending_input_age() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (in_output_ >= published_) {
+        return Clock::duration::zero();
+    }
+    return Clock::now() - newest_publish_;
 }
 
 Clock::time_point Engine::last_tick() const {
@@ -418,6 +432,7 @@ bool Engine::recompute(Clock::time_point batch_start) {
         node.seen = gens;
         Status status;
         WriteOutcome outcome = WriteOutcome::Unchanged;
+        const auto run_started = Clock::now();
         if (node.spec->kind == Kind::Transform) {
             SnapshotPtr out;
             status = static_cast<Transform*>(node.component)->transform(inputs, out);
@@ -441,10 +456,20 @@ bool Engine::recompute(Clock::time_point batch_start) {
         if (observer_ != nullptr) {
             observer_->on_run(node.spec->name, node.spec->kind, status.is_ok());
         }
+        if (logger_.enabled(LogLevel::Debug)) {
+            log(LogLevel::Debug, node.spec->name,
+                std::string(kind_name(node.spec->kind)) + " ran in " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       Clock::now() - run_started)
+                                       .count()) +
+                    " us" + (changed ? " (inputs changed)" : " (retry)") +
+                    (status.is_ok() ? "" : ": failed"));
+        }
         if (status.is_ok()) {
             if (node.failing) {
                 log(LogLevel::Info, node.spec->name, "recovered");
             }
+            node.last_error.clear();
             node.failing = false;
             node.failures = 0;
             if (node.spec->kind == Kind::Sink) {
@@ -478,9 +503,13 @@ bool Engine::recompute(Clock::time_point batch_start) {
         }
         delay = std::min(delay, spec_.engine.retry_max);
         node.retry_at = Clock::now() + delay;
-        log(LogLevel::Error, node.spec->name,
-            std::string(kind_name(node.spec->kind)) + " failed: " + status.message() +
-                "; the previous output stays in place" +
+        // A deterministic failure is logged once; its retries only at debug level, until the
+        // error changes or clears ("recovered").
+        const bool repeated = status.message() == node.last_error;
+        node.last_error = status.message();
+        log(repeated ? LogLevel::Debug : LogLevel::Error, node.spec->name,
+            std::string(kind_name(node.spec->kind)) + " failed" + (repeated ? " again" : "") +
+                ": " + status.message() + "; the previous output stays in place" +
                 (options_.onetime ? std::string()
                                   : "; retrying on the next change or in " + ms_text(delay)));
     }
@@ -553,6 +582,7 @@ int Engine::run() {
             if (stopping_ || !all_sources_published()) {
                 continue;
             }
+            const std::uint64_t published = published_;
             lock.unlock();
             const bool ok = recompute(batch_start);
             // A recompute frees the previous snapshots' documents (megabytes for large
@@ -561,6 +591,9 @@ int Engine::run() {
             ::malloc_trim(0);
             lock.lock();
             last_recompute_ = Clock::now();
+            if (ok) {
+                in_output_ = std::max(in_output_, published);
+            }
             // Nothing can change any more (no source is watching): finish.
             if (ok && all_sources_finished() && next_retry() == Clock::time_point::max()) {
                 lock.unlock();

@@ -39,6 +39,8 @@ public:
                           std::chrono::nanoseconds /*latency*/) {}
     // Engine thread: the loop is alive (once per iteration and at least every second).
     virtual void on_tick() {}
+    // Source thread: Source::run returned (an error: it is restarted with backoff).
+    virtual void on_source_exit(const std::string& /*component*/, bool /*ok*/) {}
 };
 
 struct EngineOptions {
@@ -69,6 +71,9 @@ public:
     [[nodiscard]] bool ready() const;  // every sink wrote once; nothing missing
     [[nodiscard]] std::vector<std::string> missing() const;  // why not ready
     [[nodiscard]] Clock::time_point last_tick() const;
+    // How long the newest source change has waited to reach every sink's output
+    // (zero when the output is up to date).
+    [[nodiscard]] Clock::duration pending_input_age() const;
 
 private:
     struct Node;
@@ -101,6 +106,9 @@ private:
     Clock::time_point first_change_{};
     Clock::time_point last_change_{};
     Clock::time_point last_recompute_{};
+    std::uint64_t published_ = 0;  // source publishes so far
+    std::uint64_t in_output_ = 0;  // how many of them every sink's output reflects
+    Clock::time_point newest_publish_{};
     std::atomic<std::int64_t> last_tick_ns_{0};
 };
 

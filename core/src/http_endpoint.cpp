@@ -48,9 +48,12 @@ public:
         } else if (path == "/metrics") {
             body = probe_.metrics();
             type = "text/plain; version=0.0.4; charset=utf-8";
+        } else if (path == "/status" && probe_.status) {
+            body = probe_.status();
+            type = "application/json";
         } else {
             status = HTTPResponse::HTTP_NOT_FOUND;
-            body = "not found; try /healthz, /readyz or /metrics\n";
+            body = "not found; try /healthz, /readyz, /metrics or /status\n";
         }
         response.setStatus(status);
         response.setContentType(type);

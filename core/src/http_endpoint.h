@@ -1,4 +1,4 @@
-// /healthz, /readyz and /metrics over HTTP (Poco HTTPServer).
+// /healthz, /readyz, /metrics and /status over HTTP (Poco HTTPServer).
 #pragma once
 
 #include <functional>
@@ -19,6 +19,8 @@ struct HealthProbe {
     std::function<bool(std::vector<std::string>&)> ready;
     // Prometheus text.
     std::function<std::string()> metrics;
+    // JSON: each component's state and last error.
+    std::function<std::string()> status;
 };
 
 class HttpEndpoint {

@@ -87,15 +87,39 @@ Metrics::Metrics()
                    .Name("crossover_reloads_total")
                    .Help("Pipeline file reloads (SIGHUP), by result")
                    .Register(*registry_)),
-      info_(BuildGauge()
-                .Name("crossover_build_info")
-                .Help("Build information")
-                .Register(*registry_)) {
+      info_(
+          BuildGauge().Name("crossover_build_info").Help("Build information").Register(*registry_)),
+      log_messages_(BuildCounter()
+                        .Name("crossover_log_messages_total")
+                        .Help("Warnings and errors logged, by component and level")
+                        .Register(*registry_)),
+      component_ok_(BuildGauge()
+                        .Name("crossover_component_ok")
+                        .Help("1 when the component's last attempt succeeded, else 0")
+                        .Register(*registry_)),
+      pending_age_(BuildGauge()
+                       .Name("crossover_pending_input_age_seconds")
+                       .Help("Age of the newest source change not yet in every sink's output "
+                             "(0 when the output is up to date)")
+                       .Register(*registry_)) {
     info_.Add({{"version", CROSSOVER_VERSION}}).Set(1);
     ready_.Add({}).Set(0);
+    pending_age_.Add({}).Set(0);
+}
+
+void Metrics::attempt(const std::string& component, Kind kind, bool ok) {
+    component_ok_.Add({{"component", component}, {"kind", kind_name(kind)}}).Set(ok ? 1 : 0);
+    board_.attempt(component, ok);
 }
 
 void Metrics::on_count(const std::string& component, std::string_view event, double amount) {
+    // A source's attempts: a list, a watch stream, or turning objects into documents.
+    if (event == "list_errors" || event == "watch_failures" || event == "errors") {
+        attempt(component, Kind::Source, false);
+    } else if (event == "lists" || event == "watch_reconnects" || event == "bookmarks" ||
+               starts_with(event, "events_")) {
+        attempt(component, Kind::Source, true);
+    }
     // Sources count "watches" each time they open a watch stream (the first one
     // and every reconnect after it).
     if (event == "watches" || event == "watch_connects") {
@@ -114,12 +138,14 @@ void Metrics::on_count(const std::string& component, std::string_view event, dou
 }
 
 void Metrics::on_publish(const std::string& component, const Snapshot& snapshot) {
+    attempt(component, Kind::Source, true);
     objects_.Add({{"component", component}}).Set(static_cast<double>(snapshot.objects.size()));
     documents_.Add({{"component", component}}).Set(static_cast<double>(snapshot.documents.size()));
 }
 
 void Metrics::on_run(const std::string& component, Kind kind, bool ok) {
     const prometheus::Labels labels{{"component", component}, {"kind", kind_name(kind)}};
+    attempt(component, kind, ok);
     runs_.Add(labels).Increment();
     if (!ok) {
         failures_.Add(labels).Increment();
@@ -137,6 +163,32 @@ void Metrics::on_write(const std::string& component, WriteOutcome outcome,
         unchanged_.Add(labels).Increment();
     }
     last_write_.Add(labels).SetToCurrentTime();
+}
+
+void Metrics::on_source_exit(const std::string& component, bool ok) {
+    attempt(component, Kind::Source, ok);
+}
+
+void Metrics::set_pending_input_age(std::chrono::nanoseconds age) {
+    pending_age_.Add({}).Set(std::chrono::duration<double>(age).count());
+}
+
+void Metrics::count_log(std::string_view component, LogLevel level, std::string_view message) {
+    const std::string name = component.empty() ? std::string("crossover") : std::string(component);
+    log_messages_.Add({{"component", name}, {"level", level == LogLevel::Error ? "error" : "warn"}})
+        .Increment();
+    board_.logged(name, level, message);
+}
+
+void CountingLogger::log(LogLevel level, std::string_view component,
+                         std::string_view message) noexcept {
+    if (level >= LogLevel::Warn) {
+        try {
+            metrics_.count_log(component, level, message);
+        } catch (...) {  // NOLINT(bugprone-empty-catch): logging must go on
+        }
+    }
+    inner_.log(level, component, message);
 }
 
 void Metrics::set_ready(bool ready) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "component_board.h"
 #include "engine.h"
 
 namespace crossover::core {
@@ -24,14 +25,24 @@ public:
     void on_run(const std::string& component, Kind kind, bool ok) override;
     void on_write(const std::string& component, WriteOutcome outcome,
                   std::chrono::nanoseconds latency) override;
+    void on_source_exit(const std::string& component, bool ok) override;
 
     void set_ready(bool ready);
+    void set_pending_input_age(std::chrono::nanoseconds age);
     void count_reload(bool ok);
+    // A warning or error a component (or, with an empty name, crossover itself) logged.
+    void count_log(std::string_view component, LogLevel level, std::string_view message);
+
+    // Per component state for /status; reset() it for every pipeline that starts.
+    [[nodiscard]] ComponentBoard& board() { return board_; }
 
     // Prometheus text exposition format.
     [[nodiscard]] std::string serialize() const;
 
 private:
+    void attempt(const std::string& component, Kind kind, bool ok);
+
+    ComponentBoard board_;
     std::shared_ptr<prometheus::Registry> registry_;
     prometheus::Family<prometheus::Counter>& watch_connects_;
     prometheus::Family<prometheus::Counter>& relists_;
@@ -49,6 +60,25 @@ private:
     prometheus::Family<prometheus::Gauge>& ready_;
     prometheus::Family<prometheus::Counter>& reloads_;
     prometheus::Family<prometheus::Gauge>& info_;
+    prometheus::Family<prometheus::Counter>& log_messages_;
+    prometheus::Family<prometheus::Gauge>& component_ok_;
+    prometheus::Family<prometheus::Gauge>& pending_age_;
+};
+
+// Passes every line on to `inner`, and counts warnings and errors (and keeps
+// the last one of each component for /status).
+class CountingLogger final : public Logger {
+public:
+    CountingLogger(Logger& inner, Metrics& metrics) : inner_(inner), metrics_(metrics) {}
+    void log(LogLevel level, std::string_view component,
+             std::string_view message) noexcept override;
+    [[nodiscard]] bool enabled(LogLevel level) const noexcept override {
+        return inner_.enabled(level);
+    }
+
+private:
+    Logger& inner_;
+    Metrics& metrics_;
 };
 
 }  // namespace crossover::core

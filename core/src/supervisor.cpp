@@ -23,15 +23,20 @@ namespace {
 
 constexpr auto kAliveWindow = std::chrono::seconds(10);
 
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
 // Blocks SIGTERM, SIGINT and SIGHUP in every thread and handles them on a
 // thread of its own, so handlers may take locks and log.
 class SignalThread {
 public:
-    SignalThread() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGHUP);
+    SignalThread() : set_(stop_signals()) {
         sigaddset(&set_, SIGUSR2);  // internal: wakes the thread to finish
         pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     }
@@ -95,6 +100,16 @@ std::string listen_address(const PipelineSpec& spec, const RunSettings& settings
 
 }  // namespace
 
+void block_stop_signals() noexcept {
+    const sigset_t set = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void unblock_stop_signals() noexcept {
+    const sigset_t set = stop_signals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
     // First, before any thread exists, so that every thread inherits the mask.
     SignalThread signals;
@@ -119,11 +134,12 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
     std::string listen_error;
     const std::string address = listen_address(*spec, settings, listen_error);
     if (!listen_error.empty()) {
-        std::cerr << "error: " << listen_error << "\n";
+        print_error(listen_error);
         return 2;
     }
 
     Metrics metrics;
+    CountingLogger counted(logger, metrics);
     std::mutex engine_mutex;
     Engine* current = nullptr;
     std::unique_ptr<PipelineSpec> pending;
@@ -148,32 +164,49 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
         metrics.set_ready(ready);
         return ready;
     };
+    const auto pending_age = [&] {
+        const std::lock_guard<std::mutex> lock(engine_mutex);
+        return current == nullptr ? Clock::duration::zero() : current->pending_input_age();
+    };
     probe.metrics = [&] {
         std::vector<std::string> ignored;
         probe.ready(ignored);
+        metrics.set_pending_input_age(pending_age());
         return metrics.serialize();
+    };
+    probe.status = [&] {
+        std::vector<std::string> why;
+        const bool ready = probe.ready(why);
+        std::string missing;
+        for (const auto& w : why) {
+            missing += (missing.empty() ? "\"" : ",\"") + json_escape(w) + "\"";
+        }
+        return metrics.board().to_json(
+            "\"ready\":" + std::string(ready ? "true" : "false") + ",\"not_ready_because\":[" +
+            missing + "],\"pending_input_age_seconds\":" +
+            std::to_string(std::chrono::duration<double>(pending_age()).count()));
     };
     HttpEndpoint endpoint(probe);
     if (!address.empty()) {
         std::string error;
         if (endpoint.start(address, error)) {
-            logger.log(
-                LogLevel::Info, "",
-                "serving /healthz, /readyz and /metrics on http://" + endpoint.bound_address());
+            counted.log(LogLevel::Info, "",
+                        "serving /healthz, /readyz, /metrics and /status on http://" +
+                            endpoint.bound_address());
         } else {
             // Envoy keeps being fed; only the probes are missing, and they will say so.
-            logger.log(LogLevel::Error, "", error);
+            counted.log(LogLevel::Error, "", error);
         }
     }
 
     signals.start([&](int sig) {
         if (sig == SIGHUP) {
             if (settings.pipeline_file.empty()) {
-                logger.log(LogLevel::Warn, "",
-                           "SIGHUP: no pipeline file to re-read (started from flags)");
+                counted.log(LogLevel::Warn, "",
+                            "SIGHUP: no pipeline file to re-read (started from flags)");
                 return;
             }
-            logger.log(LogLevel::Info, "", "SIGHUP: re-reading " + settings.pipeline_file);
+            counted.log(LogLevel::Info, "", "SIGHUP: re-reading " + settings.pipeline_file);
             std::vector<ConfigError> errors;
             auto next = std::make_unique<PipelineSpec>(
                 parse_pipeline_file(settings.pipeline_file, process_env, errors));
@@ -185,11 +218,11 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
             } else {
                 print_config_errors(errors);
             }
-            metrics.count_reload(ok);
             if (!ok) {
-                logger.log(LogLevel::Error, "",
-                           "the new pipeline file is invalid (see above); the running "
-                           "pipeline continues unchanged");
+                metrics.count_reload(false);
+                counted.log(LogLevel::Error, "",
+                            "the new pipeline file is invalid (see above); the running "
+                            "pipeline continues unchanged");
                 return;
             }
             const std::lock_guard<std::mutex> lock(engine_mutex);
@@ -201,11 +234,11 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
         }
         const std::lock_guard<std::mutex> lock(engine_mutex);
         if (stop_requested) {
-            logger.log(LogLevel::Warn, "", "second signal: exiting now");
+            counted.log(LogLevel::Warn, "", "second signal: exiting now");
             ::_exit(130);
         }
         stop_requested = true;
-        logger.log(LogLevel::Info, "", std::string("received ") + strsignal(sig) + ", stopping");
+        counted.log(LogLevel::Info, "", std::string("received ") + strsignal(sig) + ", stopping");
         if (current != nullptr) {
             current->request_stop();
         }
@@ -215,7 +248,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
     while (true) {
         EngineOptions options;
         options.onetime = settings.onetime;
-        auto engine = std::make_unique<Engine>(*spec, registry, logger, options, &metrics);
+        auto engine = std::make_unique<Engine>(*spec, registry, counted, options, &metrics);
         std::vector<std::string> errors;
         bool built = false;
         {
@@ -227,12 +260,23 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
             if (!previous) {
                 return 2;
             }
-            logger.log(LogLevel::Error, "",
-                       "the new pipeline could not start (see above); going back to the "
-                       "previous one");
+            // The reload failed after all: the file was valid, its components were not.
+            metrics.count_reload(false);
+            counted.log(LogLevel::Error, "",
+                        "the new pipeline could not start (see above); going back to the "
+                        "previous one");
             spec = std::move(previous);
+            previous.reset();
             continue;
         }
+        if (previous) {
+            metrics.count_reload(true);
+        }
+        std::vector<std::pair<std::string, Kind>> components;
+        for (const auto& c : spec->components) {
+            components.emplace_back(c.name, c.kind);
+        }
+        metrics.board().reset(components);
         {
             const std::lock_guard<std::mutex> lock(engine_mutex);
             if (stop_requested) {
@@ -251,7 +295,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
             spec = std::move(pending);
         }
         engine.reset();
-        logger.log(LogLevel::Info, "", "switched to the new pipeline");
+        counted.log(LogLevel::Info, "", "switched to the new pipeline");
     }
 }
 

@@ -21,7 +21,8 @@ struct Watching {
     TempDir dir;
     std::unique_ptr<Process> proc;
 
-    explicit Watching(const std::string& extra_sink_options = "") {
+    explicit Watching(const std::string& extra_sink_options = "",
+                      const std::vector<std::string>& extra_args = {}) {
         write_text(dir / "in.yaml", manifest("v0"));
         write_text(dir / "p.yaml",
                    "plugin_dirs: [" + build_dir() +
@@ -35,8 +36,9 @@ struct Watching {
                        "sinks:\n"
                        "  out: {type: test_record, inputs: [check], path: " +
                        dir.path() + "/record.txt" + extra_sink_options + "}\n");
-        proc = std::make_unique<Process>(
-            std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml"}, dir.path());
+        std::vector<std::string> argv{crossover_bin(), "run", dir / "p.yaml"};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        proc = std::make_unique<Process>(argv, dir.path());
         BOOST_REQUIRE_MESSAGE(eventually([&] { return has("value: v0"); }), proc->err());
     }
 
@@ -109,13 +111,14 @@ BOOST_AUTO_TEST_CASE(missing_input_keeps_the_last_output) {
 }
 
 BOOST_AUTO_TEST_CASE(failing_sink_is_retried_with_backoff) {
-    Watching w(", fail_while_exists: " + std::string("FAILFLAG"));
+    Watching w(", fail_while_exists: " + std::string("FAILFLAG"), {"--log-level", "debug"});
     write_text(w.dir / "FAILFLAG", "x");
     write_text(w.dir / "in.yaml", manifest("retry"));
     BOOST_REQUIRE(eventually([&] {
         return w.proc->err().find("[out] sink failed: failing on purpose") != std::string::npos;
     }));
-    // Several retries happen without any input change, spaced by the backoff.
+    // Several retries happen without any input change, spaced by the backoff; the unchanged
+    // error is logged once, its retries at debug level.
     BOOST_REQUIRE(eventually([&] {
         const std::string e = w.proc->err();
         std::size_t n = 0;
@@ -125,6 +128,9 @@ BOOST_AUTO_TEST_CASE(failing_sink_is_retried_with_backoff) {
         }
         return n >= 3;
     }));
+    const std::string e = w.proc->err();
+    BOOST_CHECK_EQUAL(e.find(" error [out] sink failed: "), e.rfind(" error [out] sink failed: "));
+    BOOST_CHECK_NE(e.find(" debug [out] sink failed again: "), std::string::npos);
     BOOST_CHECK(w.has("value: v0"));
     std::filesystem::remove(w.dir / "FAILFLAG");
     BOOST_REQUIRE(eventually([&] { return w.has("value: retry"); }));
