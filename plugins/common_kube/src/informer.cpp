@@ -183,7 +183,7 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
     } catch (const Interrupted&) {
         throw;
     } catch (const std::exception& e) {
-        log(LogLevel::Warn, std::string("watch ") + collection_ + ": " + e.what());
+        problem(std::string("watch ") + collection_ + ": " + e.what());
         return WatchEnd::Unreachable;
     }
     if (!stream) {
@@ -193,10 +193,10 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
             context.count("gone_410", 1);
             return WatchEnd::Relist;
         }
-        log(LogLevel::Warn,
-            "watch " + collection_ + " on " + client_.server() + ": " + describe_error(error));
+        problem("watch " + collection_ + " on " + client_.server() + ": " + describe_error(error));
         return WatchEnd::Failed;
     }
+    recovered();
 
     std::string line;
     for (;;) {
@@ -232,7 +232,7 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
                 context.count("gone_410", 1);
                 return WatchEnd::Relist;
             }
-            log(LogLevel::Warn, "watch " + collection_ + ": error event " + code + ": " + message);
+            problem("watch " + collection_ + ": error event " + code + ": " + message);
             context.count("watch_errors", 1);
             return WatchEnd::Failed;
         }
@@ -274,9 +274,26 @@ bool Informer::back_off(SourceContext& context, Backoff& backoff, bool reached,
     }
     unreachable_ = !reached;
     const auto delay = backoff.next();
-    log(level, (level == LogLevel::Debug ? collection_ + ": " : std::string()) + why +
-                   "; retrying in " + std::to_string(delay.count()) + "ms");
+    const std::string text = why + "; retrying in " + std::to_string(delay.count()) + "ms";
+    if (level == LogLevel::Debug) {
+        log(level, collection_ + ": " + text);
+    } else {
+        problem(why, text);
+    }
     return context.sleep_for(delay);
+}
+
+void Informer::problem(const std::string& message, const std::string& text) {
+    // The same failure again is news only at debug level; a new one is a warning.
+    log(message == last_problem_ ? LogLevel::Debug : LogLevel::Warn, text.empty() ? message : text);
+    last_problem_ = message;
+}
+
+void Informer::recovered() {
+    if (!last_problem_.empty()) {
+        log(LogLevel::Info, collection_ + ": recovered (after: " + last_problem_ + ")");
+        last_problem_.clear();
+    }
 }
 
 void Informer::run(SourceContext& context, const OnChange& on_change) {
@@ -298,6 +315,7 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
                 last_list_ = Clock::now();
                 watches_since_list_ = 0;
                 unreachable_ = false;
+                recovered();
                 context.count("lists", 1);
                 if (!first_list) {
                     context.count("relists", 1);

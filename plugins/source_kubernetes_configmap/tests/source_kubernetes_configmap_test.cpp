@@ -512,3 +512,30 @@ BOOST_AUTO_TEST_CASE(forbidden_after_an_outage_does_not_inherit_its_backoff) {
         BOOST_TEST(ms <= 400, joined(events));
     }
 }
+
+// A failure that repeats on every retry is a warning once (then debug), and its end one line.
+BOOST_AUTO_TEST_CASE(a_repeated_failure_is_logged_once_and_its_recovery_once) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    server.control("/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
+    CaptureLogger logger;
+    auto source = make_source(
+        server, "names: [envoy-xds]\nbackoff_initial: 20ms\nbackoff_max: 40ms\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(eventually([&] { return ctx.counter("list_errors") >= 5.0; }));
+    server.control("/clear-failures");
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    const auto count = [&](const std::string& level, const std::string& text) {
+        const auto lines = logger.lines();
+        return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+            return l.rfind(level + " ", 0) == 0 && l.find(text) != std::string::npos;
+        });
+    };
+    const std::string warn = std::to_string(static_cast<int>(crossover::LogLevel::Warn));
+    const std::string debug = std::to_string(static_cast<int>(crossover::LogLevel::Debug));
+    const std::string info = std::to_string(static_cast<int>(crossover::LogLevel::Info));
+    BOOST_TEST(count(warn, "HTTP 500") == 1);
+    BOOST_TEST(count(debug, "HTTP 500") >= 4);
+    BOOST_TEST(count(info, "recovered (after: list ") == 1);
+}

@@ -11,7 +11,8 @@
 // answers again after it could not be reached: an error status just after an
 // outage (403 while RBAC warms up after a restart) is a new failure, not the
 // outage going on. A read timeout a little above timeoutSeconds detects a
-// stream that went silent.
+// stream that went silent. A failure is logged as a warning once, then only at
+// debug level while it repeats unchanged, and "recovered" once it clears.
 #pragma once
 
 #include <chrono>
@@ -103,6 +104,11 @@ private:
     WatchEnd watch_once(SourceContext& context, const OnChange& on_change, bool& progressed);
     [[nodiscard]] bool selected(const std::string& name) const;
     void log(LogLevel level, const std::string& message) const;
+    // A failure: a warning the first time, at debug level while it repeats
+    // unchanged (`text`, when given, is what is logged: the message with details).
+    void problem(const std::string& message, const std::string& text = {});
+    // Logs "recovered" once after problems.
+    void recovered();
     // Sleeps the next backoff delay after a failure; false when stopping.
     // `reached`: the server answered (with an error status).
     bool back_off(SourceContext& context, Backoff& backoff, bool reached, const std::string& why,
@@ -118,6 +124,7 @@ private:
     std::chrono::steady_clock::time_point last_list_{};
     int watches_since_list_ = 0;
     bool unreachable_ = false;  // the last failure had no answer from the server
+    std::string last_problem_;  // logged as a warning; repeats go to debug
 };
 
 // One-time mode of a source: lists until `build` gives a complete snapshot and
