@@ -372,6 +372,10 @@ GrpcServer::~GrpcServer() {
     server_->Wait();
 }
 
+ResourceSetPtr GrpcServer::current() const {
+    return shared_->current();
+}
+
 void GrpcServer::publish(ResourceSetPtr set) {
     std::vector<std::shared_ptr<Stream>> streams;
     {

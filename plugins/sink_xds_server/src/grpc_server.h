@@ -63,6 +63,9 @@ public:
     // Makes `set` the state every stream follows and pushes what changed.
     void publish(ResourceSetPtr set);
 
+    // The set published last (null before the first).
+    [[nodiscard]] ResourceSetPtr current() const;
+
     // The port actually bound (useful with port 0).
     [[nodiscard]] int port() const { return port_; }
     [[nodiscard]] const ServerCounters& counters() const { return counters_; }

@@ -10,6 +10,7 @@
 #include "discovery_codec.h"
 #include "grpc_server.h"
 #include "resource_reader.h"
+#include "rest_gateway.h"
 
 namespace crossover::xds_server {
 namespace {
@@ -17,6 +18,9 @@ namespace {
 const OptionSpec kOptions[] = {
     {"listen", OptionType::String, "\"127.0.0.1:18000\"", false,
      "gRPC address to serve xDS on, host:port (port 0 picks a free one; the log names it)"},
+    {"rest_listen", OptionType::String, nullptr, false,
+     "Address to serve REST-JSON xDS on, host:port (POST /v3/discovery:clusters, :endpoints, "
+     ":listeners, :routes); off unless set"},
     {"max_streams", OptionType::Int, "10000", false,
      "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
     {"proto_path", OptionType::String, nullptr, false,
@@ -73,6 +77,22 @@ public:
         } catch (const std::exception& e) {
             throw Error(config.where("listen") + e.what());
         }
+        if (config.has("rest_listen")) {
+            const std::string rest = config.get_string("rest_listen");
+            if (rest.find(':') == std::string::npos) {
+                throw Error(config.where("rest_listen") + "expected host:port, got '" + rest + "'");
+            }
+            GrpcServer* server = server_.get();
+            try {
+                rest_ = std::make_unique<RestGateway>(
+                    rest, codec_, [server] { return server->current(); },
+                    [this](LogLevel level, std::string_view m) { log(level, m); });
+            } catch (const std::exception& e) {
+                throw Error(config.where("rest_listen") + e.what());
+            }
+            log(LogLevel::Info, "serving REST-JSON xDS on " + rest.substr(0, rest.rfind(':')) +
+                                    ":" + std::to_string(rest_->port()));
+        }
         const std::string host = options.listen.substr(0, options.listen.rfind(':'));
         log(LogLevel::Info,
             "serving xDS (ADS and per-type services, state of the world and Delta) on " + host +
@@ -81,6 +101,7 @@ public:
 
     ~XdsServerSink() override {
         // Stop serving before the resources and the API go away.
+        rest_.reset();
         server_.reset();
     }
     XdsServerSink(const XdsServerSink&) = delete;
@@ -127,6 +148,7 @@ private:
     std::shared_ptr<const DiscoveryCodec> codec_;
     std::unique_ptr<ResourceReader> reader_;
     std::unique_ptr<GrpcServer> server_;
+    std::unique_ptr<RestGateway> rest_;
     ResourceSetPtr last_;
 };
 
