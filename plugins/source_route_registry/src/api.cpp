@@ -96,12 +96,21 @@ Reply Api::handle(const Request& request) {
     if (request.body_too_large) {
         return error_reply(413, "request body larger than " + std::to_string(max_body_) + " bytes");
     }
+    // A refused write is logged too: who tried what.
+    const auto refused = [&](const Reply& reply) {
+        if (write) {
+            log_(LogLevel::Info, request.method + " " + request.path + ": refused (" +
+                                     std::to_string(reply.status) + ") for " + caller->who +
+                                     " from " + request.peer);
+        }
+        return reply;
+    };
     try {
         return route_request(request, *caller);
     } catch (const InvalidRoute& e) {
-        return error_reply(400, e.what(), e.field());
+        return refused(error_reply(400, e.what(), e.field()));
     } catch (const Refused& e) {
-        return error_reply(e.status(), e.what());
+        return refused(error_reply(e.status(), e.what()));
     } catch (const std::exception& e) {
         log_(LogLevel::Error, std::string("request failed: ") + e.what());
         return error_reply(500, "internal error");

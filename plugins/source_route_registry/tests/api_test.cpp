@@ -165,6 +165,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
     r = c.call("PUT", "/v1/routes/thief", body("shared.example.org"));
     BOOST_CHECK_EQUAL(r.status, 409);
     BOOST_CHECK_MESSAGE(r.body.find("belongs to route 'owner'") != std::string::npos, r.body);
+    BOOST_CHECK(s.logged("PUT /v1/routes/thief: refused (409) for pod-manager from 127.0.0.1"));
     BOOST_CHECK_EQUAL(c.call("PATCH", "/v1/routes/a", "{}").status, 405);
     BOOST_CHECK_EQUAL(c.call("GET", "/v2/things").status, 404);
 }
