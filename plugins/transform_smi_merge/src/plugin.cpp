@@ -17,6 +17,10 @@ const crossover::OptionSpec kOptions[] = {
     {"promote", crossover::OptionType::Bool, "false", false,
      "Turn a route with a plain 'cluster:' naming the service or a backend into "
      "weighted_clusters"},
+    {"unmatched", crossover::OptionType::String, "error", false,
+     "A TrafficSplit that matches no virtual host: 'error' (nothing is written; for splits the "
+     "user named) or 'skip' (warned once per object version and left out; for splits selected "
+     "by namespace or label, which may belong to another Envoy)"},
 };
 
 }  // namespace

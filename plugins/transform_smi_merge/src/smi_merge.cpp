@@ -17,6 +17,13 @@ std::string wanted_vhost(const smi::TrafficSplit& ts, Match match) {
     return out;
 }
 
+// spec.matches limits a split to the requests an HTTPRouteGroup matches; applied to the whole
+// virtual host it would send every request to the split's backends.
+bool has_matches(const smi::TrafficSplit& ts) {
+    return ts.matches && !ts.matches.IsNull() &&
+           !((ts.matches.IsSequence() || ts.matches.IsMap()) && ts.matches.size() == 0);
+}
+
 }  // namespace
 
 std::string ClusterPattern::render(const std::string& service, const smi::TrafficSplit& ts,
@@ -47,10 +54,18 @@ Options read_options(const ComponentConfig& config) {
     }
     o.dot_to_underscore = config.get_bool("dot_to_underscore");
     o.promote = config.get_bool("promote");
+    const std::string unmatched =
+        config.has("unmatched") ? config.get_string("unmatched") : "error";
+    if (unmatched != "error" && unmatched != "skip") {
+        throw Error(config.where("unmatched") + "expected 'error' or 'skip', got '" + unmatched +
+                    "'");
+    }
+    o.skip_unmatched = unmatched == "skip";
     return o;
 }
 
 SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
+    notes_.clear();
     std::shared_ptr<Snapshot> out = gather_inputs(inputs);
     // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
     // same pointer, so a canary step parses one TrafficSplit, not all of them.
@@ -79,9 +94,32 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
         }
     }
 
+    std::map<std::string, std::string> noted;  // this run's notes, by TrafficSplit
+    std::map<std::string, std::string> versions;
+    std::vector<Note> notes;
+    // Leaves a TrafficSplit out of this run; reported once per resourceVersion and message.
+    const auto leave_out = [&](const std::string& split, LogLevel level,
+                               const std::string& message) {
+        const std::string value = versions[split] + "\n" + message;
+        noted[split] = value;
+        if (const auto it = reported_.find(split); it == reported_.end() || it->second != value) {
+            notes.push_back(Note{level, message});
+        }
+    };
+
     std::vector<WeightTarget> targets;
     for (const auto& split : splits) {
         const smi::TrafficSplit& ts = *split;
+        versions[ts.describe()] = ts.ref.resource_version;
+        if (has_matches(ts)) {
+            leave_out(ts.describe(), LogLevel::Error,
+                      ts.describe() +
+                          ": spec.matches is not supported: the split applies only to the "
+                          "requests its HTTPRouteGroup matches, and applying it to the whole "
+                          "virtual host would send every request to its backends; left out "
+                          "(its routes keep the weights of the input documents)");
+            continue;
+        }
         WeightTarget t;
         t.describe = ts.describe();
         t.match = options_.match;
@@ -98,9 +136,17 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
         }
         t.root_cluster = options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
         t.promote = options_.promote;
+        t.skip_unmatched = options_.skip_unmatched;
         targets.push_back(std::move(t));
     }
     engine_.apply(*out, targets);
+    for (const auto& [split, message] : engine_.unmatched()) {
+        leave_out(split, LogLevel::Warn, message);
+    }
+    // Only a successful run counts as reported: a failed one is logged as a whole.
+    skipped_ = noted.size();
+    notes_ = std::move(notes);
+    reported_ = std::move(noted);
     return out;
 }
 
@@ -108,6 +154,9 @@ Status SmiMergeTransform::transform(const std::vector<Input>& inputs,
                                     SnapshotPtr& output) noexcept {
     return guard([&] {
         output = merger_.run(inputs);
+        for (const auto& note : merger_.notes()) {
+            config_.log(note.level, note.text);
+        }
         for (const auto& change : merger_.changes()) {
             config_.log(LogLevel::Info, "weights set: " + change);
         }

@@ -35,6 +35,14 @@ struct Options {
     ClusterPattern cluster_name;
     bool dot_to_underscore = false;
     bool promote = false;
+    bool skip_unmatched = false;  // unmatched: skip
+};
+
+// Something the user should hear about once per object version (a TrafficSplit
+// left out), not on every run.
+struct Note {
+    LogLevel level = LogLevel::Warn;
+    std::string text;
 };
 
 // Reads and checks the options (throws crossover::Error naming the option).
@@ -54,15 +62,23 @@ public:
     // TrafficSplit objects parsed so far (an object seen in the last run is not parsed again).
     [[nodiscard]] std::size_t split_parse_count() const { return split_parse_count_; }
     [[nodiscard]] std::size_t cache_size() const { return engine_.cache_size(); }
-    // What the last successful run changed, one line per route whose document
-    // changed: "TrafficSplit test/podinfo: rds.yaml: local_route/podinfo
-    // routes[0] (line 11): podinfo-primary=95 podinfo-canary=5".
+    // What the last successful run changed that earlier runs had not reported
+    // (see WeightMerger::changes).
     [[nodiscard]] const std::vector<std::string>& changes() const { return engine_.changes(); }
+    // TrafficSplits the last successful run left out (spec.matches; no virtual host
+    // with unmatched: skip) and not reported before for this resourceVersion.
+    [[nodiscard]] const std::vector<Note>& notes() const { return notes_; }
+    // TrafficSplits the last run left out (reported or not).
+    [[nodiscard]] std::size_t skipped() const { return skipped_; }
 
 private:
     Options options_;
     WeightMerger engine_;
     std::size_t split_parse_count_ = 0;
+    std::vector<Note> notes_;
+    std::size_t skipped_ = 0;
+    // Notes reported, by TrafficSplit: "resourceVersion\nmessage".
+    std::map<std::string, std::string> reported_;
     // Last run's TrafficSplits, parsed, by object address.
     struct SplitEntry {
         std::weak_ptr<const Object> object;

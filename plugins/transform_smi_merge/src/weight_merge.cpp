@@ -68,6 +68,50 @@ std::string key_text(const std::string& key, bool json) {
     return json ? quote(key) : key;
 }
 
+// A route one target changed, for the log.
+struct RouteChange {
+    std::size_t document = 0;
+    std::string target;  // "TrafficSplit ns/name"
+    std::string what;    // "a=5 b=95" or "promoted to weighted_clusters"
+    std::string route;   // "local_route/podinfo routes[0] (line 11)"
+};
+
+// One line per target, document and kind of change, naming the first routes of the
+// changed documents: "TrafficSplit test/podinfo: rds.yaml: a=5 b=95 on 1000 routes
+// (r/vh routes[0] (line 11), ... and 997 more)". Keyed by (target, document).
+std::map<std::pair<std::string, std::string>, std::vector<std::string>> summarize(
+    const std::vector<RouteChange>& changes, const std::vector<DocumentPtr>& documents,
+    const std::vector<bool>& changed) {
+    constexpr std::size_t kNamed = 3;
+    struct Group {
+        std::size_t count = 0;
+        std::vector<std::string> routes;
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+    for (const auto& c : changes) {
+        if (!changed[c.document]) {
+            continue;
+        }
+        Group& g = groups[{c.target, documents[c.document]->name, c.what}];
+        ++g.count;
+        if (g.routes.size() < kNamed) {
+            g.routes.push_back(c.route);
+        }
+    }
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> out;
+    for (const auto& [key, g] : groups) {
+        const auto& [target, document, what] = key;
+        std::string line = target + ": " + document + ": " + what + " on " +
+                           std::to_string(g.count) + (g.count == 1 ? " route (" : " routes (") +
+                           join(g.routes);
+        if (g.count > g.routes.size()) {
+            line += " and " + std::to_string(g.count - g.routes.size()) + " more";
+        }
+        out[{target, document}].push_back(line + ")");
+    }
+    return out;
+}
+
 }  // namespace
 
 std::uint64_t WeightTarget::total_weight() const {
@@ -148,7 +192,9 @@ RdsIndexPtr WeightMerger::index_for(const DocumentPtr& document) {
 
 void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& targets) {
     changes_.clear();
+    unmatched_.clear();
     if (targets.empty()) {
+        reported_.clear();
         return;  // nothing to merge; the cache is kept for when a target returns
     }
     Snapshot* out = &snapshot;
@@ -164,7 +210,7 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
     next_by_content_.clear();
 
     std::vector<std::vector<TextEdit>> edits(out->documents.size());
-    std::vector<std::pair<std::size_t, std::string>> changes;
+    std::vector<RouteChange> changes;
     std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed;
 
     for (const WeightTarget& t : targets) {
@@ -283,13 +329,14 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
                                 }
                                 sum += w;
                             }
-                            std::string change = t.describe + ": " + doc.name + ": " + rc.name +
-                                                 "/" + vh.name + " " + describe_route(route) + ":";
+                            std::string weights;
                             for (std::size_t b = 0; b < names.size(); ++b) {
-                                change +=
-                                    " " + names[b] + "=" + std::to_string(t.backends[b].weight);
+                                weights += (b == 0 ? "" : " ") + names[b] + "=" +
+                                           std::to_string(t.backends[b].weight);
                             }
-                            changes.emplace_back(di, std::move(change));
+                            changes.push_back(
+                                RouteChange{di, t.describe, std::move(weights),
+                                            rc.name + "/" + vh.name + " " + describe_route(route)});
                             if (sum > kMaxWeight) {
                                 throw Error(rwhere + ": the weights sum to " + std::to_string(sum) +
                                             ", more than Envoy's limit 4294967295");
@@ -350,10 +397,9 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
                             }
                             wc += "}";
                             edits[di].push_back({route.plain_entry.pos, route.plain_entry.len, wc});
-                            changes.emplace_back(di, t.describe + ": " + doc.name + ": " + rc.name +
-                                                         "/" + vh.name + " " +
-                                                         describe_route(route) +
-                                                         ": promoted to weighted_clusters");
+                            changes.push_back(
+                                RouteChange{di, t.describe, "promoted to weighted_clusters",
+                                            rc.name + "/" + vh.name + " " + describe_route(route)});
                         }
                     }
                     if (affected == 0) {
@@ -388,6 +434,10 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
             if (!unparsable.empty()) {
                 msg += "; not valid YAML: " + join(unparsable);
             }
+            if (t.skip_unmatched) {
+                unmatched_.emplace_back(t.describe, msg + "; left out (unmatched: skip)");
+                continue;
+            }
             throw Error(msg);
         }
     }
@@ -413,11 +463,18 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
             changed[di] = true;
         }
     }
-    for (auto& [di, text] : changes) {
-        if (changed[di]) {
-            changes_.push_back(std::move(text));
+    std::map<std::pair<std::string, std::string>, std::string> reported;
+    for (auto& [key, lines] : summarize(changes, out->documents, changed)) {
+        std::string all;
+        for (const auto& l : lines) {
+            all += l + "\n";
         }
+        if (const auto it = reported_.find(key); it == reported_.end() || it->second != all) {
+            changes_.insert(changes_.end(), lines.begin(), lines.end());
+        }
+        reported[key] = std::move(all);
     }
+    reported_ = std::move(reported);
 }
 
 }  // namespace crossover::smi_merge

@@ -41,6 +41,8 @@ struct WeightTarget {
     std::vector<WeightBackend> backends;
     std::string root_cluster;  // a plain `cluster:` route naming it may be promoted
     bool promote = false;
+    // No matching virtual host: left out (see WeightMerger::unmatched) instead of an error.
+    bool skip_unmatched = false;
 
     [[nodiscard]] std::uint64_t total_weight() const;
 };
@@ -61,8 +63,17 @@ public:
 
     [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
     [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
-    // One line per route whose document changed in the last apply.
+    // What the last apply changed that the applies before had not reported, one
+    // line per target and document however many routes it covers: "TrafficSplit
+    // test/podinfo: rds.yaml: podinfo-canary=5 podinfo-primary=95 on 1 route
+    // (local_route/podinfo routes[0] (line 11))". A repeat that changes nothing
+    // reports nothing.
     [[nodiscard]] const std::vector<std::string>& changes() const { return changes_; }
+    // Targets with skip_unmatched that matched no virtual host in the last apply:
+    // (describe, message).
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& unmatched() const {
+        return unmatched_;
+    }
 
 private:
     // The document's index, or null when it cannot hold a RouteConfiguration.
@@ -70,6 +81,9 @@ private:
 
     std::size_t parse_count_ = 0;
     std::vector<std::string> changes_;
+    std::vector<std::pair<std::string, std::string>> unmatched_;
+    // The change lines reported, by (target, document).
+    std::map<std::pair<std::string, std::string>, std::string> reported_;
     struct PtrEntry {
         std::weak_ptr<const Document> document;
         RdsIndexPtr index;  // null: the document cannot hold routes

@@ -201,7 +201,8 @@ BOOST_AUTO_TEST_CASE(golden_outputs) {
         }
     }
     // rds.yaml takes the four podinfo-primary/-canary splits, the chart's v2 RDS the v1alpha2 one.
-    BOOST_TEST(successes == 5);
+    // The v1alpha3 split with spec.matches is left out (both documents pass through unchanged).
+    BOOST_TEST(successes == 6);
 }
 
 BOOST_AUTO_TEST_CASE(fixture_weights_land_exactly) {
@@ -212,9 +213,10 @@ BOOST_AUTO_TEST_CASE(fixture_weights_land_exactly) {
     BOOST_TEST(
         (weights(merged(rds, {split_fixture("trafficsplit/quantity-milli-v1alpha1.yaml")}),
                  "podinfo") == WeightMap{{"podinfo-canary", "1"}, {"podinfo-primary", "3"}}));
+    // spec.matches: left out, the document's own weights stay.
     BOOST_TEST(
         (weights(merged(rds, {split_fixture("trafficsplit/v1alpha3-matches.yaml")}), "podinfo") ==
-         WeightMap{{"podinfo-canary", "10"}, {"podinfo-primary", "90"}}));
+         WeightMap{{"podinfo-canary", "0"}, {"podinfo-primary", "100"}}));
     BOOST_TEST((weights(merged(rds, {split_fixture("trafficsplit/v1alpha4.yaml")}), "podinfo") ==
                 WeightMap{{"podinfo-canary", "100"}, {"podinfo-primary", "0"}}));
     const std::string v2 = fixture("xds/rds-v2-chart.yaml");
@@ -728,7 +730,7 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     BOOST_TEST(d->abi_version == CROSSOVER_ABI_VERSION);
     BOOST_TEST(std::string(d->name) == "smi_merge");
     BOOST_TEST(std::string(kind_name(d->kind)) == "transform");
-    BOOST_REQUIRE(d->option_count == 4u);
+    BOOST_REQUIRE(d->option_count == 5u);
     std::set<std::string> names;
     for (std::size_t i = 0; i < d->option_count; ++i) {
         names.insert(d->options[i].name);
@@ -736,8 +738,8 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
             BOOST_CHECK_NO_THROW(YAML::Load(d->options[i].default_value));
         }
     }
-    BOOST_TEST(
-        (names == std::set<std::string>{"match", "cluster_name", "dot_to_underscore", "promote"}));
+    BOOST_TEST((names == std::set<std::string>{"match", "cluster_name", "dot_to_underscore",
+                                               "promote", "unmatched"}));
     BOOST_TEST(YAML::Load(d->options[1].default_value).as<std::string>() == "{{service}}");
     // The README documents every option, with its default.
     const std::string readme =
@@ -765,6 +767,10 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     BOOST_TEST(error ==
                "transforms.weighted: option 'cluster_name': unknown placeholder '{{svc}}' "
                "(known: service, backend, namespace, root, name)");
+    config.options = YAML::Load("{unmatched: ignore}");
+    BOOST_TEST(d->create(config, error) == nullptr);
+    BOOST_TEST(error ==
+               "transforms.weighted: option 'unmatched': expected 'error' or 'skip', got 'ignore'");
 
     config.options = YAML::Load(
         "{match: name, cluster_name: '{{service}}', dot_to_underscore: false, promote: false}");
@@ -774,12 +780,12 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     BOOST_REQUIRE(t != nullptr);
     SnapshotPtr out;
     const Status st = t->transform(inputs({doc("rds.yaml", fixture("xds/rds.yaml"))},
-                                          {split_fixture("trafficsplit/v1alpha3-matches.yaml")}),
+                                          {split_fixture("trafficsplit/v1alpha4.yaml")}),
                                    out);
     BOOST_TEST(st.is_ok(), st.message());
     BOOST_REQUIRE(out);
     BOOST_TEST((weights(out->documents[0]->content, "podinfo") ==
-                WeightMap{{"podinfo-primary", "90"}, {"podinfo-canary", "10"}}));
+                WeightMap{{"podinfo-primary", "0"}, {"podinfo-canary", "100"}}));
     d->destroy(c);
     dlclose(handle);
 }
@@ -869,8 +875,8 @@ BOOST_AUTO_TEST_CASE(changes_are_reported) {
     m.run(inputs({rds}, {split_fixture("trafficsplit/flagger-v1alpha1.yaml")}));
     BOOST_REQUIRE(m.changes().size() == 1u);
     BOOST_TEST(m.changes()[0] ==
-               "TrafficSplit test/podinfo: rds.yaml: local_route/podinfo routes[0] (line 11): "
-               "podinfo-canary=5 podinfo-primary=95");
+               "TrafficSplit test/podinfo: rds.yaml: podinfo-canary=5 podinfo-primary=95 on 1 "
+               "route (local_route/podinfo routes[0] (line 11))");
     // Weights already in place: nothing to report.
     m.run(inputs({rds}, {split("podinfo", {{"podinfo-primary", "100"}, {"podinfo-canary", "0"}})}));
     BOOST_TEST(m.changes().empty());
@@ -896,4 +902,125 @@ BOOST_AUTO_TEST_CASE(tags_anchors_and_unsupported_layouts) {
                "TrafficSplit test/web: document rds.yaml (ConfigMap test/envoy-xds): "
                "RouteConfiguration r: virtual host web: routes[0] (line 10): cluster 'web-a': "
                "cannot rewrite its weight in place (unsupported YAML layout)");
+}
+
+// ---- what is left out, and what is logged ----------------------------------
+
+namespace {
+
+// A TrafficSplit object as a source publishes it: a resourceVersion per version.
+ObjectPtr versioned(ObjectPtr split, const std::string& resource_version) {
+    auto copy = std::make_shared<Object>(*split);
+    copy->ref.resource_version = resource_version;
+    return copy;
+}
+
+std::string notes_text(const Merger& m) {
+    std::string out;
+    for (const auto& n : m.notes()) {
+        out += n.text + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+// With unmatched: skip (splits selected by namespace: another team's app has no virtual host
+// here), such a split is left out and reported once per resourceVersion; the others apply.
+BOOST_AUTO_TEST_CASE(unmatched_split_is_skipped_once_per_version_when_asked) {
+    const auto rds = doc("rds.yaml", fixture("xds/rds.yaml"));
+    Options o = options();
+    o.skip_unmatched = true;
+    Merger m(o);
+    const auto podinfo = split("podinfo", {{"podinfo-primary", "90"}, {"podinfo-canary", "10"}});
+    const auto other = versioned(split("other-app", {{"a", "1"}}), "7");
+    auto out = m.run(inputs({rds}, {podinfo, other}));
+    BOOST_TEST((weights(out->find_document("rds.yaml")->content, "podinfo") ==
+                WeightMap{{"podinfo-canary", "10"}, {"podinfo-primary", "90"}}));
+    BOOST_TEST(m.skipped() == 1u);
+    BOOST_REQUIRE(m.notes().size() == 1u);
+    BOOST_TEST((m.notes()[0].level == LogLevel::Warn));
+    BOOST_TEST(m.notes()[0].text ==
+               "TrafficSplit test/other-app: matches no virtual host: no virtual host named "
+               "'other-app' in any RouteConfiguration (searched rds.yaml); left out (unmatched: "
+               "skip)");
+    // The same version again: left out, not reported again.
+    m.run(inputs({rds}, {podinfo, other}));
+    BOOST_TEST(m.skipped() == 1u);
+    BOOST_TEST(m.notes().empty(), notes_text(m));
+    // A new version is reported again.
+    m.run(inputs({rds}, {podinfo, versioned(split("other-app", {{"a", "2"}}), "8")}));
+    BOOST_TEST(m.notes().size() == 1u);
+    // Without the option, the split the user named is refused as before.
+    BOOST_TEST(error_of([&] {
+                   Merger(options()).run(inputs({rds}, {podinfo, other}));
+               }).find("TrafficSplit test/other-app: matches no virtual host") == 0u);
+}
+
+// spec.matches (v1alpha3/v1alpha4) limits a split to the requests an HTTPRouteGroup matches:
+// applying it to the whole virtual host would widen it, so that split alone is refused.
+BOOST_AUTO_TEST_CASE(split_with_matches_is_refused_on_its_own) {
+    const std::string two_hosts = std::string(kSimple) + R"(  - name: api
+    domains: ["api"]
+    routes:
+    - match: {prefix: "/"}
+      route:
+        weighted_clusters:
+          clusters:
+          - {name: api-a, weight: 100}
+          - {name: api-b, weight: 0}
+)";
+    auto ab = split_from_text(
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\n"
+        "metadata: {name: web-ab, namespace: shop, resourceVersion: '3'}\n"
+        "spec:\n  service: web\n  matches: [{kind: HTTPRouteGroup, name: ab-test}]\n"
+        "  backends: [{service: web-a, weight: 50}, {service: web-b, weight: 50}]\n");
+    Merger m(options());
+    auto out = m.run(inputs({doc("rds.yaml", two_hosts)},
+                            {ab, split("api", {{"api-a", "70"}, {"api-b", "30"}})}));
+    const std::string& text = out->find_document("rds.yaml")->content;
+    BOOST_TEST((weights(text, "web") == WeightMap{{"web-a", "100"}, {"web-b", "0"}}));
+    BOOST_TEST((weights(text, "api") == WeightMap{{"api-a", "70"}, {"api-b", "30"}}));
+    BOOST_TEST(m.skipped() == 1u);
+    BOOST_REQUIRE(m.notes().size() == 1u);
+    BOOST_TEST((m.notes()[0].level == LogLevel::Error));
+    BOOST_TEST(m.notes()[0].text.find("TrafficSplit shop/web-ab: spec.matches is not supported") ==
+               0u);
+    m.run(inputs({doc("rds.yaml", two_hosts)}, {ab}));
+    BOOST_TEST(m.notes().empty());
+    // An empty list of matches is no restriction.
+    auto all = split_from_text(
+        "apiVersion: split.smi-spec.io/v1alpha3\nkind: TrafficSplit\n"
+        "metadata: {name: web, namespace: shop}\nspec:\n  service: web\n  matches: []\n"
+        "  backends: [{service: web-a, weight: 60}, {service: web-b, weight: 40}]\n");
+    BOOST_TEST(
+        (weights(merged(two_hosts, {all}), "web") == WeightMap{{"web-a", "60"}, {"web-b", "40"}}));
+}
+
+// A canary step over 1,000 routes is one line; a recompute that changes nothing is none.
+BOOST_AUTO_TEST_CASE(one_line_per_split_and_document_and_none_when_nothing_changes) {
+    std::string rds =
+        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: r\n  virtual_hosts:\n  - name: web\n    domains: [web]\n    routes:\n";
+    for (int i = 0; i < 1000; ++i) {
+        rds += "    - match: {prefix: \"/p" + std::to_string(i) +
+               "\"}\n      route: {weighted_clusters: {clusters: [{name: web-a, weight: 100}, "
+               "{name: web-b, weight: 0}]}}\n";
+    }
+    const auto d = doc("rds.yaml", rds);
+    Merger m(options());
+    m.run(inputs({d}, {split("web", {{"web-a", "95"}, {"web-b", "5"}})}));
+    BOOST_REQUIRE(m.changes().size() == 1u);
+    BOOST_TEST(m.changes()[0] ==
+               "TrafficSplit test/web: rds.yaml: web-a=95 web-b=5 on 1000 routes (r/web routes[0] "
+               "(line 8), r/web routes[1] (line 10), r/web routes[2] (line 12) and 997 more)");
+    // The same weights again (another object changed; the split was re-created): nothing.
+    m.run(inputs({d}, {split("web", {{"web-a", "95"}, {"web-b", "5"}})}));
+    BOOST_TEST(m.changes().empty());
+    m.run(inputs({d}, {split("web", {{"web-a", "90"}, {"web-b", "10"}})}));
+    BOOST_TEST(m.changes().size() == 1u);
+    // Back to the document's own weights, then the same step again: logged again.
+    m.run(inputs({d}, {}));
+    m.run(inputs({d}, {split("web", {{"web-a", "90"}, {"web-b", "10"}})}));
+    BOOST_TEST(m.changes().size() == 1u);
 }
