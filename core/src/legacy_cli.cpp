@@ -237,6 +237,11 @@ PipelineSpec legacy_pipeline(const LegacyFlags& flags) {
         merge.type = "smi_merge";
         merge.inputs = {"configmaps", "trafficsplits"};
         merge.options = YAML::Node(YAML::NodeType::Map);
+        if (flags.trafficsplits.empty()) {
+            // Every TrafficSplit of the namespace: one without a virtual host here belongs
+            // to another Envoy. A named one must match.
+            merge.options["unmatched"] = "skip";
+        }
         spec.components.push_back(merge);
         last = "smi";
     }

@@ -202,6 +202,12 @@ BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
     BOOST_CHECK_MESSAGE(r.code == 0, r.err);
     BOOST_CHECK_NE(r.out.find("type: smi_trafficsplit"), std::string::npos);
     BOOST_CHECK_NE(r.out.find("type: smi_merge"), std::string::npos);
+    // A named TrafficSplit must match a virtual host; with --smi alone (every TrafficSplit of
+    // the namespace) one that matches none is left out.
+    BOOST_CHECK_EQUAL(r.out.find("unmatched"), std::string::npos);
+    r = run({crossover_bin(), "--configmap", "envoy-xds", "--smi", "--print-pipeline"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("unmatched: skip"), std::string::npos);
     r = run({crossover_bin(), "--configmap", "envoy-xds", "--print-pipeline"}, t.path());
     BOOST_CHECK_MESSAGE(r.code == 0, r.err);
     BOOST_CHECK_EQUAL(r.out.find("smi_merge"), std::string::npos);
