@@ -472,6 +472,10 @@ BOOST_AUTO_TEST_CASE(gone_after_an_outage_relists_at_once_and_resets_the_backoff
             if (rotate) {
                 BOOST_TEST(logger.contains("bearer token reloaded"));
             }
+            // Debug level tells the story: the decision, the list with its timing, the events.
+            BOOST_TEST(logger.contains("/configmaps: relisting at once"));
+            BOOST_TEST(logger.contains("selected objects at resourceVersion"));
+            BOOST_TEST(logger.contains("/configmaps: watch failed; retrying in "));
             // The backoff starts again from backoff_initial.
             BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
             ctx.mark("dropped");
@@ -538,4 +542,8 @@ BOOST_AUTO_TEST_CASE(a_repeated_failure_is_logged_once_and_its_recovery_once) {
     BOOST_TEST(count(warn, "HTTP 500") == 1);
     BOOST_TEST(count(debug, "HTTP 500") >= 4);
     BOOST_TEST(count(info, "recovered (after: list ") == 1);
+    // Watch events at debug level.
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+    BOOST_TEST(count(debug, ": MODIFIED envoy-xds resourceVersion ") == 1);
 }
