@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -57,7 +58,8 @@ double percentile(std::vector<double> v, double p) {
         return 0;
     }
     std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+    const auto i =
+        static_cast<std::size_t>(std::lround(p / 100.0 * static_cast<double>(v.size() - 1)));
     return v[std::min(i, v.size() - 1)];
 }
 
@@ -140,6 +142,7 @@ Row run_size(const Settings& s, int routes) {
     std::mutex put_mutex;
     const auto register_all = [&](int count, int port) {
         std::vector<std::thread> threads;
+        threads.reserve(static_cast<std::size_t>(s.clients));
         for (int c = 0; c < s.clients; ++c) {
             threads.emplace_back([&] {
                 HttpClient client(address, kToken);
@@ -169,6 +172,7 @@ Row run_size(const Settings& s, int routes) {
     std::atomic<bool> stop{false};
     std::atomic<long> done{0};
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(s.clients));
     const auto t0 = Clock::now();
     for (int c = 0; c < s.clients; ++c) {
         threads.emplace_back([&, c] {
