@@ -83,6 +83,19 @@ std::string describe(const NodeInfo& node) {
     return out;
 }
 
+std::shared_ptr<grpc::ServerCredentials> credentials(const ServerOptions& options) {
+    if (options.tls_cert_pem.empty()) {
+        return grpc::InsecureServerCredentials();
+    }
+    grpc::SslServerCredentialsOptions ssl(
+        options.tls_client_ca_pem.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = options.tls_client_ca_pem;
+    ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
+    return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 struct GrpcServer::Shared {
@@ -352,7 +365,7 @@ GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCod
     service_ = std::make_unique<Service>(shared_);
 
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options.listen, credentials(options), &port_);
     builder.RegisterCallbackGenericService(service_.get());
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_ms));
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,

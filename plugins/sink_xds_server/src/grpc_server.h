@@ -32,6 +32,11 @@ struct ServerOptions {
     // HTTP/2 keepalive pings to detect dead clients.
     std::int64_t keepalive_ms = 30000;
     std::int64_t keepalive_timeout_ms = 10000;
+    // TLS: PEM certificate chain and key; empty serves plaintext. With a
+    // client CA, clients must present a certificate it signed (mTLS).
+    std::string tls_cert_pem;
+    std::string tls_key_pem;
+    std::string tls_client_ca_pem;
 };
 
 // Counters, readable at any time (metrics, tests).

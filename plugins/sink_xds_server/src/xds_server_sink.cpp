@@ -1,7 +1,9 @@
 // The `xds_server` sink: serves its input documents to Envoy and gRPC xDS
 // clients over the aggregated discovery service (state of the world) and the
 // per-type discovery services.
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -23,6 +25,11 @@ const OptionSpec kOptions[] = {
      ":listeners, :routes); off unless set"},
     {"max_streams", OptionType::Int, "10000", false,
      "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
+    {"tls_cert", OptionType::String, nullptr, false,
+     "PEM certificate chain to serve gRPC over TLS (with tls_key); plaintext unless set"},
+    {"tls_key", OptionType::String, nullptr, false, "PEM private key of tls_cert"},
+    {"tls_client_ca", OptionType::String, nullptr, false,
+     "PEM CA bundle: clients must present a certificate it signed (mTLS); needs tls_cert"},
     {"proto_path", OptionType::String, nullptr, false,
      "Directory of Envoy's API (envoy-api.pb, as the build installs it); default: "
      "share/crossover/envoy-protos next to the plugin"},
@@ -44,8 +51,33 @@ std::string api_dir(const ComponentConfig& config) {
     return dir;
 }
 
+// The contents of a PEM file option, or "" when unset.
+std::string read_pem(const ComponentConfig& config, const std::string& key) {
+    if (!config.has(key)) {
+        return {};
+    }
+    const std::string path = config.get_path(key);
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().find("-----BEGIN ") == std::string::npos) {
+        throw Error(config.where(key) + "cannot read a PEM file at '" + path + "'");
+    }
+    return text.str();
+}
+
 ServerOptions server_options(const ComponentConfig& config) {
     ServerOptions o;
+    o.tls_cert_pem = read_pem(config, "tls_cert");
+    o.tls_key_pem = read_pem(config, "tls_key");
+    o.tls_client_ca_pem = read_pem(config, "tls_client_ca");
+    if (o.tls_cert_pem.empty() != o.tls_key_pem.empty()) {
+        throw Error(config.where(o.tls_cert_pem.empty() ? "tls_key" : "tls_cert") +
+                    "tls_cert and tls_key go together");
+    }
+    if (!o.tls_client_ca_pem.empty() && o.tls_cert_pem.empty()) {
+        throw Error(config.where("tls_client_ca") + "mTLS needs tls_cert and tls_key");
+    }
     o.listen = config.get_string("listen");
     if (o.listen.find(':') == std::string::npos) {
         throw Error(config.where("listen") + "expected host:port, got '" + o.listen + "'");
@@ -94,9 +126,12 @@ public:
                                     ":" + std::to_string(rest_->port()));
         }
         const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-        log(LogLevel::Info,
-            "serving xDS (ADS and per-type services, state of the world and Delta) on " + host +
-                ":" + std::to_string(server_->port()));
+        const char* security = options.tls_cert_pem.empty()        ? ""
+                               : options.tls_client_ca_pem.empty() ? ", TLS"
+                                                                   : ", mTLS";
+        log(LogLevel::Info, std::string("serving xDS (ADS and per-type services, state of the "
+                                        "world and Delta") +
+                                security + ") on " + host + ":" + std::to_string(server_->port()));
     }
 
     ~XdsServerSink() override {

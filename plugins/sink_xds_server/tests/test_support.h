@@ -58,12 +58,19 @@ using crossover::test::eventually;
 class ServerFixture {
 public:
     explicit ServerFixture(const envoy::Api& api, std::int64_t max_streams = 10000)
-        : codec_(std::make_shared<const DiscoveryCodec>(api.pool())),
-          reader_(api, *codec_),
-          messages_(api) {
+        : ServerFixture(api, options(max_streams)) {}
+
+    static ServerOptions options(std::int64_t max_streams = 10000) {
         ServerOptions o;
         o.listen = "127.0.0.1:0";
         o.max_streams = max_streams;
+        return o;
+    }
+
+    ServerFixture(const envoy::Api& api, const ServerOptions& o)
+        : codec_(std::make_shared<const DiscoveryCodec>(api.pool())),
+          reader_(api, *codec_),
+          messages_(api) {
         server_ = std::make_unique<GrpcServer>(o, codec_, [this](LogLevel, std::string_view m) {
             std::lock_guard<std::mutex> lock(mu_);
             logs_.emplace_back(m);
