@@ -172,6 +172,22 @@ def endpointslices():
     c.add("list.json", json.dumps({"kind": "EndpointSliceList", "items": objects}, sort_keys=True))
 
 
+def httproutes():
+    c = Corpus("httproute")
+    routes = sorted((FIXTURES / "httproute").glob("*.yaml")) + [
+        FIXTURES / "invalid" / "httproute-negative-weight.yaml"]
+    for f in routes:
+        c.add(f.stem + ".json", json.dumps(yaml.safe_load(text(f)), sort_keys=True))
+    c.add("paths.json", json.dumps({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {"rules": [
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+             "backendRefs": [{"name": "podinfo-canary", "port": 9898}]},
+            {"matches": [{"path": {"type": "Exact", "value": "/"}}, {"headers": []}],
+             "backendRefs": [{"name": "podinfo-primary", "weight": 0}]}]}}, sort_keys=True))
+
+
 def manifests():
     c = Corpus("manifest")
     for d in ["manifests", "trafficsplit", "invalid", "xds"]:
@@ -194,6 +210,7 @@ def main():
     templates()
     smi_merges()
     endpointslices()
+    httproutes()
     manifests()
     for d in sorted(SEEDS.iterdir()):
         print("%s: %d seeds" % (d.relative_to(ROOT), len(list(d.iterdir()))))

@@ -20,7 +20,22 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 }  // namespace
 
 EndpointsSource::EndpointsSource(const ComponentConfig& config)
-    : log_(logger_for(config)), onetime_(config.onetime) {
+    : log_(logger_for(config)),
+      onetime_(config.onetime),
+      slices_(
+          [this](const Poco::JSON::Object::Ptr& json) {
+              auto slice = std::make_shared<const eds::EndpointSlice>(
+                  eds::parse_endpointslice(to_yaml(json), ns_));
+              if (slice->address_type == "FQDN") {
+                  log_(LogLevel::Warn, slice->ref.describe() +
+                                           ": addressType FQDN: left out (EDS needs IP addresses)");
+              } else if (!slice->skipped_ports.empty()) {
+                  log_(LogLevel::Info,
+                       slice->ref.describe() + ": left out " + join(slice->skipped_ports, ", "));
+              }
+              return slice;
+          },
+          log_) {
     services_ = config.get_string_list("services");
     std::sort(services_.begin(), services_.end());
     services_.erase(std::unique(services_.begin(), services_.end()), services_.end());
@@ -75,48 +90,9 @@ void EndpointsSource::stop() noexcept {
 }
 
 SnapshotPtr EndpointsSource::build(const Informer::State& state) {
-    std::map<std::string, eds::EndpointSlicePtr> valid;
-    for (const auto& [name, json] : state) {
-        const std::string rv = metadata_field(json, "resourceVersion");
-        // An unchanged slice is not converted again: with thousands of endpoints, a pod
-        // becoming ready changes one slice, not all of them.
-        if (const auto last = last_valid_.find(name);
-            !rv.empty() && last != last_valid_.end() && last->second->ref.resource_version == rv) {
-            valid[name] = last->second;
-            continue;
-        }
-        try {
-            auto slice = std::make_shared<const eds::EndpointSlice>(
-                eds::parse_endpointslice(to_yaml(json), ns_));
-            if (slice->address_type == "FQDN") {
-                log_(LogLevel::Warn, slice->ref.describe() +
-                                         ": addressType FQDN: left out (EDS needs IP addresses)");
-            } else if (!slice->skipped_ports.empty()) {
-                log_(LogLevel::Info,
-                     slice->ref.describe() + ": left out " + join(slice->skipped_ports, ", "));
-            }
-            reported_.erase(name);
-            valid[name] = std::move(slice);
-        } catch (const std::exception& e) {
-            const auto last = last_valid_.find(name);
-            if (reported_[name] != e.what()) {
-                reported_[name] = e.what();
-                log_(LogLevel::Error,
-                     std::string(e.what()) +
-                         (last != last_valid_.end()
-                              ? "; keeping resourceVersion " + last->second->ref.resource_version
-                              : std::string("; skipped")));
-            }
-            if (last != last_valid_.end()) {
-                valid[name] = last->second;
-            }
-        }
-    }
-    last_valid_ = valid;
-    for (auto it = reported_.begin(); it != reported_.end();) {
-        it = state.count(it->first) != 0 ? std::next(it) : reported_.erase(it);
-    }
-
+    // An unchanged slice is not converted again: with thousands of endpoints, a pod
+    // becoming ready changes one slice, not all of them.
+    const auto valid = slices_.update(state);
     auto snap = std::make_shared<Snapshot>();
     std::vector<eds::EndpointSlicePtr> slices;
     std::set<std::string> seen;

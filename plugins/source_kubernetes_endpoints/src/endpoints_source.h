@@ -11,6 +11,7 @@
 #include "crossover/sdk.h"
 #include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
+#include "crossover_kube/last_valid.h"
 #include "crossover_kube/options.h"
 #include "endpointslice.h"
 
@@ -64,8 +65,7 @@ private:
     bool onetime_ = false;
     std::string document_;
     eds::EdsOptions eds_;
-    std::map<std::string, eds::EndpointSlicePtr> last_valid_;  // by slice name
-    std::map<std::string, std::string> reported_;              // slice name -> last message
+    LastValid<eds::EndpointSlice> slices_;  // by slice name
     SnapshotPtr last_published_;
 };
 

@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(bad_slices_are_refused_and_the_last_good_output_stays) {
     BOOST_REQUIRE(eventually([&] {
         return logger.contains(
             "EndpointSlice test/podinfo-a: endpoints[1].addresses[0]: '10.0.0.300' is not an IPv4 "
-            "address; keeping resourceVersion");
+            "address; keeping the last valid version");
     }));
     BOOST_TEST(eds(*ctx.latest()) == good);
 
