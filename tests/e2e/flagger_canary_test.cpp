@@ -9,6 +9,11 @@
 // The analysis runs 0 -> 5 -> ... -> 50, promotes (all traffic back to the
 // primary, which now runs the new version), then a second analysis reaches 10
 // and is rolled back (all traffic to the primary).
+//
+// The Gateway API provider (gatewayapi:v1, pkg/router/gateway_api.go) plays the
+// same canary through an HTTPRoute named after the target, whose one rule's
+// backendRefs are <app>-primary then <app>-canary with the step's weights,
+// through config/in-cluster-gatewayapi.yaml.
 #define BOOST_TEST_MODULE flagger_canary
 #include <boost/test/unit_test.hpp>
 
@@ -103,6 +108,47 @@ double wait_for(const std::string& rds_path, int canary, Clock::time_point since
     return -1;
 }
 
+// The HTTPRoute Flagger's gatewayapi:v1 router writes for `canary` percent.
+std::string flagger_httproute(int canary) {
+    return "apiVersion: gateway.networking.k8s.io/v1\n"
+           "kind: HTTPRoute\n"
+           "metadata:\n"
+           "  name: podinfo\n"
+           "  namespace: test\n"
+           "  ownerReferences:\n"
+           "  - apiVersion: flagger.app/v1beta1\n"
+           "    kind: Canary\n"
+           "    name: podinfo\n"
+           "    controller: true\n"
+           "    blockOwnerDeletion: true\n"
+           "    uid: 3f1c2c55-0000-4000-8000-000000000001\n"
+           "spec:\n"
+           "  parentRefs:\n"
+           "  - {group: gateway.networking.k8s.io, kind: Gateway, name: gateway, namespace: "
+           "istio-ingress}\n"
+           "  hostnames: [podinfo]\n"
+           "  rules:\n"
+           "  - matches:\n"
+           "    - path: {type: PathPrefix, value: /}\n"
+           "    backendRefs:\n"
+           "    - {group: \"\", kind: Service, name: podinfo-primary, port: 9898, weight: " +
+           std::to_string(100 - canary) +
+           "}\n"
+           "    - {group: \"\", kind: Service, name: podinfo-canary, port: 9898, weight: " +
+           std::to_string(canary) + "}\n";
+}
+
+// The analysis steps of every provider: stepWeight 5 up to maxWeight 50, promotion, the next
+// revision's analysis to 10, rollback.
+std::vector<int> canary_steps() {
+    std::vector<int> steps;
+    for (int w = 5; w <= 50; w += 5) {
+        steps.push_back(w);
+    }
+    steps.insert(steps.end(), {0, 5, 10, 0});
+    return steps;
+}
+
 struct Canary {
     std::string version;
     bool legacy_flags;
@@ -157,17 +203,8 @@ void play(const Canary& c) {
                           "the first output never appeared; stderr:\n"
                               << proc.err());
 
-    std::vector<int> steps;
-    for (int w = 5; w <= 50; w += 5) {
-        steps.push_back(w);  // analysis: stepWeight 5, maxWeight 50
-    }
-    steps.push_back(0);  // promotion: routing all traffic to the primary
-    steps.push_back(5);  // the next revision's analysis...
-    steps.push_back(10);
-    steps.push_back(0);  // ...fails its checks: rollback
-
     std::vector<double> latencies;
-    for (const int w : steps) {
+    for (const int w : canary_steps()) {
         const auto t0 = Clock::now();
         api.apply(flagger_split(c.version, w));
         const double ms = wait_for(rds, w, t0);
@@ -206,4 +243,52 @@ BOOST_AUTO_TEST_CASE(flagger_smi_v1alpha2) {
 BOOST_AUTO_TEST_CASE(flagger_smi_v1alpha3) {
     play({"v1alpha3", false});
     play({"v1alpha3", true});
+}
+
+BOOST_AUTO_TEST_CASE(flagger_gatewayapi_v1) {
+    FakeApiServer api;
+    ct::TempDir t;
+    api.apply_file(ct::fixtures_dir() + "/manifests/envoy-xds.configmap.yaml");
+    api.apply(flagger_httproute(0));  // Reconcile: all traffic on the primary
+    const std::string out = t / "runtime";
+    ct::Process proc({ct::crossover_bin(), "run",
+                      ct::source_dir() + "/config/in-cluster-gatewayapi.yaml", "--listen", "off"},
+                     t.path(),
+                     {"KUBECONFIG=" + api.write_kubeconfig("test"), "POD_NAMESPACE=test",
+                      "CROSSOVER_OUTPUT_DIR=" + out});
+    const std::string rds = out + "/current/rds.yaml";
+    BOOST_REQUIRE_MESSAGE(wait_for(rds, 0, Clock::now()) >= 0,
+                          "the first output never appeared; stderr:\n"
+                              << proc.err());
+    std::vector<double> latencies;
+    for (const int w : canary_steps()) {
+        const auto t0 = Clock::now();
+        api.apply(flagger_httproute(w));
+        const double ms = wait_for(rds, w, t0);
+        BOOST_REQUIRE_MESSAGE(ms >= 0, "gatewayapi:v1: step to canary weight "
+                                           << w << " never reached the output; stderr:\n"
+                                           << proc.err());
+        latencies.push_back(ms);
+    }
+    // A bad step (a negative weight) is refused naming the rule and the backend; the last
+    // good weights stay.
+    std::string bad = flagger_httproute(10);
+    bad.replace(bad.find("weight: 10}"), 11, "weight: -10}");
+    api.apply(bad);
+    BOOST_REQUIRE(ct::eventually(
+        [&] {
+            return proc.err().find(
+                       "spec.rules[0].backendRefs[1] (podinfo-canary): weight: "
+                       "negative weight -10") != std::string::npos;
+        },
+        std::chrono::seconds(60)));
+    BOOST_TEST((weights(rds) == std::pair<int, int>{100, 0}));
+    std::sort(latencies.begin(), latencies.end());
+    std::cout << "Flagger gatewayapi:v1 (config/in-cluster-gatewayapi.yaml): HTTPRoute update -> "
+                 "current/rds.yaml over "
+              << latencies.size() << " steps: median " << latencies[latencies.size() / 2]
+              << " ms, max " << latencies.back() << " ms\n"
+              << std::flush;
+    proc.signal(SIGTERM);
+    BOOST_TEST(proc.wait() == 0, proc.err());
 }
