@@ -114,7 +114,8 @@ void Metrics::attempt(const std::string& component, Kind kind, bool ok) {
 
 void Metrics::on_count(const std::string& component, std::string_view event, double amount) {
     // A source's attempts: a list, a watch stream, or turning objects into documents.
-    if (event == "list_errors" || event == "watch_failures" || event == "errors") {
+    if (event == "list_errors" || event == "watch_failures" || event == "errors" ||
+        event == "discovery_errors") {
         attempt(component, Kind::Source, false);
     } else if (event == "lists" || event == "watch_reconnects" || event == "bookmarks" ||
                starts_with(event, "events_")) {

@@ -169,6 +169,7 @@ std::string TrafficSplitSource::discover(SourceContext& context, Clock::time_poi
         } catch (const std::exception& e) {
             problem = e.what();
         }
+        context.count("discovery_errors", 1);
         const auto delay = backoff.next();
         if (onetime_ && Clock::now() + delay >= deadline) {
             throw Error(problem);

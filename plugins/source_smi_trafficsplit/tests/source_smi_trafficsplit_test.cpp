@@ -149,3 +149,18 @@ BOOST_AUTO_TEST_CASE(auto_version_reads_v1alpha1_quantities_through_v1alpha4) {
     BOOST_TEST(weight(*ctx.latest(), "podinfo", 0) == "500m");
     BOOST_TEST(!logger.contains("spec.backends"));
 }
+
+// A failed API discovery is counted (crossover_component_ok of the source goes to 0) and retried.
+BOOST_AUTO_TEST_CASE(failed_discovery_is_counted_and_retried) {
+    FakeApiServer server;
+    server.apply(split_json("v1alpha2", "podinfo", "10", "90"));
+    server.control("/fail", R"({"count": 2, "status": 503, "path": "/apis/split.smi-spec.io"})");
+    CaptureLogger logger;
+    auto source = make_source(
+        server, "names: [podinfo]\nwait_timeout: 20s\nbackoff_initial: 20ms\n", logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+    BOOST_TEST(ctx.counter("discovery_errors") == 2.0);
+    BOOST_TEST(weight(*ctx.latest(), "podinfo", 0) == "10");
+}
