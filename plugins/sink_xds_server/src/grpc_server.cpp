@@ -104,14 +104,17 @@ struct GrpcServer::Shared {
     ServerOptions options;
     ServerCounters counters;
 
-    std::mutex mu;  // guards set and streams
-    ResourceSetPtr set;
+    std::mutex mu;  // guards sets and streams
+    std::vector<ResourceSetPtr> sets;
     std::map<std::uint64_t, std::shared_ptr<Stream>> streams;
     std::uint64_t next_id = 0;
 
-    ResourceSetPtr current() {
+    [[nodiscard]] std::size_t group_of(const NodeInfo& node) const {
+        return options.group_of ? options.group_of(node) : 0;
+    }
+    ResourceSetPtr current(std::size_t group) {
         std::lock_guard<std::mutex> lock(mu);
-        return set;
+        return group < sets.size() ? sets[group] : nullptr;
     }
 };
 
@@ -223,6 +226,10 @@ private:
         NodeInfo node;
         {
             std::lock_guard<std::mutex> lock(mu_);
+            if (group_ == kNoGroup) {
+                // The node of the first request decides what this stream is served.
+                group_ = shared_->group_of(request.node);
+            }
             result = delta_ ? delta_protocol_.on_request(request) : protocol_.on_request(request);
             node = delta_ ? delta_protocol_.node() : protocol_.node();
         }
@@ -241,7 +248,12 @@ private:
 
     // Starts the next due write if none is in flight.
     void pump() {
-        const ResourceSetPtr set = shared_->current();
+        std::size_t group = kNoGroup;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            group = group_;
+        }
+        const ResourceSetPtr set = group == kNoGroup ? nullptr : shared_->current(group);
         if (!set) {
             return;
         }
@@ -296,7 +308,10 @@ private:
     std::shared_ptr<Stream> self_;  // the registry's hold is dropped in OnDone
     grpc::ByteBuffer read_buf_;
 
-    std::mutex mu_;  // guards everything below
+    static constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
+
+    std::mutex mu_;                 // guards everything below
+    std::size_t group_ = kNoGroup;  // chosen by the first request's node
     SotwProtocol protocol_;
     DeltaProtocol delta_protocol_;
     grpc::ByteBuffer write_buf_;
@@ -385,15 +400,19 @@ GrpcServer::~GrpcServer() {
     server_->Wait();
 }
 
-ResourceSetPtr GrpcServer::current() const {
-    return shared_->current();
+ResourceSetPtr GrpcServer::current(const NodeInfo& node) const {
+    return shared_->current(shared_->group_of(node));
 }
 
 void GrpcServer::publish(ResourceSetPtr set) {
+    publish(std::vector<ResourceSetPtr>{std::move(set)});
+}
+
+void GrpcServer::publish(std::vector<ResourceSetPtr> sets) {
     std::vector<std::shared_ptr<Stream>> streams;
     {
         std::lock_guard<std::mutex> lock(shared_->mu);
-        shared_->set = std::move(set);
+        shared_->sets = std::move(sets);
         streams.reserve(shared_->streams.size());
         for (const auto& [id, s] : shared_->streams) {
             streams.push_back(s);

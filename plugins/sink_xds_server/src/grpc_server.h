@@ -37,6 +37,9 @@ struct ServerOptions {
     std::string tls_cert_pem;
     std::string tls_key_pem;
     std::string tls_client_ca_pem;
+    // The group (index into the sets publish() takes) that serves a node;
+    // unset: every client is served the first set.
+    std::function<std::size_t(const NodeInfo&)> group_of;
 };
 
 // Counters, readable at any time (metrics, tests).
@@ -67,9 +70,11 @@ public:
 
     // Makes `set` the state every stream follows and pushes what changed.
     void publish(ResourceSetPtr set);
+    // The same with one set per node group (see ServerOptions::group_of).
+    void publish(std::vector<ResourceSetPtr> sets);
 
-    // The set published last (null before the first).
-    [[nodiscard]] ResourceSetPtr current() const;
+    // The set published last for `node`'s group (null before the first).
+    [[nodiscard]] ResourceSetPtr current(const NodeInfo& node = {}) const;
 
     // The port actually bound (useful with port 0).
     [[nodiscard]] int port() const { return port_; }

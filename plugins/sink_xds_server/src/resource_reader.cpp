@@ -61,13 +61,20 @@ std::vector<ResourcePtr> ResourceReader::read_document(const Document& document,
     return out;
 }
 
-ResourceSetPtr ResourceReader::read(const Snapshot& snapshot) {
+ResourceSetPtr ResourceReader::read(const Snapshot& snapshot,
+                                    const std::function<bool(const std::string&)>& include) {
     std::vector<std::string> errors;
     std::vector<ResourcePtr> all;
     std::map<std::pair<std::string, std::string>, const Resource*> seen;
     std::map<std::string, Cached> keep;
     for (const auto& doc : snapshot.documents) {
         if (!doc) {
+            continue;
+        }
+        if (const auto c = cache_.find(doc->name); c != cache_.end()) {
+            keep.insert(*c);
+        }
+        if (include && !include(doc->name)) {
             continue;
         }
         for (auto& r : read_document(*doc, errors)) {
@@ -80,7 +87,7 @@ ResourceSetPtr ResourceReader::read(const Snapshot& snapshot) {
             all.push_back(std::move(r));
         }
         if (const auto c = cache_.find(doc->name); c != cache_.end()) {
-            keep.insert(*c);
+            keep.insert_or_assign(c->first, c->second);
         }
     }
     cache_ = std::move(keep);  // forget documents that are gone

@@ -3,6 +3,7 @@
 // messages in the tree); its resources are keyed by (type URL, name).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,10 +20,12 @@ class ResourceReader {
 public:
     ResourceReader(const envoy::Api& api, const DiscoveryCodec& codec) : api_(api), codec_(codec) {}
 
-    // The resources of every document. Throws crossover::Error listing the
-    // problems (document, resource, field) when any document is refused or
-    // two documents define the same resource.
-    ResourceSetPtr read(const Snapshot& snapshot);
+    // The resources of every document (or of those `include` accepts).
+    // Throws crossover::Error listing the problems (document, resource,
+    // field) when any document is refused or two documents define the same
+    // resource.
+    ResourceSetPtr read(const Snapshot& snapshot,
+                        const std::function<bool(const std::string&)>& include = {});
 
 private:
     struct Cached {

@@ -141,7 +141,7 @@ RestAnswer RestGateway::answer(const std::string& method, const std::string& pat
     if (!request.type_url.empty() && request.type_url != type_url) {
         return error(400, "type_url " + request.type_url + " posted to " + path);
     }
-    const ResourceSetPtr set = current_();
+    const ResourceSetPtr set = current_(request.node);
     if (!set) {
         return error(503, "no resources yet: the pipeline has not produced an output");
     }

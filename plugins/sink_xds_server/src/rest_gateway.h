@@ -28,7 +28,8 @@ struct RestAnswer {
 
 class RestGateway {
 public:
-    using CurrentFn = std::function<ResourceSetPtr()>;
+    // The resources a node is served.
+    using CurrentFn = std::function<ResourceSetPtr(const NodeInfo&)>;
 
     // Binds `listen` ("host:port", port 0 picks one) and starts serving;
     // throws crossover::Error when it cannot.

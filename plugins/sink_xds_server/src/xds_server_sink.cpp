@@ -11,6 +11,7 @@
 #include "crossover_envoy/api.h"
 #include "discovery_codec.h"
 #include "grpc_server.h"
+#include "node_groups.h"
 #include "resource_reader.h"
 #include "rest_gateway.h"
 
@@ -30,6 +31,9 @@ const OptionSpec kOptions[] = {
     {"tls_key", OptionType::String, nullptr, false, "PEM private key of tls_cert"},
     {"tls_client_ca", OptionType::String, nullptr, false,
      "PEM CA bundle: clients must present a certificate it signed (mTLS); needs tls_cert"},
+    {"node_groups", OptionType::Any, nullptr, false,
+     "List of {name, node_cluster and/or node_id (patterns), documents (name patterns)}: a "
+     "client whose node matches a group is served only those documents; others get all"},
     {"proto_path", OptionType::String, nullptr, false,
      "Directory of Envoy's API (envoy-api.pb, as the build installs it); default: "
      "share/crossover/envoy-protos next to the plugin"},
@@ -92,8 +96,15 @@ ServerOptions server_options(const ComponentConfig& config) {
 class XdsServerSink final : public Sink {
 public:
     explicit XdsServerSink(const ComponentConfig& config)
-        : logger_(config.logger), name_(config.name) {
-        const ServerOptions options = server_options(config);
+        : logger_(config.logger),
+          name_(config.name),
+          groups_(config.has("node_groups") ? config.get("node_groups") : YAML::Node(),
+                  config.where("node_groups")) {
+        ServerOptions options = server_options(config);
+        if (groups_.size() > 0) {
+            const NodeGroups* groups = &groups_;
+            options.group_of = [groups](const NodeInfo& node) { return groups->group_of(node); };
+        }
         try {
             api_ = std::make_unique<envoy::Api>(api_dir(config));
             codec_ = std::make_shared<const DiscoveryCodec>(api_->pool());
@@ -117,7 +128,7 @@ public:
             GrpcServer* server = server_.get();
             try {
                 rest_ = std::make_unique<RestGateway>(
-                    rest, codec_, [server] { return server->current(); },
+                    rest, codec_, [server](const NodeInfo& node) { return server->current(node); },
                     [this](LogLevel level, std::string_view m) { log(level, m); });
             } catch (const std::exception& e) {
                 throw Error(config.where("rest_listen") + e.what());
@@ -147,18 +158,38 @@ public:
     Status write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept override {
         outcome = WriteOutcome::Unchanged;
         return guard([&]() -> Status {
-            ResourceSetPtr set = reader_->read(snapshot);
-            if (last_ && same_versions(*last_, *set)) {
+            // One set per group, the default group (every document) last.
+            std::vector<ResourceSetPtr> sets;
+            for (std::size_t g = 0; g < groups_.size(); ++g) {
+                sets.push_back(reader_->read(snapshot, [this, g](const std::string& name) {
+                    return groups_.includes(g, name);
+                }));
+            }
+            sets.push_back(reader_->read(snapshot));
+            if (same_versions(last_, sets)) {
                 return Status::ok();
             }
-            server_->publish(set);
-            last_ = std::move(set);
+            server_->publish(sets);
+            last_ = std::move(sets);
             outcome = WriteOutcome::Written;
             return Status::ok();
         });
     }
 
 private:
+    static bool same_versions(const std::vector<ResourceSetPtr>& a,
+                              const std::vector<ResourceSetPtr>& b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (!same_versions(*a[i], *b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static bool same_versions(const ResourceSet& a, const ResourceSet& b) {
         if (a.types().size() != b.types().size()) {
             return false;
@@ -179,12 +210,13 @@ private:
 
     Logger* logger_;
     std::string name_;
+    NodeGroups groups_;
     std::unique_ptr<envoy::Api> api_;
     std::shared_ptr<const DiscoveryCodec> codec_;
     std::unique_ptr<ResourceReader> reader_;
     std::unique_ptr<GrpcServer> server_;
     std::unique_ptr<RestGateway> rest_;
-    ResourceSetPtr last_;
+    std::vector<ResourceSetPtr> last_;
 };
 
 }  // namespace

@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(rest_json_answers_discovery_requests_and_304_when_current) 
     ServerFixture f(*api);
     auto codec = std::make_shared<const DiscoveryCodec>(api->pool());
     RestGateway rest(
-        "127.0.0.1:0", codec, [&] { return f.server().current(); },
+        "127.0.0.1:0", codec, [&](const NodeInfo& node) { return f.server().current(node); },
         [](crossover::LogLevel, std::string_view) {});
     const int port = rest.port();
 

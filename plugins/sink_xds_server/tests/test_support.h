@@ -91,6 +91,8 @@ public:
         server_->publish(reader_.read(snapshot(std::move(documents))));
     }
 
+    [[nodiscard]] ResourceReader& reader() { return reader_; }
+
     [[nodiscard]] GrpcServer& server() { return *server_; }
     [[nodiscard]] const Messages& messages() const { return messages_; }
     [[nodiscard]] const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

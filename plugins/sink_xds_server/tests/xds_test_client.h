@@ -46,6 +46,7 @@ struct SotwRequestSpec {
     std::string version;
     std::string nonce;
     std::string node_id = "test-node";
+    std::string node_cluster;
     std::string error;  // non-empty: a NACK with this error_detail message
 };
 
@@ -84,6 +85,8 @@ public:
         pb::Message* node = r->MutableMessage(m.get(), d->FindFieldByName("node"));
         node->GetReflection()->SetString(node, node->GetDescriptor()->FindFieldByName("id"),
                                          spec.node_id);
+        node->GetReflection()->SetString(node, node->GetDescriptor()->FindFieldByName("cluster"),
+                                         spec.node_cluster);
         if (!spec.error.empty()) {
             pb::Message* status = r->MutableMessage(m.get(), d->FindFieldByName("error_detail"));
             status->GetReflection()->SetInt32(status,
