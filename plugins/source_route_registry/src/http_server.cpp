@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <istream>
+#include <mutex>
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -9,6 +10,8 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
@@ -97,11 +100,36 @@ Poco::Net::SocketAddress parse_listen(const std::string& listen) {
     return Poco::Net::SocketAddress(text);
 }
 
+Poco::Net::ServerSocket make_socket(const TlsFiles& tls) {
+    if (!tls.enabled()) {
+        return Poco::Net::ServerSocket();
+    }
+    static std::once_flag once;
+    std::call_once(once, [] { Poco::Net::initializeSSL(); });
+    Poco::Net::Context::Params params;
+    params.certificateFile = tls.cert_file;
+    params.privateKeyFile = tls.key_file;
+    params.loadDefaultCAs = false;
+    if (tls.client_ca_file.empty()) {
+        params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    } else {
+        params.caLocation = tls.client_ca_file;
+        params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+    }
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    // Poco would also match a client certificate's name against the client's
+    // address; client certificates name programs, not hosts.
+    context->enableExtendedCertificateVerification(false);
+    return Poco::Net::SecureServerSocket(context);
+}
+
 }  // namespace
 
-HttpServer::HttpServer(std::shared_ptr<Api> api, const std::string& listen, int threads) {
+HttpServer::HttpServer(std::shared_ptr<Api> api, const std::string& listen, int threads,
+                       const TlsFiles& tls) {
     try {
-        Poco::Net::ServerSocket socket;
+        Poco::Net::ServerSocket socket = make_socket(tls);
         socket.bind(parse_listen(listen), true);
         socket.listen(256);
         auto* params = new Poco::Net::HTTPServerParams;

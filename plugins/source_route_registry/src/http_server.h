@@ -17,11 +17,23 @@ class HTTPServer;
 
 namespace crossover::route_registry {
 
+// TLS for the API: a certificate and key (PEM) make it HTTPS; a client CA
+// makes it mutual TLS (a client without a certificate signed by that CA is
+// refused during the handshake). Bearer tokens are required either way.
+struct TlsFiles {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;
+    [[nodiscard]] bool enabled() const { return !cert_file.empty(); }
+};
+
 class HttpServer {
 public:
     // Binds `listen` ("127.0.0.1:8091", ":8091", "[::1]:0") and starts
-    // serving. Throws Error when the address cannot be bound.
-    HttpServer(std::shared_ptr<Api> api, const std::string& listen, int threads);
+    // serving. Throws Error when the address cannot be bound or the TLS
+    // files cannot be read.
+    HttpServer(std::shared_ptr<Api> api, const std::string& listen, int threads,
+               const TlsFiles& tls = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

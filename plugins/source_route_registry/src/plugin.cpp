@@ -20,6 +20,11 @@ namespace {
 const OptionSpec kOptions[] = {
     {"listen", OptionType::String, "\"0.0.0.0:8091\"", false,
      "address of the HTTP API (host:port; port 0 picks a free one, logged at start)"},
+    {"tls_cert_file", OptionType::String, nullptr, false,
+     "PEM certificate (chain) of the API: serve HTTPS instead of HTTP (with tls_key_file)"},
+    {"tls_key_file", OptionType::String, nullptr, false, "PEM private key of tls_cert_file"},
+    {"tls_client_ca_file", OptionType::String, nullptr, false,
+     "PEM CA bundle: require client certificates it signed (mutual TLS); needs tls_cert_file"},
     {"token_file", OptionType::String, nullptr, true,
      "bearer tokens, one 'TOKEN NAME [read|write]' per line; re-read when it changes"},
     {"store", OptionType::String, "file", false,
@@ -54,6 +59,17 @@ public:
         }
         token_file_ = config.get_path("token_file");
         listen_ = config.get_string("listen");
+        tls_.cert_file = config.get_path("tls_cert_file");
+        tls_.key_file = config.get_path("tls_key_file");
+        tls_.client_ca_file = config.get_path("tls_client_ca_file");
+        if (tls_.cert_file.empty() != tls_.key_file.empty()) {
+            throw option_error(config, tls_.cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                               "tls_cert_file and tls_key_file go together");
+        }
+        if (!tls_.client_ca_file.empty() && tls_.cert_file.empty()) {
+            throw option_error(config, "tls_client_ca_file",
+                               "needs tls_cert_file and tls_key_file");
+        }
         compact_after_ =
             static_cast<std::size_t>(get_int_in_range(config, "compact_after", 1, 10000000));
         max_body_ = static_cast<std::size_t>(
@@ -132,8 +148,11 @@ private:
             wake_.notify_all();
         });
         auto api = std::make_shared<Api>(*registry_, *tokens_, limits_, max_body_, log_fn());
-        HttpServer server(api, listen_, threads_);
-        config_.log(LogLevel::Info, "route registry listening on " + server.address());
+        HttpServer server(api, listen_, threads_, tls_);
+        config_.log(
+            LogLevel::Info,
+            "route registry listening on " + server.address() +
+                (tls_.enabled() ? (tls_.client_ca_file.empty() ? " (TLS)" : " (mutual TLS)") : ""));
         publish(context, renderer);
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stopping_ && !context.stopping()) {
@@ -158,6 +177,7 @@ private:
     std::string state_dir_;
     std::string token_file_;
     std::string listen_;
+    TlsFiles tls_;
     std::size_t compact_after_ = 1000;
     std::size_t max_body_ = 65536;
     int threads_ = 32;
