@@ -397,7 +397,6 @@ Status list_until_complete(SourceContext& context, Informer& informer,
                            std::chrono::steady_clock::time_point deadline,
                            std::chrono::milliseconds wait_timeout, const std::string& what,
                            const std::function<SnapshotPtr(const Informer::State&)>& build) {
-    using Clock = std::chrono::steady_clock;
     std::string problem;
     for (;;) {
         try {

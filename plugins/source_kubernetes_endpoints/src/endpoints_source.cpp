@@ -107,7 +107,7 @@ SnapshotPtr EndpointsSource::build(const Informer::State& state) {
         }
     }
     snap->complete = snap->missing.empty();
-    eds::EdsDocument doc = eds::build_eds(slices, eds_);
+    eds::EdsDocument doc = eds_builder_.build(slices, eds_);
     snap->documents.push_back(std::make_shared<const Document>(
         Document{document_, std::move(doc.content),
                  ObjectRef{"EndpointSlices", ns_, selection_.label_selector, {}}}));

@@ -65,6 +65,7 @@ private:
     bool onetime_ = false;
     std::string document_;
     eds::EdsOptions eds_;
+    eds::EdsBuilder eds_builder_;           // keeps unchanged Services' text
     LastValid<eds::EndpointSlice> slices_;  // by slice name
     SnapshotPtr last_published_;
 };

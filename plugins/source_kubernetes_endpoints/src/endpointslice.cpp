@@ -263,7 +263,11 @@ ClusterNamePattern::ClusterNamePattern(const std::string& pattern)
     }
 }
 
-EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options) {
+namespace {
+
+// The ClusterLoadAssignments of one Service's slices, as items of `resources`.
+void append_assignments(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options,
+                        std::string& out, std::size_t& cluster_count, std::size_t& endpoint_count) {
     // Health of an included endpoint, best first.
     enum class Health { Healthy = 0, Draining = 1 };
     struct Lb {
@@ -300,16 +304,8 @@ EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOpti
             }
         }
     }
-    EdsDocument doc;
-    std::string& out = doc.content;
-    out += "resources:";
-    if (clusters.empty()) {
-        out += " []\n";
-        return doc;
-    }
-    out += "\n";
     for (const auto& [name, zones] : clusters) {
-        ++doc.clusters;
+        ++cluster_count;
         out += "- \"@type\": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment\n";
         out += "  cluster_name: " + quote(name) + "\n";
         if (zones.empty()) {  // a zone is created with its first endpoint
@@ -329,16 +325,65 @@ EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOpti
                 if (lb.udp) {
                     out += "protocol: UDP, ";
                 }
-                out += "address: " + quote(address_port.first) +
-                       ", port_value: " + std::to_string(address_port.second) + "}}}\n";
+                out.append("address: ").append(quote(address_port.first));
+                out.append(", port_value: ").append(std::to_string(address_port.second));
+                out.append("}}}\n");
                 if (lb.health == Health::Draining) {
                     out += "      health_status: DRAINING\n";
                 }
-                ++doc.endpoints;
+                ++endpoint_count;
             }
         }
     }
+}
+
+}  // namespace
+
+EdsDocument EdsBuilder::build(const std::vector<EndpointSlicePtr>& slices,
+                              const EdsOptions& options) {
+    // Slices by Service, in the order of their names: a Service's text is rebuilt only
+    // when one of its slices changed (the slices are immutable, so the same pointers mean
+    // the same text).
+    std::map<std::pair<std::string, std::string>, std::vector<EndpointSlicePtr>> groups;
+    for (const auto& slice : slices) {
+        if (slice) {
+            groups[{slice->ref.ns, slice->service}].push_back(slice);
+        }
+    }
+    std::map<std::pair<std::string, std::string>, Entry> next;
+    EdsDocument doc;
+    for (auto& [key, group] : groups) {
+        std::sort(group.begin(), group.end(),
+                  [](const EndpointSlicePtr& a, const EndpointSlicePtr& b) {
+                      return a->ref.name < b->ref.name;
+                  });
+        Entry entry;
+        if (const auto it = cache_.find(key); it != cache_.end() && it->second.slices == group) {
+            entry = std::move(it->second);
+        } else {
+            entry.slices = group;
+            append_assignments(group, options, entry.text, entry.clusters, entry.endpoints);
+            ++rebuilt_;
+        }
+        doc.clusters += entry.clusters;
+        doc.endpoints += entry.endpoints;
+        next.emplace(key, std::move(entry));
+    }
+    cache_ = std::move(next);
+    std::size_t size = 16;
+    for (const auto& [key, entry] : cache_) {
+        size += entry.text.size();
+    }
+    doc.content.reserve(size);
+    doc.content = doc.clusters == 0 ? "resources: []\n" : "resources:\n";
+    for (const auto& [key, entry] : cache_) {
+        doc.content += entry.text;
+    }
     return doc;
+}
+
+EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options) {
+    return EdsBuilder().build(slices, options);
 }
 
 }  // namespace crossover::eds

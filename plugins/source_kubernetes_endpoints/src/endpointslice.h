@@ -10,9 +10,12 @@
 // `terminating` means not terminating.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -91,10 +94,31 @@ struct EdsDocument {
 };
 
 // One ClusterLoadAssignment per (namespace, Service, port) found in `slices`,
-// sorted by cluster name; localities by zone, endpoints by address and port;
-// an address given twice (by two slices during a handover) appears once, in
-// its best state. FQDN slices are left out. Deterministic: the same slices in
-// any order give the same bytes.
+// sorted by namespace and Service, then by cluster name; localities by zone,
+// endpoints by address and port; an address given twice (by two slices during
+// a handover) appears once, in its best state. FQDN slices are left out.
+// Deterministic: the same slices in any order give the same bytes.
 EdsDocument build_eds(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options);
+
+// build_eds that keeps each Service's text between calls: when one slice
+// changes, only its Service is converted again (a Service of thousands of
+// endpoints elsewhere costs a copy of its text, not a rebuild). `options` must
+// not change between calls.
+class EdsBuilder {
+public:
+    EdsDocument build(const std::vector<EndpointSlicePtr>& slices, const EdsOptions& options);
+    // Services converted so far (for tests).
+    [[nodiscard]] std::size_t rebuilt() const { return rebuilt_; }
+
+private:
+    struct Entry {
+        std::vector<EndpointSlicePtr> slices;  // sorted by name
+        std::string text;
+        std::size_t clusters = 0;
+        std::size_t endpoints = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Entry> cache_;  // by (namespace, Service)
+    std::size_t rebuilt_ = 0;
+};
 
 }  // namespace crossover::eds

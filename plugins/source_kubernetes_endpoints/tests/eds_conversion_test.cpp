@@ -251,3 +251,35 @@ BOOST_AUTO_TEST_CASE(invalid_slices_are_refused_naming_object_and_field) {
     BOOST_TEST(error_of("[1, 2]") == "EndpointSlice test/: expected an object");
     BOOST_TEST(error_of(slice_yaml("null", "null")).empty());  // a placeholder slice
 }
+
+BOOST_AUTO_TEST_CASE(builder_converts_only_the_changed_service) {
+    std::vector<EndpointSlicePtr> slices;
+    for (const std::string service : {"a", "b", "c"}) {
+        for (int i = 0; i < 2; ++i) {
+            std::string text = slice_yaml("[{addresses: [10.0.0." + std::to_string(i) + "]}]");
+            text.replace(text.find("name: s1"), 8, "name: " + service + std::to_string(i));
+            text.replace(text.find("service-name: podinfo"), 21, "service-name: " + service);
+            slices.push_back(slice_text(text));
+        }
+    }
+    crossover::eds::EdsBuilder builder;
+    const auto first = builder.build(slices, EdsOptions{});
+    BOOST_TEST(builder.rebuilt() == 3U);
+    BOOST_TEST(first.content == build_eds(slices, EdsOptions{}).content);
+    BOOST_TEST(builder.build(slices, EdsOptions{}).content == first.content);
+    BOOST_TEST(builder.rebuilt() == 3U);  // nothing changed
+    // b's second slice: a pod becomes ready.
+    std::string text = slice_yaml("[{addresses: [10.0.0.1]}, {addresses: [10.0.0.9]}]");
+    text.replace(text.find("name: s1"), 8, "name: b1");
+    text.replace(text.find("service-name: podinfo"), 21, "service-name: b");
+    slices[3] = slice_text(text);
+    const auto second = builder.build(slices, EdsOptions{});
+    BOOST_TEST(builder.rebuilt() == 4U);
+    BOOST_TEST(second.content == build_eds(slices, EdsOptions{}).content);
+    BOOST_TEST(second.endpoints == first.endpoints + 1);
+    // A Service whose slices are all gone leaves the document.
+    slices.erase(slices.begin(), slices.begin() + 2);
+    const auto third = builder.build(slices, EdsOptions{});
+    BOOST_TEST(third.content.find("test/a:http") == std::string::npos);
+    BOOST_TEST(third.content == build_eds(slices, EdsOptions{}).content);
+}
