@@ -1,0 +1,257 @@
+// crossover-xds-bench: the xds_server sink's push to many streams, measured in
+// one process (server and clients share the machine): N ADS streams (state
+// of the world or Delta) watch one RouteConfiguration of R virtual hosts; each
+// canary step publishes new weights and the bench times, per stream, publish
+// -> response read, and counts the bytes each stream received per step.
+//
+//   crossover-xds-bench [--streams N] [--routes R] [--steps S] [--delta]
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crossover_envoy/api.h"
+#include "discovery_codec.h"
+#include "grpc_server.h"
+#include "resource_reader.h"
+
+using namespace crossover::xds_server;
+using Clock = std::chrono::steady_clock;
+namespace pb = google::protobuf;
+
+namespace {
+
+std::string rds(int routes, int canary) {
+    std::string out =
+        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: podinfo\n  virtual_hosts:\n";
+    for (int i = 0; i < routes; ++i) {
+        const std::string n = std::to_string(i);
+        out +=
+            "  - name: app-" + n + "\n    domains: [app-" + n +
+            "]\n    routes:\n    - match: {prefix: /}\n      route:\n        weighted_clusters:\n"
+            "          clusters:\n          - {name: app-" +
+            n + "-primary, weight: " + std::to_string(100 - canary) + "}\n          - {name: app-" +
+            n + "-canary, weight: " + std::to_string(canary) + "}\n";
+    }
+    return out;
+}
+
+crossover::Snapshot snapshot(int routes, int canary) {
+    auto d = std::make_shared<crossover::Document>();
+    d->name = "rds.yaml";
+    d->content = rds(routes, canary);
+    crossover::Snapshot s;
+    s.documents.push_back(d);
+    return s;
+}
+
+std::string request(const crossover::envoy::Api& api, bool delta) {
+    const char* type = delta ? "envoy.service.discovery.v3.DeltaDiscoveryRequest"
+                             : "envoy.service.discovery.v3.DiscoveryRequest";
+    auto m = api.new_message(api.find_message(type));
+    const pb::Reflection* r = m->GetReflection();
+    const pb::Descriptor* d = m->GetDescriptor();
+    r->SetString(m.get(), d->FindFieldByName("type_url"), std::string(kRouteType));
+    r->AddString(m.get(), d->FindFieldByName(delta ? "resource_names_subscribe" : "resource_names"),
+                 "podinfo");
+    return m->SerializeAsString();
+}
+
+long rss_kib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+enum class Op { Start, Write, Read };
+
+// A completion-queue tag: which stream, which operation.
+struct Tag {
+    std::size_t stream = 0;
+    Op op = Op::Start;
+};
+
+struct Stream {
+    Tag tags[3];
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call;
+    grpc::ByteBuffer out;
+    grpc::ByteBuffer in;
+    std::atomic<int> received{0};
+    std::atomic<std::int64_t> bytes{0};
+    std::atomic<std::int64_t> last_ns{0};
+};
+
+void* tag(Stream& s, Op op) {
+    return &s.tags[static_cast<int>(op)];
+}
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int streams = 1000;
+    int routes = 1000;
+    int steps = 20;
+    bool delta = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--streams" && i + 1 < argc) {
+            streams = std::atoi(argv[++i]);
+        } else if (a == "--routes" && i + 1 < argc) {
+            routes = std::atoi(argv[++i]);
+        } else if (a == "--steps" && i + 1 < argc) {
+            steps = std::atoi(argv[++i]);
+        } else if (a == "--delta") {
+            delta = true;
+        } else {
+            std::fprintf(stderr,
+                         "usage: crossover-xds-bench [--streams N] [--routes R] "
+                         "[--steps S] [--delta]\n");
+            return 2;
+        }
+    }
+    const crossover::envoy::Api api(CROSSOVER_XDS_BENCH_PROTOS);
+    auto codec = std::make_shared<const DiscoveryCodec>(api.pool());
+    ResourceReader reader(api, *codec);
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    GrpcServer server(options, codec, [](crossover::LogLevel, std::string_view) {});
+    server.publish(reader.read(snapshot(routes, 0)));
+
+    // 50 streams per connection.
+    std::vector<std::shared_ptr<grpc::Channel>> channels;
+    for (int c = 0; c < (streams + 49) / 50; ++c) {
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        args.SetMaxReceiveMessageSize(64 << 20);
+        channels.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
+                                                     grpc::InsecureChannelCredentials(), args));
+    }
+    const long rss_before = rss_kib();
+    grpc::CompletionQueue cq;
+    std::vector<std::unique_ptr<Stream>> all;
+    const std::string method =
+        std::string("/envoy.service.discovery.v3.AggregatedDiscoveryService/") +
+        (delta ? "DeltaAggregatedResources" : "StreamAggregatedResources");
+    const std::string req = request(api, delta);
+    for (int i = 0; i < streams; ++i) {
+        auto s = std::make_unique<Stream>();
+        for (int op = 0; op < 3; ++op) {
+            s->tags[op] = Tag{static_cast<std::size_t>(i), static_cast<Op>(op)};
+        }
+        grpc::GenericStub stub(channels[static_cast<std::size_t>(i / 50)]);
+        s->call = stub.PrepareCall(&s->context, method, &cq);
+        s->call->StartCall(tag(*s, Op::Start));
+        all.push_back(std::move(s));
+    }
+    std::thread poller([&] {
+        void* t = nullptr;
+        bool ok = false;
+        while (cq.Next(&t, &ok)) {
+            const Tag& done = *static_cast<const Tag*>(t);
+            Stream& s = *all[done.stream];
+            const Op op = done.op;
+            if (!ok) {
+                continue;
+            }
+            if (op == Op::Start) {
+                grpc::Slice slice(req);
+                s.out = grpc::ByteBuffer(&slice, 1);
+                s.call->Write(s.out, tag(s, Op::Write));
+                s.call->Read(&s.in, tag(s, Op::Read));
+            } else if (op == Op::Read) {
+                s.bytes.fetch_add(static_cast<std::int64_t>(s.in.Length()));
+                s.last_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    Clock::now().time_since_epoch())
+                                    .count());
+                s.received.fetch_add(1);
+                s.call->Read(&s.in, tag(s, Op::Read));
+            }
+        }
+    });
+    const auto wait_all = [&](int count) {
+        const auto deadline = Clock::now() + std::chrono::seconds(120);
+        for (;;) {
+            bool done = true;
+            for (const auto& s : all) {
+                done = done && s->received.load() >= count;
+            }
+            if (done) {
+                return true;
+            }
+            if (Clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    };
+    if (!wait_all(1)) {
+        std::fprintf(stderr, "not every stream got its first response\n");
+        return 1;
+    }
+    const long rss_after = rss_kib();
+    std::vector<double> per_stream_ms;
+    std::vector<double> all_streams_ms;
+    std::int64_t step_bytes = 0;
+    std::int64_t bytes_before = 0;
+    for (const auto& s : all) {
+        bytes_before += s->bytes.load();
+    }
+    for (int step = 1; step <= steps; ++step) {
+        const crossover::Snapshot snap = snapshot(routes, step % 2 == 1 ? 10 : 20);
+        const ResourceSetPtr set =
+            reader.read(snap);  // parsing is the pipeline's cost, not the push's
+        const auto t0 = Clock::now();
+        const std::int64_t t0_ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count();
+        server.publish(set);
+        if (!wait_all(step + 1)) {
+            std::fprintf(stderr, "step %d did not reach every stream\n", step);
+            return 1;
+        }
+        double slowest = 0;
+        for (const auto& s : all) {
+            const double ms = static_cast<double>(s->last_ns.load() - t0_ns) / 1e6;
+            per_stream_ms.push_back(ms);
+            slowest = std::max(slowest, ms);
+        }
+        all_streams_ms.push_back(slowest);
+    }
+    for (const auto& s : all) {
+        step_bytes += s->bytes.load();
+    }
+    step_bytes -= bytes_before;
+    std::printf("mode %s, %d streams, %d virtual hosts in one RouteConfiguration, %d steps\n",
+                delta ? "Delta" : "state of the world", streams, routes, steps);
+    std::printf("publish -> response read, per stream: p50 %.2f ms, p99 %.2f ms\n",
+                percentile(per_stream_ms, 0.5), percentile(per_stream_ms, 0.99));
+    std::printf("publish -> every stream has it: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                percentile(all_streams_ms, 0.5), percentile(all_streams_ms, 0.99),
+                percentile(all_streams_ms, 1.0));
+    std::printf("bytes per stream per step: %lld\n",
+                static_cast<long long>(step_bytes / (static_cast<std::int64_t>(streams) * steps)));
+    std::printf(
+        "max RSS growth while opening the streams (server and clients): %.1f KiB per stream\n",
+        static_cast<double>(rss_after - rss_before) / streams);
+    for (auto& s : all) {
+        s->context.TryCancel();
+    }
+    cq.Shutdown();
+    poller.join();
+    return 0;
+}
