@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <Poco/Crypto/EVPPKey.h>
 #include <Poco/Crypto/X509Certificate.h>
@@ -99,50 +100,126 @@ std::string url_encode(std::string_view value) {
 
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
                std::istream& body)
-    : client_(client), session_(std::move(session)), body_(body) {}
+    : client_(client), session_(std::move(session)), body_(body) {
+    reader_ = std::thread([this] { read_loop(); });
+}
 
 Stream::~Stream() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        closing_ = true;
+    }
+    if (!done()) {
+        // Wake the reader from its blocking read: a shutdown of the socket
+        // (a system call, no state the reader shares), as Client::interrupt.
+        try {
+            const int fd = session_->socket().impl()->sockfd();
+            if (fd >= 0) {
+                ::shutdown(fd, SHUT_RDWR);
+            }
+        } catch (...) {  // NOLINT(bugprone-empty-catch): best effort; the read times out
+        }
+    }
+    reader_.join();
     client_.untrack(session_.get());
 }
 
-bool Stream::next_line(std::string& line) {
-    for (;;) {
-        line.clear();
-        try {
-            if (!std::getline(body_, line)) {
+bool Stream::done() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ended_;
+}
+
+// The reader thread: everything received goes into buffer_ as it arrives,
+// so that the consumer can tell whether another line came without reading
+// the socket itself (see wait_line).
+void Stream::read_loop() {
+    std::exception_ptr failure;
+    try {
+        char chunk[16384];
+        for (;;) {
+            const int c = body_.get();  // waits for at least one byte
+            if (c == std::char_traits<char>::eof()) {
                 if (client_.interrupted()) {
                     throw Interrupted();
                 }
-                return false;
+                break;
             }
-        } catch (const Interrupted&) {
-            throw;
-        } catch (const Poco::TimeoutException&) {
-            if (client_.interrupted()) {
-                throw Interrupted();
-            }
-            throw ReadTimeout("no data from " + client_.server() + " within the read timeout");
-        } catch (const Poco::Exception& e) {
-            if (client_.interrupted()) {
-                throw Interrupted();
-            }
-            throw Error("reading a watch stream from " + client_.server() + ": " + e.displayText());
-        } catch (const std::exception& e) {
-            if (client_.interrupted()) {
-                throw Interrupted();
-            }
-            throw Error("reading a watch stream from " + client_.server() + ": " + e.what());
+            chunk[0] = static_cast<char>(c);
+            const std::streamsize n = body_.readsome(chunk + 1, sizeof chunk - 1);
+            std::lock_guard<std::mutex> lock(mutex_);
+            buffer_.append(chunk, static_cast<std::size_t>(1 + std::max<std::streamsize>(n, 0)));
+            arrived_.notify_all();
         }
+    } catch (const Interrupted&) {
+        failure = std::current_exception();
+    } catch (const Poco::TimeoutException&) {
+        failure = client_.interrupted()
+                      ? std::make_exception_ptr(Interrupted())
+                      : std::make_exception_ptr(ReadTimeout("no data from " + client_.server() +
+                                                            " within the read timeout"));
+    } catch (const Poco::Exception& e) {
+        failure = client_.interrupted()
+                      ? std::make_exception_ptr(Interrupted())
+                      : std::make_exception_ptr(Error("reading a watch stream from " +
+                                                      client_.server() + ": " + e.displayText()));
+    } catch (const std::exception& e) {
+        failure = client_.interrupted()
+                      ? std::make_exception_ptr(Interrupted())
+                      : std::make_exception_ptr(Error("reading a watch stream from " +
+                                                      client_.server() + ": " + e.what()));
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!closing_) {
+        failure_ = failure;  // a failure caused by closing the stream is no news
+    }
+    ended_ = true;
+    arrived_.notify_all();
+}
+
+bool Stream::next_line(std::string& line) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        const std::size_t nl = buffer_.find('\n', scanned_);
+        if (nl == std::string::npos) {
+            scanned_ = buffer_.size();
+            if (!ended_) {
+                arrived_.wait(lock);
+                continue;
+            }
+            if (buffer_.empty()) {
+                if (failure_) {
+                    std::rethrow_exception(failure_);
+                }
+                return false;  // a clean end
+            }
+            line = std::move(buffer_);  // the last line had no newline
+            buffer_.clear();
+        } else {
+            line.assign(buffer_, 0, nl);
+            buffer_.erase(0, nl + 1);
+        }
+        scanned_ = 0;
         if (!line.empty() && line.back() == '\r') {
             line.pop_back();
         }
         if (!line.empty()) {
             return true;
         }
-        if (body_.eof()) {
-            return false;
-        }
     }
+}
+
+bool Stream::wait_line(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return arrived_.wait_for(lock, timeout, [&] {
+        if (ended_) {
+            return true;
+        }
+        const bool whole = buffer_.find('\n', scanned_) != std::string::npos;
+        if (!whole) {
+            scanned_ = buffer_.size();
+        }
+        return whole;
+    });
 }
 
 // ---- Client ----------------------------------------------------------------

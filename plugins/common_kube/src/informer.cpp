@@ -198,10 +198,50 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
     }
     recovered();
 
+    return read_events(context, *stream, on_change, progressed);
+}
+
+Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
+                                         const OnChange& on_change, bool& progressed) {
+    // Changes wait while more events are already there to read, so a burst
+    // is reported once (see OnChange).
+    int batched = 0;
+    Clock::time_point batch_start{};
+    const auto report = [&] {
+        if (batched > 0) {
+            batched = 0;
+            on_change(state_);
+        }
+    };
+    const auto changed = [&] {
+        if (batched++ == 0) {
+            batch_start = Clock::now();
+        }
+        const auto waited = Clock::now() - batch_start;
+        if (batched >= kMaxBatch || waited >= kMaxBatchDelay ||
+            !stream.wait_line(std::min(
+                kBatchGap, std::chrono::duration_cast<milliseconds>(kMaxBatchDelay - waited)))) {
+            report();
+        }
+    };
+    try {
+        const WatchEnd end = read_lines(context, stream, changed, progressed);
+        report();
+        return end;
+    } catch (...) {
+        if (!context.stopping()) {
+            report();
+        }
+        throw;
+    }
+}
+
+Informer::WatchEnd Informer::read_lines(SourceContext& context, Stream& stream,
+                                        const std::function<void()>& changed, bool& progressed) {
     std::string line;
     for (;;) {
         try {
-            if (!stream->next_line(line)) {
+            if (!stream.next_line(line)) {
                 return WatchEnd::Resume;
             }
         } catch (const Interrupted&) {
@@ -253,11 +293,11 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
         if (ev.type == "ADDED" || ev.type == "MODIFIED") {
             context.count(ev.type == "ADDED" ? "events_added" : "events_modified", 1);
             state_[name] = ev.object;
-            on_change(state_);
+            changed();
         } else if (ev.type == "DELETED") {
             context.count("events_deleted", 1);
             if (state_.erase(name) > 0) {
-                on_change(state_);
+                changed();
             }
         } else {
             log(LogLevel::Debug, "watch " + collection_ + ": ignoring event type " + ev.type);

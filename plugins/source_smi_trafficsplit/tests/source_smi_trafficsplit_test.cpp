@@ -73,6 +73,44 @@ BOOST_AUTO_TEST_CASE(auto_version_uses_discovery_and_publishes_objects) {
     BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "podinfo", 0) == "20"; }));
 }
 
+// Every split changed in one write (a `helm upgrade`): the events arrive
+// together and are published together, not one snapshot per event.
+BOOST_AUTO_TEST_CASE(a_burst_of_changes_is_published_together) {
+    FakeApiServer server({"--preferred-version", "v1alpha3"});
+    constexpr int kSplits = 300;
+    auto all = [](const std::string& canary, const std::string& primary) {
+        std::string list = "{\"objects\":[";
+        for (int i = 0; i < kSplits; ++i) {
+            list += (i > 0 ? "," : "") +
+                    split_json("v1alpha3", "split-" + std::to_string(i), canary, primary);
+        }
+        return list + "]}";
+    };
+    server.apply(all("10", "90"));
+    CaptureLogger logger;
+    auto source = make_source(server, "", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) {
+        return s.objects.size() == static_cast<std::size_t>(kSplits) &&
+               weight(s, "split-0", 0) == "10";
+    }));
+    const std::size_t before = ctx.published();
+    server.apply(all("30", "70"));
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) {
+        for (int i = 0; i < kSplits; ++i) {
+            if (weight(s, "split-" + std::to_string(i), 0) != "30") {
+                return false;
+            }
+        }
+        return true;
+    }));
+    // One snapshot per event would be 300; a burst read together is a few.
+    const std::size_t snapshots = ctx.published() - before;
+    BOOST_TEST_MESSAGE("300 changes in one write: " << snapshots << " snapshots");
+    BOOST_CHECK_LE(snapshots, 200u);
+}
+
 BOOST_AUTO_TEST_CASE(v1alpha1_quantities_pass_validation) {
     FakeApiServer server;
     server.apply(split_json("v1alpha1", "podinfo", R"("500m")", R"("1500m")"));

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -17,6 +19,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "crossover/log.h"
 #include "crossover/status.h"
@@ -56,6 +59,9 @@ public:
 class Client;
 
 // An open streaming response (a watch): newline-delimited lines of any size.
+// A thread of its own reads the socket as data arrives, so that the consumer
+// can wait for the next line with a time limit (wait_line) and report a
+// burst of events once; it stops when the stream ends or is destroyed.
 class Stream {
 public:
     ~Stream();
@@ -68,13 +74,28 @@ public:
     // of the stream. Throws ReadTimeout, Interrupted or Error.
     bool next_line(std::string& line);
 
+    // Waits at most `timeout` for a whole next line (or the end of the
+    // stream). True when next_line will not wait.
+    bool wait_line(std::chrono::milliseconds timeout);
+
 private:
     friend class Client;
     Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
            std::istream& body);
+    void read_loop();
+    bool done();
+
     Client& client_;
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
-    std::istream& body_;
+    std::istream& body_;  // read by the reader thread only
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::string buffer_;       // received, not yet returned as lines
+    std::size_t scanned_ = 0;  // buffer_[0, scanned_) holds no newline
+    bool ended_ = false;       // the reader stopped: end of stream or failure_
+    bool closing_ = false;     // the destructor runs
+    std::exception_ptr failure_;
+    std::thread reader_;
 };
 
 class Client {

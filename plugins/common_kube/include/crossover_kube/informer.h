@@ -82,8 +82,15 @@ class Informer {
 public:
     using State = std::map<std::string, Poco::JSON::Object::Ptr>;  // by object name
     // Called after the initial list, every relist and every change to a
-    // selected object.
+    // selected object. Changes that arrive together on the watch stream (a
+    // `helm upgrade` or a relist touching many objects) are reported once,
+    // after the last of them: a change waits while the next event arrives
+    // within kBatchGap, for at most kMaxBatchDelay and kMaxBatch events.
     using OnChange = std::function<void(const State&)>;
+
+    static constexpr int kMaxBatch = 1000;
+    static constexpr std::chrono::milliseconds kBatchGap{2};
+    static constexpr std::chrono::milliseconds kMaxBatchDelay{50};
 
     Informer(Client& client, std::string collection_path, Selection selection,
              InformerOptions options, LogFn log);
@@ -102,6 +109,10 @@ private:
     // Failed: the server answered with an error; Unreachable: no answer.
     enum class WatchEnd { Resume, Relist, Failed, Unreachable };
     WatchEnd watch_once(SourceContext& context, const OnChange& on_change, bool& progressed);
+    WatchEnd read_events(SourceContext& context, Stream& stream, const OnChange& on_change,
+                         bool& progressed);
+    WatchEnd read_lines(SourceContext& context, Stream& stream,
+                        const std::function<void()>& changed, bool& progressed);
     [[nodiscard]] bool selected(const std::string& name) const;
     void log(LogLevel level, const std::string& message) const;
     // A failure: a warning the first time, at debug level while it repeats
