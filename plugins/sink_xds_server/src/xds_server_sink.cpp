@@ -26,11 +26,11 @@ const OptionSpec kOptions[] = {
      ":listeners, :routes); off unless set"},
     {"max_streams", OptionType::Int, "10000", false,
      "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
-    {"tls_cert", OptionType::String, nullptr, false,
-     "PEM certificate chain to serve gRPC over TLS (with tls_key); plaintext unless set"},
-    {"tls_key", OptionType::String, nullptr, false, "PEM private key of tls_cert"},
-    {"tls_client_ca", OptionType::String, nullptr, false,
-     "PEM CA bundle: clients must present a certificate it signed (mTLS); needs tls_cert"},
+    {"tls_cert_file", OptionType::String, nullptr, false,
+     "PEM certificate chain to serve gRPC over TLS (with tls_key_file); plaintext unless set"},
+    {"tls_key_file", OptionType::String, nullptr, false, "PEM private key of tls_cert_file"},
+    {"tls_client_ca_file", OptionType::String, nullptr, false,
+     "PEM CA bundle: clients must present a certificate it signed (mTLS); needs tls_cert_file"},
     {"node_groups", OptionType::Any, nullptr, false,
      "List of {name, node_cluster and/or node_id (patterns), documents (name patterns)}: a "
      "client whose node matches a group is served only those documents; others get all"},
@@ -72,15 +72,16 @@ std::string read_pem(const ComponentConfig& config, const std::string& key) {
 
 ServerOptions server_options(const ComponentConfig& config) {
     ServerOptions o;
-    o.tls_cert_pem = read_pem(config, "tls_cert");
-    o.tls_key_pem = read_pem(config, "tls_key");
-    o.tls_client_ca_pem = read_pem(config, "tls_client_ca");
+    o.tls_cert_pem = read_pem(config, "tls_cert_file");
+    o.tls_key_pem = read_pem(config, "tls_key_file");
+    o.tls_client_ca_pem = read_pem(config, "tls_client_ca_file");
     if (o.tls_cert_pem.empty() != o.tls_key_pem.empty()) {
-        throw Error(config.where(o.tls_cert_pem.empty() ? "tls_key" : "tls_cert") +
-                    "tls_cert and tls_key go together");
+        throw Error(config.where(o.tls_cert_pem.empty() ? "tls_key_file" : "tls_cert_file") +
+                    "tls_cert_file and tls_key_file go together");
     }
     if (!o.tls_client_ca_pem.empty() && o.tls_cert_pem.empty()) {
-        throw Error(config.where("tls_client_ca") + "mTLS needs tls_cert and tls_key");
+        throw Error(config.where("tls_client_ca_file") +
+                    "mTLS needs tls_cert_file and tls_key_file");
     }
     o.listen = config.get_string("listen");
     if (o.listen.find(':') == std::string::npos) {

@@ -112,3 +112,29 @@ BOOST_AUTO_TEST_CASE(a_file_source_and_the_sink_are_a_complete_xds_server) {
     ::kill(crossover.pid(), SIGTERM);
     BOOST_TEST(crossover.wait(20s) == 0);
 }
+
+BOOST_AUTO_TEST_CASE(bad_options_are_refused_at_start_naming_the_option) {
+    const auto* api = api_or_skip();
+    if (api == nullptr) {
+        return;
+    }
+    TempDir tmp;
+    std::filesystem::create_directories(tmp / "xds");
+    write_text(tmp / "xds/cds.yaml", cds_yaml());
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"    tls_cert_file: missing.pem\n    tls_key_file: missing.key\n",
+         "option 'tls_cert_file': cannot read a PEM file"},
+        {"    tls_client_ca_file: " + tmp / "xds/cds.yaml" + "\n",
+         "option 'tls_client_ca_file': cannot read a PEM file"},
+        {"    node_groups: [{name: a, documents: [x]}]\n", "needs node_cluster or node_id"},
+        {"    rest_listen: nowhere\n", "option 'rest_listen': expected host:port"},
+    };
+    for (const auto& [extra, expected] : cases) {
+        write_text(tmp / "pipeline.yaml", pipeline(tmp) + extra);
+        const auto r = crossover::test::run(
+            {crossover::test::crossover_bin(), "run", tmp / "pipeline.yaml", "--listen", "off"},
+            tmp.path(), 30s);
+        BOOST_TEST(r.code != 0);
+        BOOST_TEST(r.err.find(expected) != std::string::npos, r.err);
+    }
+}
