@@ -14,7 +14,7 @@ apt_install \
   nodejs \
   python3 python3-yaml openssl \
   clang-format clang-tidy clang libclang-rt-14-dev \
-  dpkg-dev file
+  dpkg-dev file ccache
 
 # Debian's nodejs ships npm as a separate package; builds of nodejs from
 # other repositories bundle it and conflict with Debian's npm package.
