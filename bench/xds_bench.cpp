@@ -1,10 +1,10 @@
 // crossover-xds-bench: the xds_server sink's push to many streams, measured in
 // one process (server and clients share the machine): N ADS streams (state
-// of the world or Delta) watch one RouteConfiguration of R virtual hosts; each
-// canary step publishes new weights and the bench times, per stream, publish
+// of the world or Delta) watch K RouteConfigurations holding R virtual hosts; each
+// canary step publishes new weights for one virtual host and the bench times, per stream, publish
 // -> response read, and counts the bytes each stream received per step.
 //
-//   crossover-xds-bench [--streams N] [--routes R] [--steps S] [--delta]
+//   crossover-xds-bench [--streams N] [--routes R] [--configs K] [--steps S] [--delta]
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
@@ -30,40 +30,52 @@ namespace pb = google::protobuf;
 
 namespace {
 
-std::string rds(int routes, int canary) {
-    std::string out =
-        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
-        "  name: podinfo\n  virtual_hosts:\n";
+// R virtual hosts spread over K RouteConfigurations ("routes-<k>"); a canary
+// step changes the weights of the first virtual host only, as one
+// TrafficSplit step does.
+std::string rds(int routes, int configs, int canary) {
+    std::vector<std::string> bodies(static_cast<std::size_t>(configs));
     for (int i = 0; i < routes; ++i) {
         const std::string n = std::to_string(i);
-        out +=
+        const int w = i == 0 ? canary : 10;
+        bodies[static_cast<std::size_t>(i % configs)] +=
             "  - name: app-" + n + "\n    domains: [app-" + n +
             "]\n    routes:\n    - match: {prefix: /}\n      route:\n        weighted_clusters:\n"
             "          clusters:\n          - {name: app-" +
-            n + "-primary, weight: " + std::to_string(100 - canary) + "}\n          - {name: app-" +
-            n + "-canary, weight: " + std::to_string(canary) + "}\n";
+            n + "-primary, weight: " + std::to_string(100 - w) + "}\n          - {name: app-" + n +
+            "-canary, weight: " + std::to_string(w) + "}\n";
+    }
+    std::string out = "resources:\n";
+    for (int k = 0; k < configs; ++k) {
+        out +=
+            "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+            "  name: routes-" +
+            std::to_string(k) + "\n  virtual_hosts:\n" + bodies[static_cast<std::size_t>(k)];
     }
     return out;
 }
 
-crossover::Snapshot snapshot(int routes, int canary) {
+crossover::Snapshot snapshot(int routes, int configs, int canary) {
     auto d = std::make_shared<crossover::Document>();
     d->name = "rds.yaml";
-    d->content = rds(routes, canary);
+    d->content = rds(routes, configs, canary);
     crossover::Snapshot s;
     s.documents.push_back(d);
     return s;
 }
 
-std::string request(const crossover::envoy::Api& api, bool delta) {
+std::string request(const crossover::envoy::Api& api, bool delta, int configs) {
     const char* type = delta ? "envoy.service.discovery.v3.DeltaDiscoveryRequest"
                              : "envoy.service.discovery.v3.DiscoveryRequest";
     auto m = api.new_message(api.find_message(type));
     const pb::Reflection* r = m->GetReflection();
     const pb::Descriptor* d = m->GetDescriptor();
     r->SetString(m.get(), d->FindFieldByName("type_url"), std::string(kRouteType));
-    r->AddString(m.get(), d->FindFieldByName(delta ? "resource_names_subscribe" : "resource_names"),
-                 "podinfo");
+    for (int k = 0; k < configs; ++k) {
+        r->AddString(m.get(),
+                     d->FindFieldByName(delta ? "resource_names_subscribe" : "resource_names"),
+                     "routes-" + std::to_string(k));
+    }
     return m->SerializeAsString();
 }
 
@@ -106,6 +118,7 @@ double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
     int streams = 1000;
     int routes = 1000;
+    int configs = 1;
     int steps = 20;
     bool delta = false;
     for (int i = 1; i < argc; ++i) {
@@ -114,13 +127,15 @@ int main(int argc, char** argv) {
             streams = std::atoi(argv[++i]);
         } else if (a == "--routes" && i + 1 < argc) {
             routes = std::atoi(argv[++i]);
+        } else if (a == "--configs" && i + 1 < argc) {
+            configs = std::max(1, std::atoi(argv[++i]));
         } else if (a == "--steps" && i + 1 < argc) {
             steps = std::atoi(argv[++i]);
         } else if (a == "--delta") {
             delta = true;
         } else {
             std::fprintf(stderr,
-                         "usage: crossover-xds-bench [--streams N] [--routes R] "
+                         "usage: crossover-xds-bench [--streams N] [--routes R] [--configs K] "
                          "[--steps S] [--delta]\n");
             return 2;
         }
@@ -131,7 +146,7 @@ int main(int argc, char** argv) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     GrpcServer server(options, codec, [](crossover::LogLevel, std::string_view) {});
-    server.publish(reader.read(snapshot(routes, 0)));
+    server.publish(reader.read(snapshot(routes, configs, 0)));
 
     // 50 streams per connection.
     std::vector<std::shared_ptr<grpc::Channel>> channels;
@@ -148,7 +163,7 @@ int main(int argc, char** argv) {
     const std::string method =
         std::string("/envoy.service.discovery.v3.AggregatedDiscoveryService/") +
         (delta ? "DeltaAggregatedResources" : "StreamAggregatedResources");
-    const std::string req = request(api, delta);
+    const std::string req = request(api, delta, configs);
     for (int i = 0; i < streams; ++i) {
         auto s = std::make_unique<Stream>();
         for (int op = 0; op < 3; ++op) {
@@ -213,7 +228,7 @@ int main(int argc, char** argv) {
         bytes_before += s->bytes.load();
     }
     for (int step = 1; step <= steps; ++step) {
-        const crossover::Snapshot snap = snapshot(routes, step % 2 == 1 ? 10 : 20);
+        const crossover::Snapshot snap = snapshot(routes, configs, step % 2 == 1 ? 10 : 20);
         const ResourceSetPtr set =
             reader.read(snap);  // parsing is the pipeline's cost, not the push's
         const auto t0 = Clock::now();
@@ -236,8 +251,8 @@ int main(int argc, char** argv) {
         step_bytes += s->bytes.load();
     }
     step_bytes -= bytes_before;
-    std::printf("mode %s, %d streams, %d virtual hosts in one RouteConfiguration, %d steps\n",
-                delta ? "Delta" : "state of the world", streams, routes, steps);
+    std::printf("mode %s, %d streams, %d virtual hosts in %d RouteConfigurations, %d steps\n",
+                delta ? "Delta" : "state of the world", streams, routes, configs, steps);
     std::printf("publish -> response read, per stream: p50 %.2f ms, p99 %.2f ms\n",
                 percentile(per_stream_ms, 0.5), percentile(per_stream_ms, 0.99));
     std::printf("publish -> every stream has it: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
