@@ -481,13 +481,20 @@ bool Engine::recompute(Clock::time_point batch_start) {
                 if (observer_ != nullptr) {
                     observer_->on_write(node.spec->name, outcome, latency);
                 }
-                if (outcome == WriteOutcome::Written) {
+                if (outcome == WriteOutcome::Written && options_.dry_run) {
+                    log(LogLevel::Info, node.spec->name,
+                        "printed the output (dry run: nothing written)");
+                } else if (outcome == WriteOutcome::Written) {
                     log(LogLevel::Info, node.spec->name,
                         "wrote new output (" +
                             std::to_string(
                                 std::chrono::duration_cast<std::chrono::microseconds>(latency)
                                     .count()) +
                             " us after the change)");
+                } else if (options_.onetime) {
+                    // The only line a one-time run would print: say it did its job.
+                    log(LogLevel::Info, node.spec->name,
+                        "output unchanged: the files in place are up to date, nothing written");
                 } else if (logger_.enabled(LogLevel::Debug)) {
                     log(LogLevel::Debug, node.spec->name, "output unchanged, nothing written");
                 }

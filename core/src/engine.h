@@ -45,6 +45,7 @@ public:
 
 struct EngineOptions {
     bool onetime = false;
+    bool dry_run = false;  // the sinks print: say so instead of "wrote"
 };
 
 class Engine {

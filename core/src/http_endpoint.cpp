@@ -9,10 +9,16 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
 
 namespace crossover::core {
 
 namespace {
+
+constexpr int kBacklog = 64;
+constexpr int kThreads = 8;
+constexpr int kMaxQueued = 64;
+const Poco::Timespan kRequestTimeout(1, 0);
 
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
@@ -81,7 +87,8 @@ private:
 
 }  // namespace
 
-HttpEndpoint::HttpEndpoint(HealthProbe probe) : probe_(std::move(probe)) {}
+HttpEndpoint::HttpEndpoint(HealthProbe probe)
+    : probe_(std::move(probe)), threads_(std::make_unique<Poco::ThreadPool>(1, kThreads)) {}
 
 HttpEndpoint::~HttpEndpoint() {
     stop();
@@ -89,15 +96,29 @@ HttpEndpoint::~HttpEndpoint() {
 
 bool HttpEndpoint::start(const std::string& address, std::string& error) {
     try {
-        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(address), 64);
+        const Poco::Net::SocketAddress where(address);
+        // Exclusive: Poco's ServerSocket(address) also sets SO_REUSEPORT, which
+        // lets a second process bind the same port and take half the scrapes
+        // and probes. SO_REUSEADDR alone only allows a restart over TIME_WAIT.
+        Poco::Net::ServerSocket socket;
+        if (where.family() == Poco::Net::SocketAddress::IPv6) {
+            socket.bind6(where, true, false, false);
+        } else {
+            socket.bind(where, true, false);
+        }
+        socket.listen(kBacklog);
         bound_ = socket.address().toString();
         auto params = Poco::makeAuto<Poco::Net::HTTPServerParams>();
-        params->setMaxThreads(2);
-        params->setMaxQueued(16);
+        // A client holds a thread only while it sends its request (one per
+        // connection, no keep-alive), and one that stays silent is dropped
+        // after kRequestTimeout: idle or slow clients can delay a probe by
+        // that much at worst, and only when they hold every thread.
+        params->setMaxThreads(kThreads);
+        params->setMaxQueued(kMaxQueued);
         params->setKeepAlive(false);
-        params->setTimeout(Poco::Timespan(5, 0));
-        server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Factory>(probe_), socket,
-                                                          params);
+        params->setTimeout(kRequestTimeout);
+        server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Factory>(probe_),
+                                                          *threads_, socket, params);
         server_->start();
         return true;
     } catch (const Poco::Exception& e) {
@@ -112,6 +133,9 @@ void HttpEndpoint::stop() {
     if (server_) {
         server_->stopAll(true);
         server_.reset();
+    }
+    if (threads_) {
+        threads_->joinAll();
     }
 }
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+namespace Poco {
+class ThreadPool;
+}
 namespace Poco::Net {
 class HTTPServer;
 }
@@ -30,14 +33,16 @@ public:
     HttpEndpoint(const HttpEndpoint&) = delete;
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
-    // Binds `address` ("host:port"; port 0 picks one) and starts serving.
-    // Returns false and sets `error` when it cannot bind.
+    // Binds `address` ("host:port"; port 0 picks one) exclusively and starts
+    // serving. Returns false and sets `error` when it cannot bind (the port
+    // is taken, say).
     bool start(const std::string& address, std::string& error);
     void stop();
     [[nodiscard]] std::string bound_address() const { return bound_; }
 
 private:
     HealthProbe probe_;
+    std::unique_ptr<Poco::ThreadPool> threads_;  // the server's own, not Poco's shared pool
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::string bound_;
 };

@@ -194,8 +194,13 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
                         "serving /healthz, /readyz, /metrics and /status on http://" +
                             endpoint.bound_address());
         } else {
-            // Envoy keeps being fed; only the probes are missing, and they will say so.
-            counted.log(LogLevel::Error, "", error);
+            // A start-up error like a bad flag: a second crossover on the same
+            // port, or a port in use by something else, must not start half-way.
+            counted.log(LogLevel::Error, "",
+                        error +
+                            " (is another process using the port? choose another with "
+                            "--listen or server.listen, or 'off')");
+            return 2;
         }
     }
 
@@ -248,6 +253,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
     while (true) {
         EngineOptions options;
         options.onetime = settings.onetime;
+        options.dry_run = settings.dry_run;
         auto engine = std::make_unique<Engine>(*spec, registry, counted, options, &metrics);
         std::vector<std::string> errors;
         bool built = false;

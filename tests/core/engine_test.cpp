@@ -36,7 +36,7 @@ struct Watching {
                        "sinks:\n"
                        "  out: {type: test_record, inputs: [check], path: " +
                        dir.path() + "/record.txt" + extra_sink_options + "}\n");
-        std::vector<std::string> argv{crossover_bin(), "run", dir / "p.yaml"};
+        std::vector<std::string> argv{crossover_bin(), "run", dir / "p.yaml", "--listen", "off"};
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         proc = std::make_unique<Process>(argv, dir.path());
         BOOST_REQUIRE_MESSAGE(eventually([&] { return has("value: v0"); }), proc->err());

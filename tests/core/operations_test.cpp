@@ -3,10 +3,6 @@
 #define BOOST_TEST_MODULE operations
 #include <boost/test/unit_test.hpp>
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -14,32 +10,12 @@
 #include <regex>
 #include <sstream>
 
+#include "../support/http.h"
 #include "../support/process.h"
 
 using namespace crossover::test;
 
 namespace {
-
-struct Http {
-    int status = 0;
-    std::string body;
-};
-
-Http get(const std::string& hostport, const std::string& path) {
-    const auto colon = hostport.rfind(':');
-    Poco::Net::HTTPClientSession session(
-        hostport.substr(0, colon),
-        static_cast<Poco::UInt16>(std::stoi(hostport.substr(colon + 1))));
-    session.setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    Http out;
-    out.status = static_cast<int>(response.getStatus());
-    Poco::StreamCopier::copyToString(in, out.body);
-    return out;
-}
 
 std::string manifest(const std::string& value) {
     return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: xds, namespace: test}\n"
@@ -56,20 +32,6 @@ std::string pipeline(const TempDir& dir, const std::string& record) {
            "sinks:\n"
            "  out: {type: test_record, inputs: [xds], path: " +
            dir.path() + "/" + record + "}\n";
-}
-
-std::string address_of(Process& p) {
-    std::string addr;
-    eventually([&] {
-        std::smatch m;
-        const std::string err = p.err();
-        if (std::regex_search(err, m, std::regex("on http://([0-9.]+:[0-9]+)"))) {
-            addr = m[1];
-            return true;
-        }
-        return false;
-    });
-    return addr;
 }
 
 double metric(const std::string& text, const std::string& name) {

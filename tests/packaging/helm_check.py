@@ -336,6 +336,11 @@ def main():
             port = ports.get(hg.get("port"), hg.get("port"))
             check(hg.get("path") == path and port == values["crossover"]["port"],
                   f"sidecar {probe} is {hg}, expected {path} on {values['crossover']['port']}")
+            # Explicit, never the kubelet's 1 s default: a loaded node or idle
+            # clients holding the endpoint's threads must not fail a probe.
+            timeout = c.get(probe, {}).get("timeoutSeconds")
+            check(isinstance(timeout, int) and timeout >= 2,
+                  f"sidecar {probe} timeoutSeconds is {timeout}, expected at least 2")
         p = run_binary(args, ns)
         if p is not None:
             check_pipeline(p, xds_name, values, ns, "sidecar")

@@ -239,7 +239,8 @@ BOOST_AUTO_TEST_CASE(atomic_swaps_under_rapid_updates) {
     const std::string out = tmp / "out";
     crossover::test::write_text(tmp / "manifest.yaml", manifest(0, shape));
     const std::string pipeline = write_pipeline(tmp, true, 10);
-    Process proc({crossover::test::crossover_bin(), "run", pipeline}, tmp.path());
+    Process proc({crossover::test::crossover_bin(), "run", pipeline, "--listen", "off"},
+                 tmp.path());
     std::string why;
     BOOST_TEST_REQUIRE(crossover::test::eventually([&] {
         std::string w;

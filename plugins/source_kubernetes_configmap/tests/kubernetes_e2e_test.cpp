@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(flagger_steps_reach_the_output_through_smi_merge) {
                        "sinks:\n"
                        "  envoy: {type: symlink, inputs: [weighted], dir: " +
                        out + "}\n");
-    ct::Process proc({ct::crossover_bin(), "run", t / "p.yaml"}, t.path());
+    ct::Process proc({ct::crossover_bin(), "run", t / "p.yaml", "--listen", "off"}, t.path());
     const std::string rds = out + "/current/rds.yaml";
     BOOST_REQUIRE_MESSAGE(
         ct::eventually([&] { return cluster_weight(ct::read_text(rds), "podinfo-canary") == "5"; }),
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(configmap_updates_reach_the_output_directory) {
     const std::string kc = write_kubeconfig(server, t.path());
     const std::string out = t / "out";
     ct::write_text(t / "p.yaml", pipeline(kc, out, "[envoy-xds]"));
-    ct::Process proc({ct::crossover_bin(), "run", t / "p.yaml"}, t.path());
+    ct::Process proc({ct::crossover_bin(), "run", t / "p.yaml", "--listen", "off"}, t.path());
     const std::string rds = out + "/current/rds.yaml";
     BOOST_REQUIRE_MESSAGE(ct::eventually([&] { return ct::read_text(rds) == "v0"; }),
                           "first output never appeared; stderr:\n"

@@ -42,7 +42,8 @@ struct Pipeline {
                        dir.path() + "/record.txt}\n");
         if (mode == "watch") {
             proc = std::make_unique<Process>(
-                std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml"}, dir.path());
+                std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml", "--listen", "off"},
+                dir.path());
         }
     }
     [[nodiscard]] std::string record() const { return read_text(dir / "record.txt"); }

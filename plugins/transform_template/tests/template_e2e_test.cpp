@@ -64,7 +64,8 @@ struct Pipeline {
                        "  envoy: {type: symlink, inputs: [render], dir: out, fsync: false}\n");
         if (watch) {
             proc = std::make_unique<Process>(
-                std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml"}, dir.path());
+                std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml", "--listen", "off"},
+                dir.path());
         }
     }
     [[nodiscard]] std::string rds() const { return read_text(dir / "out/current/rds.yaml"); }
