@@ -23,6 +23,7 @@
 #include "paths.h"
 #include "pipeline_config.h"
 #include "plugin_registry.h"
+#include "suggest.h"
 
 namespace crossover::core {
 
@@ -39,11 +40,13 @@ const char* kUsage =
     "  crossover plugins [--markdown]      list the plugins with their options\n"
     "  crossover [original flags]          drop-in command line of the original crossover\n"
     "                                      (see 'crossover --help-legacy')\n"
-    "  crossover --version | --help\n"
+    "  crossover version | --version      print the version\n"
+    "  crossover help | --help            print this help\n"
     "\n"
     "Options:\n"
     "  --onetime              run the pipeline once and exit: 0 only if every sink wrote\n"
     "  --dry-run              print the output instead of running the sinks\n"
+    "                         (both also as --onetime=true|false, -onetime=true, ...)\n"
     "  --log-level LEVEL      debug, info (default), warn, error\n"
     "  --log-format FORMAT    text (default) or json\n"
     "  --plugin-dir DIR       also load plugins from DIR (repeatable)\n"
@@ -85,6 +88,27 @@ private:
     std::vector<std::string> args_;
     std::size_t pos_ = 0;
 };
+
+const std::vector<std::string> kCommands = {"run", "validate", "plugins", "help", "version"};
+
+void print_version() {
+    std::cout << "crossover " << CROSSOVER_VERSION << " (plugin ABI " << CROSSOVER_ABI_VERSION
+              << ")\n";
+}
+
+// --onetime, --onetime=true, -onetime=false: Go's flag package allowed a
+// value on boolean flags, and init containers written for the original use it.
+bool bool_flag(const std::string& arg, const std::string& value, bool has_value, bool& out) {
+    if (!has_value) {
+        out = true;
+        return true;
+    }
+    if (parse_go_bool(value, out)) {
+        return true;
+    }
+    std::cerr << "crossover: flag " << arg << " expects true or false\n";
+    return false;
+}
 
 bool split_flag(const std::string& arg, std::string& name, std::string& value, bool& has_value) {
     if (arg.size() < 2 || arg[0] != '-') {
@@ -144,6 +168,9 @@ void load_plugins(PluginRegistry& registry, const PipelineSpec* spec,
     }
     if (spec != nullptr) {
         for (const auto& d : spec->plugin_dirs) {
+            if (d.empty()) {
+                continue;  // e.g. ${PLUGIN_DIR:-} with the variable unset
+            }
             registry.load_directory(absolute_path(d, spec->base_dir), errors);
         }
         for (const auto& f : spec->plugins) {
@@ -265,8 +292,22 @@ int run_cli(int argc, char** argv) {
     const std::string first = all.front();
     std::string command;
     std::string file;
+    if (first == "help") {
+        std::cout << kUsage;
+        return 0;
+    }
+    if (first == "version") {
+        print_version();
+        return 0;
+    }
     if (first == "run" || first == "validate" || first == "plugins") {
         command = args.next();
+    } else if (first.empty() || first[0] != '-') {
+        const std::string near = closest(first, kCommands);
+        std::cerr << "crossover: unknown command '" << first << "'"
+                  << (near.empty() ? "" : " (did you mean '" + near + "'?)")
+                  << "; see crossover help\n";
+        return 2;
     }
     CommonOptions opts;
     std::vector<std::string> legacy;
@@ -292,14 +333,17 @@ int run_cli(int argc, char** argv) {
             return 0;
         }
         if (name == "version") {
-            std::cout << "crossover " << CROSSOVER_VERSION << " (plugin ABI "
-                      << CROSSOVER_ABI_VERSION << ")\n";
+            print_version();
             return 0;
         }
-        if (name == "onetime" && !has_value) {
-            opts.onetime = true;
-        } else if (name == "dry-run" && !has_value) {
-            opts.dry_run = true;
+        if (name == "onetime") {
+            if (!bool_flag(arg, value, has_value, opts.onetime)) {
+                return 2;
+            }
+        } else if (name == "dry-run") {
+            if (!bool_flag(arg, value, has_value, opts.dry_run)) {
+                return 2;
+            }
         } else if (name == "markdown") {
             opts.markdown = true;
         } else if (name == "pipeline") {

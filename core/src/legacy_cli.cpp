@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <system_error>
 
 #include "logger.h"
@@ -15,21 +16,10 @@ namespace {
 const std::vector<std::string> kValueFlags = {
     "apiserver",     "namespace",  "configmap",  "trafficsplit", "trafficsplit-api-version",
     "sync-interval", "output-dir", "token-file", "swap",         "ca-file",
-    "envoy-protos"};
+    "envoy-protos",  "kubeconfig", "context"};
 
 const std::vector<std::string> kBoolFlags = {
     "smi", "watch", "insecure", "write-gen-configmap", "print-pipeline", "validate", "no-validate"};
-
-bool parse_bool(const std::string& v, bool& out) {
-    if (v == "true" || v == "1" || v == "t" || v == "TRUE" || v == "True") {
-        out = true;
-    } else if (v == "false" || v == "0" || v == "f" || v == "FALSE" || v == "False") {
-        out = false;
-    } else {
-        return false;
-    }
-    return true;
-}
 
 YAML::Node string_list(const std::vector<std::string>& items) {
     YAML::Node n(YAML::NodeType::Sequence);
@@ -41,9 +31,31 @@ YAML::Node string_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
+bool parse_go_bool(const std::string& v, bool& out) {
+    // The spellings Go's strconv.ParseBool accepts, as the original's flags did.
+    for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+        if (v == t) {
+            out = true;
+            return true;
+        }
+    }
+    for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+        if (v == f) {
+            out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string legacy_usage() {
     return "Drop-in flags of the original crossover (used when no pipeline file is given):\n"
-           "  --apiserver URL                 Kubernetes API server (default https://kubernetes)\n"
+           "  --kubeconfig FILE               kubeconfig, as kubectl takes it (default "
+           "$KUBECONFIG,\n"
+           "                                  else ~/.kube/config when it exists)\n"
+           "  --context NAME                  kubeconfig context (default its current-context)\n"
+           "  --apiserver URL                 Kubernetes API server (default: the kubeconfig's;\n"
+           "                                  without a kubeconfig https://kubernetes)\n"
            "  --namespace NS                  namespace (default $NS, then $POD_NAMESPACE)\n"
            "  --configmap NAME                ConfigMap holding xDS files (repeatable)\n"
            "  --trafficsplit NAME             TrafficSplit to merge (repeatable; implies --smi)\n"
@@ -53,7 +65,8 @@ std::string legacy_usage() {
            "  --onetime                       write once and exit (init container)\n"
            "  --sync-interval DUR             periodic re-list (default 1m)\n"
            "  --output-dir DIR                output directory (default /srv/runtime)\n"
-           "  --token-file FILE               service-account token (re-read on rotation)\n"
+           "  --token-file FILE               bearer token, re-read on rotation (default: the\n"
+           "                                  kubeconfig's, else the service account's)\n"
            "  --ca-file FILE                  CA bundle of the API server\n"
            "  --insecure                      skip TLS verification (logged as a warning)\n"
            "  --dry-run                       print the output, write nothing\n"
@@ -121,6 +134,10 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
                 flags.output_dir = value;
             } else if (body == "token-file") {
                 flags.token_file = value;
+            } else if (body == "kubeconfig") {
+                flags.kubeconfig = value;
+            } else if (body == "context") {
+                flags.context = value;
             } else if (body == "ca-file") {
                 flags.ca_file = value;
             } else if (body == "envoy-protos") {
@@ -143,7 +160,7 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
             return false;
         }
         bool b = true;
-        if (has_value && !parse_bool(value, b)) {
+        if (has_value && !parse_go_bool(value, b)) {
             error = "flag --" + body + " expects true or false";
             return false;
         }
@@ -173,10 +190,52 @@ bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags
             "FILE)";
         return false;
     }
-    if (flags.namespace_.empty()) {
+    if (flags.kubeconfig.empty() && flags.apiserver.empty()) {
+        flags.kubeconfig = found_kubeconfig();
+    }
+    if (!flags.kubeconfig.empty()) {
+        flags.kubeconfig =
+            absolute_path(flags.kubeconfig, std::filesystem::current_path().string());
+    } else if (!flags.context.empty()) {
+        error = "--context " + flags.context +
+                " needs a kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)";
+        return false;
+    } else {
+        // No kubeconfig: the original's in-cluster defaults.
+        if (flags.apiserver.empty()) {
+            flags.apiserver = kLegacyApiserver;
+        }
+        if (flags.token_file.empty()) {
+            flags.token_file = kLegacyTokenFile;
+        }
+    }
+    // With a kubeconfig and no namespace flag, the namespace comes from the
+    // kubeconfig context as with kubectl (see the kubernetes plugins).
+    if (flags.namespace_.empty() && flags.kubeconfig.empty()) {
         flags.namespace_ = "default";
     }
     return true;
+}
+
+std::string found_kubeconfig() {
+    std::error_code ec;
+    if (const char* kc = std::getenv("KUBECONFIG"); kc != nullptr && *kc != '\0') {
+        std::stringstream list(kc);
+        std::string item;
+        while (std::getline(list, item, ':')) {
+            if (!item.empty() && std::filesystem::exists(item, ec)) {
+                return item;
+            }
+        }
+        return {};
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        const std::string p = std::string(home) + "/.kube/config";
+        if (std::filesystem::exists(p, ec)) {
+            return p;
+        }
+    }
+    return {};
 }
 
 std::string default_envoy_protos_dir() {
@@ -196,9 +255,21 @@ PipelineSpec legacy_pipeline(const LegacyFlags& flags) {
     PipelineSpec spec;
     spec.base_dir = ".";
     auto connection = [&](YAML::Node& o) {
-        o["apiserver"] = flags.apiserver;
-        o["namespace"] = flags.namespace_;
-        o["token_file"] = flags.token_file;
+        if (!flags.kubeconfig.empty()) {
+            o["kubeconfig"] = flags.kubeconfig;
+        }
+        if (!flags.context.empty()) {
+            o["context"] = flags.context;
+        }
+        if (!flags.apiserver.empty()) {
+            o["apiserver"] = flags.apiserver;
+        }
+        if (!flags.namespace_.empty()) {
+            o["namespace"] = flags.namespace_;
+        }
+        if (!flags.token_file.empty()) {
+            o["token_file"] = flags.token_file;
+        }
         if (!flags.ca_file.empty()) {
             o["ca_file"] = flags.ca_file;
         }

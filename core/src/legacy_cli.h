@@ -11,10 +11,18 @@
 namespace crossover::core {
 
 std::string legacy_usage();
+// Go's boolean flag values (true, false, 1, 0, t, f, ...), as `-flag=value`.
+bool parse_go_bool(const std::string& v, bool& out);
 bool legacy_flag_takes_value(const std::string& name);
 
 struct LegacyFlags {
-    std::string apiserver = "https://kubernetes";
+    // Where the API server is: --kubeconfig (and --context) as kubectl takes
+    // them, else $KUBECONFIG or ~/.kube/config when found (unless --apiserver
+    // is given), else the original's in-cluster defaults: https://kubernetes
+    // and the service-account token. Empty: not given.
+    std::string apiserver;
+    std::string kubeconfig;
+    std::string context;
     std::string namespace_;
     std::vector<std::string> configmaps;
     std::vector<std::string> trafficsplits;
@@ -23,7 +31,7 @@ struct LegacyFlags {
     bool watch = false;
     std::string sync_interval = "1m";
     std::string output_dir = "/srv/runtime";
-    std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+    std::string token_file;
     bool insecure = false;
     std::string swap = "rename";
     bool write_gen_configmap = false;
@@ -37,6 +45,15 @@ struct LegacyFlags {
     // when the output is not validated.
     std::string validate_protos;
 };
+
+// The original's defaults when no kubeconfig is given or found.
+inline constexpr const char* kLegacyApiserver = "https://kubernetes";
+inline constexpr const char* kLegacyTokenFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+// The kubeconfig kubectl would use: the first existing file of $KUBECONFIG
+// (a colon-separated list), else ~/.kube/config when it exists; "" if none.
+std::string found_kubeconfig();
 
 // Parses the original's flags; returns false with `error` set on a bad flag.
 bool parse_legacy_flags(const std::vector<std::string>& args, LegacyFlags& flags,

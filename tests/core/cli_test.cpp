@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(onetime_fails_with_a_reason) {
     write_text(t / "in.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: [\n");
     r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 1);
-    BOOST_CHECK_MESSAGE(r.err.find(t / "in.yaml:5: invalid YAML") != std::string::npos, r.err);
+    // The line of the '[' that is never closed, not of the end of the file.
+    BOOST_CHECK_MESSAGE(r.err.find(t / "in.yaml:4: invalid YAML") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(environment_expansion_in_pipeline) {
@@ -227,4 +228,187 @@ BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
     r = run({crossover_bin(), "--configmap", "a", "--frobnicate"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 2);
     BOOST_CHECK_NE(r.err.find("unknown flag '--frobnicate'"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(go_style_boolean_flags) {
+    // docs/migration.md: boolean flags take --flag, --flag=true or --flag=false,
+    // with one dash or two, as Go's flag package did.
+    TempDir t;
+    write_text(t / "in.yaml", manifest("go"));
+    write_text(t / "p.yaml", pipeline(t));
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "-onetime=true"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(read_text(t / "record.txt").find("value: go"), std::string::npos);
+    std::filesystem::remove(t / "record.txt");
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime=1", "--dry-run=true"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("value: go"), std::string::npos);
+    BOOST_CHECK(!std::filesystem::exists(t / "record.txt"));
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime", "--dry-run=false"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK(std::filesystem::exists(t / "record.txt"));
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime=maybe"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("flag --onetime=maybe expects true or false") != std::string::npos, r.err);
+    // --onetime=false keeps watching: it must still be running after a write.
+    std::string watched = pipeline(t);
+    watched.replace(watched.find("paths: [in.yaml]"), 16, "paths: [in.yaml], watch: true");
+    write_text(t / "w.yaml", watched);
+    Process watching({crossover_bin(), "run", t / "w.yaml", "--onetime=false", "--listen=off"},
+                     t.path());
+    BOOST_CHECK(eventually([&] { return watching.err().find("wrote") != std::string::npos; }));
+    BOOST_CHECK(watching.running());
+    // The original's boolean flags take values too.
+    r = run(
+        {crossover_bin(), "--configmap", "x", "-smi=true", "--insecure=false", "--print-pipeline"},
+        t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("type: smi_merge"), std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("insecure"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(help_version_and_misspelt_commands) {
+    TempDir t;
+    auto r = run({crossover_bin(), "help"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_NE(r.out.find("crossover run FILE"), std::string::npos);
+    r = run({crossover_bin(), "version"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_MESSAGE(r.out.rfind("crossover ", 0) == 0, r.out);
+    r = run({crossover_bin(), "run", "--help"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 0);
+    BOOST_CHECK_NE(r.out.find("--onetime"), std::string::npos);
+    r = run({crossover_bin(), "rnu", "p.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("unknown command 'rnu' (did you mean 'run'?)") != std::string::npos, r.err);
+    r = run({crossover_bin(), "valdiate", "p.yaml"}, t.path());
+    BOOST_CHECK_NE(r.err.find("did you mean 'validate'?"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(legacy_flags_use_the_kubeconfig_as_kubectl_does) {
+    TempDir t;
+    std::filesystem::create_directories(t / "home");
+    const std::vector<std::string> no_kubeconfig = {"HOME=" + (t / "home"), "KUBECONFIG="};
+    // Nothing found: the original's in-cluster defaults.
+    auto r = run({crossover_bin(), "--configmap", "x", "--print-pipeline"}, t.path(),
+                 std::chrono::seconds(60), no_kubeconfig);
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("apiserver: https://kubernetes"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("token_file: /var/run/secrets/kubernetes.io/serviceaccount/token"),
+                   std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("kubeconfig"), std::string::npos);
+
+    write_text(t / "kc.yaml", "current-context: a\n");
+    // --kubeconfig and --context as kubectl takes them.
+    r = run({crossover_bin(), "--kubeconfig", t / "kc.yaml", "--context=dev", "--configmap", "x",
+             "--print-pipeline"},
+            t.path(), std::chrono::seconds(60), no_kubeconfig);
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("kubeconfig: " + (t / "kc.yaml")), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("context: dev"), std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("https://kubernetes"), std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("token_file"), std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("namespace: default"), std::string::npos);
+
+    // $KUBECONFIG, then ~/.kube/config.
+    r = run({crossover_bin(), "--configmap", "x", "--print-pipeline"}, t.path(),
+            std::chrono::seconds(60), {"HOME=" + (t / "home"), "KUBECONFIG=" + (t / "kc.yaml")});
+    BOOST_CHECK_NE(r.out.find("kubeconfig: " + (t / "kc.yaml")), std::string::npos);
+    BOOST_CHECK_EQUAL(r.out.find("https://kubernetes"), std::string::npos);
+    std::filesystem::create_directories(t / "home/.kube");
+    write_text(t / "home/.kube/config", "current-context: a\n");
+    r = run({crossover_bin(), "--configmap", "x", "-namespace=ns", "--print-pipeline"}, t.path(),
+            std::chrono::seconds(60), no_kubeconfig);
+    BOOST_CHECK_NE(r.out.find("kubeconfig: " + (t / "home/.kube/config")), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("namespace: ns"), std::string::npos);
+
+    // An explicit --apiserver keeps the original's meaning.
+    r = run(
+        {crossover_bin(), "--apiserver", "https://k:6443", "--configmap", "x", "--print-pipeline"},
+        t.path(), std::chrono::seconds(60), no_kubeconfig);
+    BOOST_CHECK_EQUAL(r.out.find("kubeconfig"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("apiserver: https://k:6443"), std::string::npos);
+
+    std::filesystem::remove(t / "home/.kube/config");
+    r = run({crossover_bin(), "--context", "dev", "--configmap", "x", "--print-pipeline"}, t.path(),
+            std::chrono::seconds(60), no_kubeconfig);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("--context dev needs a kubeconfig"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(validate_points_at_the_value_at_fault) {
+    TempDir t;
+    write_text(t / "p.yaml", "plugin_dirs: [" + test_plugins("good") +
+                                 "]\n"
+                                 "sources:\n"
+                                 "  xds:\n"
+                                 "    type: fiel\n"
+                                 "    paths: [in.yaml]\n"
+                                 "sinks:\n"
+                                 "  out:\n"
+                                 "    type: test_record\n"
+                                 "    path: x\n"
+                                 "    inputs:\n"
+                                 "      - xds\n"
+                                 "      - nope\n");
+    auto r = run({crossover_bin(), "validate", t / "p.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "p.yaml:4: sources.xds: option 'type': unknown source "
+                                       "type 'fiel' (did you mean 'file'?)") != std::string::npos,
+                        r.err);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "p.yaml:12: sinks.out: option 'inputs': unknown input "
+                                       "'nope'") != std::string::npos,
+                        r.err);
+    // A syntax error on line 7: an unclosed flow sequence, noticed by the
+    // parser only at the next key.
+    const std::string broken =
+        "sources:\n"
+        "  xds:\n"
+        "    type: file\n"
+        "    paths: [in.yaml]\n"
+        "sinks:\n"
+        "  out:\n"
+        "    inputs: [xds\n"
+        "    type: test_record\n"
+        "    path: x\n";
+    write_text(t / "b.yaml", broken);
+    r = run({crossover_bin(), "validate", t / "b.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "b.yaml:7: invalid YAML: end of sequence flow not found") !=
+                            std::string::npos,
+                        r.err);
+    // The same in a manifest the file source reads.
+    write_text(t / "in.yaml",
+               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: xds\n"
+               "data:\n  a.yaml: 'x: 1'\n  b.yaml: [1, 2\n  c.yaml: y\n"
+               "  d.yaml: z\n");
+    write_text(t / "p.yaml", pipeline(t));
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find(t / "in.yaml:7: invalid YAML") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_and_unchanged_onetime_runs_say_what_happened) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("v"));
+    write_text(t / "p.yaml",
+               "sources:\n  xds: {type: file, paths: [in.yaml]}\n"
+               "sinks:\n  out: {type: symlink, inputs: [xds], dir: out}\n");
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime", "--dry-run"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("value: v"), std::string::npos);
+    BOOST_CHECK_MESSAGE(r.err.find("wrote new output") == std::string::npos, r.err);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("printed the output (dry run: nothing written)") != std::string::npos, r.err);
+    BOOST_CHECK(!std::filesystem::exists(t / "out"));
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.err.find("wrote new output"), std::string::npos);
+    r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_MESSAGE(r.err.find("[out] output unchanged: the files in place are up to date") !=
+                            std::string::npos,
+                        r.err);
 }

@@ -29,6 +29,16 @@ before=$(readlink "$out/runtime/current")
 "$bin" run "$src/examples/quickstart/pipeline.yaml" --onetime
 after=$(readlink "$out/runtime/current")
 [ "$before" = "$after" ] || { echo "identical input produced a new version: $before -> $after"; exit 1; }
+# The README shows the version directories with `ls -la`: their names start with a dot, and
+# a plain `ls -l` (what the tour used to say) lists only `current`.
+case "$before" in .v-*) ;; *) echo "version directory '$before' does not start with a dot"; exit 1;; esac
+ls -la "$out/runtime" | grep -qF "$before" || { echo "ls -la does not show $before"; exit 1; }
+for cmd in "ls -la /tmp/crossover-quickstart /tmp/crossover-quickstart/current/" "ls -la /tmp/crossover-quickstart "; do
+  grep -qF -- "$cmd" "$src/README.md" || { echo "README.md lacks '$cmd'"; exit 1; }
+done
+if grep -qE 'ls -l /tmp/crossover-quickstart( |$)' "$src/README.md"; then
+  echo "README.md lists the output with ls -l, which hides the version directories"; exit 1
+fi
 # The example validates.
 "$bin" validate "$src/examples/quickstart/pipeline.yaml"
 

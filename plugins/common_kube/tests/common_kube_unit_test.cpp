@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "crossover/status.h"
 #include "crossover_kube/config.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
@@ -85,6 +86,29 @@ BOOST_AUTO_TEST_CASE(kubeconfig_current_context_is_used) {
     BOOST_TEST(c.origin.find("context dev") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(kubeconfig_context_option_chooses_the_context) {
+    TempDir dir;
+    const std::string kc = dir.write("config", kKubeconfig);
+    ConnectionOptions opts;
+    opts.kubeconfig = kc;
+    opts.context = "prod";
+    const ClusterConfig c = resolve_config(opts, fake_env({}, (dir.path / "nosa").string()));
+    BOOST_TEST(c.server == "https://prod.example:6443");
+    BOOST_TEST(c.token == "admin-token");
+    BOOST_TEST(c.origin.find("context prod") != std::string::npos);
+    opts.context = "staging";
+    BOOST_CHECK_EXCEPTION(resolve_config(opts, fake_env({}, "/none")), crossover::Error,
+                          [](const crossover::Error& e) {
+                              return std::string(e.what()).find("context 'staging' not found") !=
+                                     std::string::npos;
+                          });
+    // A context without any kubeconfig is an error, not the in-cluster defaults.
+    opts.kubeconfig.clear();
+    BOOST_CHECK_THROW(
+        resolve_config(opts, fake_env({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}}, "/none")),
+        crossover::Error);
+}
+
 BOOST_AUTO_TEST_CASE(explicit_options_override_kubeconfig_fields) {
     TempDir dir;
     const std::string kc = dir.write("config", kKubeconfig);
@@ -97,6 +121,9 @@ BOOST_AUTO_TEST_CASE(explicit_options_override_kubeconfig_fields) {
     const ClusterConfig c = resolve_config(opts, fake_env({{"POD_NAMESPACE", "pod"}}, "/none"));
     BOOST_TEST(c.server == "https://other:1234");
     BOOST_TEST(c.token_file == "/t");
+    // The start-up line says where the server and the token come from.
+    BOOST_TEST(c.origin ==
+               "the apiserver option, credentials from kubeconfig " + kc + ", token file /t");
     BOOST_TEST(c.ca_file == "/ca");
     BOOST_TEST(c.ns == "explicit");
 }
@@ -153,6 +180,8 @@ BOOST_AUTO_TEST_CASE(explicit_apiserver_uses_service_account_credentials) {
     BOOST_TEST(c.server == "https://kubernetes");
     BOOST_TEST(c.token_file == sa + "/token");
     BOOST_TEST(c.ca_file.empty());
+    // Not "(options)": the ConfigMap source's start-up line shows this.
+    BOOST_TEST(c.origin == "the apiserver option, token file " + sa + "/token");
 }
 
 BOOST_AUTO_TEST_CASE(nothing_configured_is_a_clear_error) {

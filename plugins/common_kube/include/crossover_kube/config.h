@@ -23,7 +23,8 @@ struct ConnectionOptions {
     std::string token_file;
     std::string ca_file;
     std::string kubeconfig;
-    std::string ns;  // namespace option
+    std::string context;  // kubeconfig context; empty: its current-context
+    std::string ns;       // namespace option
     bool insecure = false;
 };
 
@@ -47,15 +48,20 @@ struct ClusterConfig {
     std::string client_key_file;
     std::string client_key_data;  // PEM text
     bool insecure = false;
-    std::string ns;      // the namespace to use when the user gave none
-    std::string origin;  // "options", "kubeconfig /path (context x)", "in-cluster"
+    std::string ns;  // the namespace to use when the user gave none
+    // Where server and credentials come from, for the start-up log line:
+    // "the apiserver option, token file /t", "kubeconfig /path (context x)",
+    // "in-cluster".
+    std::string origin;
 };
 
 // Throws crossover::Error with a message naming what is missing or wrong.
 ClusterConfig resolve_config(const ConnectionOptions& options, const Environment& env);
 
-// Parses one kubeconfig file (current context) into `out`; relative paths
-// resolve against the file's directory. Throws crossover::Error.
-void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& context_ns);
+// Parses one kubeconfig file into `out`, using `context` (its current-context
+// when empty); relative paths resolve against the file's directory. Throws
+// crossover::Error.
+void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& context_ns,
+                     const std::string& context = {});
 
 }  // namespace crossover::kube

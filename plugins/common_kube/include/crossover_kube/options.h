@@ -12,6 +12,8 @@
      "API server URL (https://host:port); default: from the kubeconfig, else in-cluster"},     \
         {"kubeconfig", crossover::OptionType::String, nullptr, false,                          \
          "kubeconfig file; default: $KUBECONFIG, else ~/.kube/config when it exists"},         \
+        {"context", crossover::OptionType::String, nullptr, false,                             \
+         "kubeconfig context to use; default: the kubeconfig's current-context"},              \
         {"token_file", crossover::OptionType::String, nullptr, false,                          \
          "bearer token file, re-read every token_refresh and after any 401; default: the "     \
          "kubeconfig user's, else the service account's"},                                     \
@@ -61,6 +63,7 @@ inline ConnectionOptions connection_options(const ComponentConfig& config) {
     ConnectionOptions o;
     o.apiserver = config.get_string("apiserver");
     o.kubeconfig = config.get_path("kubeconfig");
+    o.context = config.get_string("context");
     o.token_file = config.get_path("token_file");
     o.ca_file = config.get_path("ca_file");
     o.ns = config.get_string("namespace");
