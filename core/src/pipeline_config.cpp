@@ -8,7 +8,10 @@
 #include <set>
 #include <sstream>
 
+#include "crossover/files.h"
+#include "crossover/yaml_load.h"
 #include "plugin_registry.h"
+#include "suggest.h"
 
 namespace crossover::core {
 
@@ -30,85 +33,6 @@ std::string describe(const YAML::Node& n) {
         case YAML::NodeType::Undefined: break;
     }
     return "nothing";
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1);
-    std::vector<std::size_t> cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) {
-        prev[j] = j;
-    }
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-        }
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-
-// " (did you mean 'x'?)" when a candidate is close, else " (known: a, b)".
-std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
-    std::string best;
-    std::size_t best_d = 3;
-    for (const auto& c : candidates) {
-        const std::size_t d = edit_distance(word, c);
-        if (d < best_d) {
-            best_d = d;
-            best = c;
-        }
-    }
-    if (!best.empty()) {
-        return " (did you mean '" + best + "'?)";
-    }
-    if (candidates.empty()) {
-        return "";
-    }
-    std::string out = " (known: ";
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-        out += (i ? ", " : "") + candidates[i];
-    }
-    return out + ")";
-}
-
-// Aliases can make a YAML tree cyclic ("&a [*a]") or, repeated level over
-// level, exponentially large; either would make every later walk over the
-// tree (expansion, validation, plugins) overflow the stack or never end. No
-// pipeline file comes near these limits.
-constexpr int kMaxDepth = 200;
-constexpr std::size_t kMaxNodes = 100000;
-
-// Empty when the tree is within the limits, else the problem (and its line).
-std::string check_tree(const YAML::Node& node, int depth, std::size_t& nodes, int& line) {
-    if (depth > kMaxDepth) {
-        line = line_of(node);
-        return "nested deeper than " + std::to_string(kMaxDepth) +
-               " levels (or an alias refers to a node that contains it)";
-    }
-    if (++nodes > kMaxNodes) {
-        line = line_of(node);
-        return "more than " + std::to_string(kMaxNodes) + " values once aliases are expanded";
-    }
-    if (node.IsSequence()) {
-        for (const auto& item : node) {
-            std::string problem = check_tree(item, depth + 1, nodes, line);
-            if (!problem.empty()) {
-                return problem;
-            }
-        }
-    } else if (node.IsMap()) {
-        for (const auto& kv : node) {
-            for (const YAML::Node& child : {kv.first, kv.second}) {
-                std::string problem = check_tree(child, depth + 1, nodes, line);
-                if (!problem.empty()) {
-                    return problem;
-                }
-            }
-        }
-    }
-    return {};
 }
 
 bool valid_component_name(const std::string& name) {
@@ -256,11 +180,16 @@ public:
                         error(opt.second, c.path, "type", "expected a plugin type name");
                     } else {
                         c.type = opt.second.Scalar();
+                        c.type_line = line_of(opt.second);
                     }
                 } else if (key == "inputs") {
                     has_inputs = true;
                     expand(opt.second, c.path, "inputs");
                     c.inputs = string_list(opt.second, c.path, "inputs");
+                    for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+                        c.input_lines.push_back(opt.second.IsSequence() ? line_of(opt.second[i])
+                                                                        : line_of(opt.second));
+                    }
                     if (kind == Kind::Source) {
                         error(opt.first, c.path, "inputs", "a source takes no inputs");
                     }
@@ -440,18 +369,15 @@ PipelineSpec parse_pipeline_text(const std::string& text, const std::string& fil
                                  const EnvLookup& env, std::vector<ConfigError>& errors) {
     YAML::Node root;
     try {
-        root = YAML::Load(text);
+        // The limits keep every later walk over the tree (expansion,
+        // validation, plugins) bounded; no pipeline file comes near them. A
+        // key given twice would silently lose one of its values.
+        YamlLimits limits;
+        limits.refuse_duplicate_keys = true;
+        root = load_yaml(text, limits);
     } catch (const YAML::Exception& e) {
         errors.push_back(ConfigError{file, e.mark.is_null() ? 0 : e.mark.line + 1, "", "",
                                      "invalid YAML: " + e.msg});
-        PipelineSpec spec;
-        spec.file = file;
-        return spec;
-    }
-    std::size_t nodes = 0;
-    int line = 0;
-    if (const std::string problem = check_tree(root, 0, nodes, line); !problem.empty()) {
-        errors.push_back(ConfigError{file, line, "", "", "invalid YAML: " + problem});
         PipelineSpec spec;
         spec.file = file;
         return spec;
@@ -470,16 +396,15 @@ PipelineSpec parse_pipeline_text(const std::string& text, const std::string& fil
 
 PipelineSpec parse_pipeline_file(const std::string& path, const EnvLookup& env,
                                  std::vector<ConfigError>& errors) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        errors.push_back(ConfigError{path, 0, "", "", "cannot read the pipeline file"});
+    std::string problem;
+    const auto text = read_regular_file(path, problem);
+    if (!text) {
+        errors.push_back(ConfigError{path, 0, "", "", "cannot read the pipeline file: " + problem});
         PipelineSpec spec;
         spec.file = path;
         return spec;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_pipeline_text(text.str(), path, env, errors);
+    return parse_pipeline_text(*text, path, env, errors);
 }
 
 void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
@@ -490,10 +415,10 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
         }
         const LoadedPlugin* plugin = registry.find(c.kind, c.type);
         if (plugin == nullptr) {
-            errors.push_back(ConfigError{spec.file, c.line, c.path, "type",
-                                         "unknown " + std::string(kind_name(c.kind)) + " type '" +
-                                             c.type + "'" +
-                                             suggest(c.type, registry.names(c.kind))});
+            errors.push_back(
+                ConfigError{spec.file, c.type_line > 0 ? c.type_line : c.line, c.path, "type",
+                            "unknown " + std::string(kind_name(c.kind)) + " type '" + c.type + "'" +
+                                suggest(c.type, registry.names(c.kind))});
             continue;
         }
         const PluginDescriptor& d = *plugin->descriptor;
@@ -543,10 +468,13 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
     // Inputs: must name an existing source or transform.
     for (const auto& c : spec.components) {
         std::set<std::string> seen;
-        for (const auto& in : c.inputs) {
+        for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+            const std::string& in = c.inputs[i];
+            const int line =
+                i < c.input_lines.size() && c.input_lines[i] > 0 ? c.input_lines[i] : c.line;
             const ComponentSpec* target = spec.find(in);
             if (!seen.insert(in).second) {
-                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                errors.push_back(ConfigError{spec.file, line, c.path, "inputs",
                                              "input '" + in + "' is listed twice"});
             } else if (target == nullptr) {
                 std::vector<std::string> names;
@@ -555,15 +483,15 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
                         names.push_back(o.name);
                     }
                 }
-                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                errors.push_back(ConfigError{spec.file, line, c.path, "inputs",
                                              "unknown input '" + in + "'" + suggest(in, names)});
             } else if (target->kind == Kind::Sink) {
-                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                errors.push_back(ConfigError{spec.file, line, c.path, "inputs",
                                              "input '" + in +
                                                  "' is a sink; sinks produce no "
                                                  "output to read"});
             } else if (target->name == c.name) {
-                errors.push_back(ConfigError{spec.file, c.line, c.path, "inputs",
+                errors.push_back(ConfigError{spec.file, line, c.path, "inputs",
                                              "a component cannot be its own input"});
             }
         }

@@ -34,8 +34,10 @@ struct ComponentSpec {
     std::vector<std::string> inputs;
     YAML::Node options;                       // without `type` and `inputs`
     std::map<std::string, int> option_lines;  // option key -> 1-based line
-    int line = 0;
-    std::string path;  // "sources.xds"
+    int line = 0;                             // the component's name
+    int type_line = 0;                        // its `type:` value (0: none given)
+    std::vector<int> input_lines;             // each of `inputs`, when known
+    std::string path;                         // "sources.xds"
 };
 
 struct EngineSpec {

@@ -1,4 +1,5 @@
-// The SDK's helper headers: crossover/errors.h, crossover/xds.h, crossover/inputs.h.
+// The SDK's helper headers: crossover/errors.h, crossover/xds.h, crossover/inputs.h,
+// crossover/yaml_load.h, crossover/files.h.
 #define BOOST_TEST_MODULE sdk_helpers
 #include <boost/test/unit_test.hpp>
 
@@ -6,10 +7,16 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include "../support/process.h"
+
+#include <chrono>
+
 #include "crossover/errors.h"
+#include "crossover/files.h"
 #include "crossover/inputs.h"
 #include "crossover/xds.h"
+#include "crossover/yaml_load.h"
 
 using namespace crossover;
 
@@ -464,3 +471,103 @@ BOOST_AUTO_TEST_CASE(union_refuses_conflicts) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// The exception load_yaml throws for `text`, as "line N: message", or "".
+std::string yaml_problem(const std::string& text, const YamlLimits& limits = {}) {
+    try {
+        load_yaml_all(text, limits);
+    } catch (const YAML::Exception& e) {
+        return "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+    }
+    return {};
+}
+
+// Nine levels of ten aliases each: 10^9 values once expanded.
+std::string nested_aliases() {
+    std::string text = "root:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+    char prev = 'a';
+    for (char c = 'b'; c <= 'i'; ++c) {
+        text += std::string("  ") + c + ": &" + c + " [";
+        for (int i = 0; i < 10; ++i) {
+            text += std::string(i ? ", *" : "*") + prev;
+        }
+        text += "]\n";
+        prev = c;
+    }
+    return text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(load_yaml_refuses_exploding_and_cyclic_aliases) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string problem = yaml_problem(nested_aliases());
+    BOOST_CHECK_MESSAGE(
+        problem.find("aliases add more than 100000 values once expanded") != std::string::npos,
+        problem);
+    BOOST_CHECK_MESSAGE(problem.rfind("line 6:", 0) == 0, problem);  // the level that crosses
+    BOOST_CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    BOOST_CHECK_NE(
+        yaml_problem("a: &a [x, *a]\n").find("an alias refers to a node that contains it"),
+        std::string::npos);
+    // Aliases within the limits, and text without any, load as before.
+    BOOST_CHECK_EQUAL(yaml_problem("common: &c {a: 1}\nx: *c\ny: *c\n"), "");
+    BOOST_CHECK_EQUAL(load_yaml("common: &c {a: 1}\nx: *c\n")["x"]["a"].as<int>(), 1);
+    // Every document is counted on its own.
+    BOOST_CHECK_EQUAL(yaml_problem("a: &a [1, 2]\nb: *a\n---\na: &a [3]\nb: *a\n"), "");
+    YamlLimits tight;
+    tight.max_alias_values = 3;
+    BOOST_CHECK_NE(yaml_problem("a: &a [1, 2]\nb: [*a, *a]\n", tight), "");
+    tight.max_depth = 2;
+    BOOST_CHECK_NE(yaml_problem("a: {b: {c: 1}}\n", tight).find("nested deeper than 2"),
+                   std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(load_yaml_refuses_duplicate_keys_when_asked) {
+    YamlLimits strict;
+    strict.refuse_duplicate_keys = true;
+    const std::string text = "a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\n";
+    BOOST_CHECK_EQUAL(yaml_problem(text), "");
+    BOOST_CHECK_EQUAL(yaml_problem(text, strict),
+                      "line 5: duplicate key 'c' (each key may appear once in a map)");
+    // The same key in different maps, and values equal to keys, are fine.
+    BOOST_CHECK_EQUAL(yaml_problem("a: {x: 1}\nb: {x: 1}\nc: a\nl: [{x: 1}, {x: 2}]\n", strict),
+                      "");
+    BOOST_CHECK_NE(yaml_problem("{a: 1, a: 2}\n", strict), "");
+}
+
+BOOST_AUTO_TEST_CASE(xds_documents_get_the_limits) {
+    const std::string msg = error_of([&] {
+        xds::XdsDocument::parse(doc(
+            "rds.yaml", "resources: []\nmeta:\n" + [] {
+                std::string t = nested_aliases();
+                std::string indented;
+                for (std::size_t i = 0; i < t.size(); ++i) {
+                    indented += t[i];
+                    if (t[i] == '\n' && i + 1 < t.size()) {
+                        indented += "  ";
+                    }
+                }
+                return "  " + indented;
+            }()));
+    });
+    BOOST_CHECK_MESSAGE(msg.find("document rds.yaml (ConfigMap test/envoy-xds): line 8") == 0 &&
+                            msg.find("aliases add more than") != std::string::npos,
+                        msg);
+}
+
+BOOST_AUTO_TEST_CASE(read_regular_file_refuses_fifos_and_directories) {
+    test::TempDir t;
+    test::write_text(t / "f.yaml", "a: 1\n");
+    std::string problem;
+    BOOST_CHECK_EQUAL(read_regular_file(t / "f.yaml", problem).value_or("?"), "a: 1\n");
+    BOOST_REQUIRE_EQUAL(::mkfifo((t / "fifo").c_str(), 0600), 0);
+    BOOST_CHECK(!read_regular_file(t / "fifo", problem));
+    BOOST_CHECK_EQUAL(problem, "not a regular file (a FIFO)");
+    BOOST_CHECK(!read_regular_file(t.path(), problem));
+    BOOST_CHECK_EQUAL(problem, "not a regular file (a directory)");
+    BOOST_CHECK(!read_regular_file(t / "none", problem));
+    BOOST_CHECK_EQUAL(problem, "no such file");
+}

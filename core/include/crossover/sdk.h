@@ -2,8 +2,10 @@
 #pragma once
 
 #include "crossover/component.h"
+#include "crossover/files.h"
 #include "crossover/log.h"
 #include "crossover/options.h"
 #include "crossover/plugin.h"
 #include "crossover/snapshot.h"
 #include "crossover/status.h"
+#include "crossover/yaml_load.h"

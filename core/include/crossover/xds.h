@@ -47,6 +47,7 @@
 #include "crossover/errors.h"
 #include "crossover/snapshot.h"
 #include "crossover/status.h"
+#include "crossover/yaml_load.h"
 
 namespace crossover::xds {
 
@@ -182,7 +183,7 @@ public:
         out.meta_.name = document.name;
         out.meta_.origin = document.origin;
         try {
-            out.root_ = YAML::Load(document.content);
+            out.root_ = load_yaml(document.content);
         } catch (const YAML::Exception& e) {
             std::string where;
             if (e.mark.line >= 0) {

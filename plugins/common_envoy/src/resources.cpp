@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "crossover/errors.h"
+#include "crossover/yaml_load.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
 #include "crossover_envoy/yaml_scalar.h"
@@ -58,7 +59,7 @@ private:
 DecodedDocument decode_resources(const Api& api, const Document& document, std::size_t max_errors) {
     YAML::Node root;
     try {
-        root = YAML::Load(document.content);
+        root = load_yaml(document.content);  // the limits of every input document
     } catch (const YAML::Exception& e) {
         DecodedDocument out;
         Collector errors(document, out, max_errors);

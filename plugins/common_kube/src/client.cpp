@@ -20,6 +20,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include "crossover/files.h"
+
 namespace crossover::kube {
 namespace {
 
@@ -345,12 +347,9 @@ std::string Client::bearer(bool force_reload) {
     }
     const auto now = std::chrono::steady_clock::now();
     if (force_reload || token_.empty() || now - token_read_at_ >= timeouts_.token_refresh) {
-        std::ifstream in(config_.token_file, std::ios::binary);
-        std::ostringstream buf;
-        if (in) {
-            buf << in.rdbuf();
-        }
-        std::string fresh = trim_token(buf.str());
+        std::string problem;
+        std::string fresh =
+            trim_token(read_regular_file(config_.token_file, problem).value_or(std::string()));
         if (fresh.empty()) {
             if (token_.empty()) {
                 throw Error("cannot read a bearer token from " + config_.token_file);

@@ -8,7 +8,9 @@
 #include <Poco/Base64Decoder.h>
 #include <yaml-cpp/yaml.h>
 
+#include "crossover/files.h"
 #include "crossover/status.h"
+#include "crossover/yaml_load.h"
 
 namespace crossover::kube {
 namespace {
@@ -31,13 +33,8 @@ std::string decode_base64(const std::string& text, const std::string& what) {
 }
 
 std::optional<std::string> read_small_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return std::nullopt;
-    }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
+    std::string problem;
+    return read_regular_file(path, problem);
 }
 
 std::string trim(std::string s) {
@@ -158,12 +155,16 @@ Environment Environment::system() {
     return env;
 }
 
-void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& context_ns) {
+void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& context_ns,
+                     const std::string& context) {
+    std::string problem;
+    const auto text = read_regular_file(path, problem);
+    if (!text) {
+        throw Error("kubeconfig " + path + ": " + problem);
+    }
     YAML::Node root;
     try {
-        root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-        throw Error("kubeconfig " + path + ": cannot read the file");
+        root = load_yaml(*text);
     } catch (const YAML::Exception& e) {
         throw Error("kubeconfig " + path + ": " + e.what());
     }
@@ -171,9 +172,11 @@ void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& c
         throw Error("kubeconfig " + path + ": not a map");
     }
     const fs::path base = fs::absolute(fs::path(path)).parent_path();
-    const std::string current = scalar(root, "current-context");
+    const std::string current = context.empty() ? scalar(root, "current-context") : context;
     if (current.empty()) {
-        throw Error("kubeconfig " + path + ": no current-context");
+        throw Error("kubeconfig " + path +
+                    ": no current-context (choose one with the context "
+                    "option)");
     }
     const YAML::Node ctx = find_named(root["contexts"], current, "context", path)["context"];
     const std::string cluster_name = scalar(ctx, "cluster");
@@ -221,11 +224,15 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
         if (!fs::exists(kubeconfig)) {
             throw Error("kubeconfig " + kubeconfig + ": no such file");
         }
-        load_kubeconfig(kubeconfig, out, kubeconfig_ns);
+        load_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context);
     } else if (options.apiserver.empty()) {
         kubeconfig = default_kubeconfig(env);
         if (!kubeconfig.empty()) {
-            load_kubeconfig(kubeconfig, out, kubeconfig_ns);
+            load_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context);
+        } else if (!options.context.empty()) {
+            throw Error("context '" + options.context +
+                        "': no kubeconfig found (give the kubeconfig option, $KUBECONFIG or "
+                        "~/.kube/config)");
         } else if (in_cluster_available(env)) {
             load_in_cluster(env, out, true);
         } else {
@@ -234,14 +241,21 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
                 "$KUBECONFIG or ~/.kube/config, or run in a cluster");
         }
     } else {
+        if (!options.context.empty()) {
+            throw Error("context '" + options.context +
+                        "' needs a kubeconfig (the kubeconfig option, $KUBECONFIG or "
+                        "~/.kube/config) instead of an explicit apiserver");
+        }
         // An explicit server: credentials default to the service account's, as
         // the original crossover's --token-file default does.
         load_in_cluster(env, out, false);
-        out.origin = "options";
     }
     if (!options.apiserver.empty()) {
         out.server = options.apiserver;
-        out.origin = "options";
+        out.origin = "the apiserver option";
+        if (!kubeconfig.empty()) {
+            out.origin += ", credentials from kubeconfig " + kubeconfig;
+        }
     }
     if (!options.token_file.empty()) {
         out.token_file = options.token_file;
@@ -253,6 +267,11 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
     }
     if (options.insecure) {
         out.insecure = true;
+    }
+    if (!options.apiserver.empty()) {
+        // Said at start-up: which credentials go with the explicit server.
+        out.origin += out.token_file.empty() ? std::string(", no token file")
+                                             : ", token file " + out.token_file;
     }
     while (!out.server.empty() && out.server.back() == '/') {
         out.server.pop_back();

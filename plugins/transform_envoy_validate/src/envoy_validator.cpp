@@ -21,6 +21,7 @@
 #include <google/protobuf/message.h>
 #include <yaml-cpp/yaml.h>
 
+#include "crossover/yaml_load.h"
 #include "crossover_envoy/api.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
@@ -695,7 +696,7 @@ struct Validator::Impl {
                                             name) != options.bootstrap.end();
         YAML::Node root;
         try {
-            root = YAML::Load(content);
+            root = load_yaml(content);  // the limits of every input document
         } catch (const YAML::Exception& e) {
             if (is_bootstrap || looks_structured(name) || options.non_xds_error) {
                 result.checked = true;

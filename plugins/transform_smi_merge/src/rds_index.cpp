@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/status.h"
+#include "crossover/yaml_load.h"
 
 namespace crossover::smi_merge {
 namespace {
@@ -326,7 +327,7 @@ RdsIndexPtr build_index(std::string content) {
     const bool bom = text.rfind("\xEF\xBB\xBF", 0) == 0;
     Node root;
     try {
-        root = bom ? YAML::Load("# \n" + text.substr(3)) : YAML::Load(text);
+        root = bom ? load_yaml("# \n" + text.substr(3)) : load_yaml(text);
     } catch (const YAML::Exception& e) {
         index->parse_error = e.what();
         return index;

@@ -7,6 +7,8 @@
 #include <map>
 #include <tuple>
 
+#include "crossover/files.h"
+#include "crossover/yaml_load.h"
 #include "data.h"
 #include "parser.h"
 
@@ -66,11 +68,14 @@ TemplateTransform::TemplateTransform(const ComponentConfig& config) : name_(conf
     Value values = Value::map({});
     if (config.has("values_file")) {
         const std::string path = config.get_path("values_file");
+        std::string problem;
+        const auto text = read_regular_file(path, problem);
+        if (!text) {
+            throw Error(config.where("values_file") + "cannot read " + path + ": " + problem);
+        }
         YAML::Node file;
         try {
-            file = YAML::LoadFile(path);
-        } catch (const YAML::BadFile&) {
-            throw Error(config.where("values_file") + "cannot read " + path);
+            file = load_yaml(*text);
         } catch (const YAML::Exception& e) {
             throw Error(config.where("values_file") + path + ": line " +
                         std::to_string(e.mark.line + 1) + ": " + e.msg);
