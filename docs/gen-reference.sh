@@ -26,7 +26,7 @@ A pipeline file is YAML with these top-level keys; anything else is an error.
 
 | key | what |
 |---|---|
-| `plugin_dirs` | list of directories to load plugins from, in addition to `<binary>/../lib/crossover/plugins` (relative paths: against the pipeline file's directory) |
+| `plugin_dirs` | list of directories to load plugins from, in addition to `<binary>/../lib/crossover/plugins` (relative paths: against the pipeline file's directory; an empty entry adds nothing) |
 | `plugins` | list of plugin shared objects to load one by one |
 | `engine` | timing of the engine, below |
 | `server` | `listen: ADDR` for `/healthz`, `/readyz` and `/metrics` (default `0.0.0.0:9090` when watching, off with `--onetime`; `off` disables); `--listen` overrides it |

@@ -100,6 +100,7 @@ ConfigMapSink::ConfigMapSink(const ComponentConfig& config) : log_(logger_for(co
         throw Error(config.where("name") + "a ConfigMap name is required");
     }
     labels_ = config.get_string_map("labels");
+    allow_empty_ = config.has("allow_empty") && config.get_bool("allow_empty");
     if (config.has("max_conflict_retries")) {
         max_retries_ = static_cast<int>(
             std::clamp<std::int64_t>(config.get_int("max_conflict_retries"), 0, 100));
@@ -200,6 +201,11 @@ WriteOutcome ConfigMapSink::write_content(const Content& desired) {
 
 Status ConfigMapSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept {
     return guard([&]() -> Status {
+        if (snapshot.documents.empty() && !allow_empty_) {
+            throw Error(describe() +
+                        ": the output is empty (no documents); not written (set allow_empty: "
+                        "true to write a ConfigMap without data)");
+        }
         Content desired;
         for (const auto& doc : snapshot.documents) {
             if (!valid_key(doc->name)) {

@@ -22,6 +22,8 @@ inline constexpr OptionSpec kConfigMapSinkOptions[] = {
      "labels set on the ConfigMap (other labels are kept)"},
     {"max_conflict_retries", OptionType::Int, "5", false,
      "how many times a 409 Conflict is resolved by re-reading and retrying"},
+    {"allow_empty", OptionType::Bool, "false", false,
+     "write a ConfigMap without data; refused by default, as an emptied input is a mistake"},
 };
 
 inline constexpr const char* kConfigMapSinkDoc =
@@ -52,6 +54,7 @@ private:
     std::string name_;
     std::map<std::string, std::string> labels_;
     int max_retries_ = 5;
+    bool allow_empty_ = false;
     Poco::JSON::Object::Ptr current_;  // the object as last seen on the server
     std::optional<Content> last_written_;
 };

@@ -76,26 +76,38 @@ private:
     // Raw bytes of every file, to skip re-parsing when nothing changed.
     using Contents = std::map<std::string, std::string>;
 
-    Contents read_all(std::vector<std::string>& missing) const {
+    // A file that cannot be read is missing, except one that is not a
+    // regular file (a FIFO would block the read forever): that is an error,
+    // kept in `refused` until parse() reports it.
+    Contents read_all(std::vector<std::string>& missing, std::string& refused) const {
         Contents out;
         for (const auto& f : expand_paths(paths_, missing)) {
-            std::ifstream in(f, std::ios::binary);
-            if (!in) {
-                missing.push_back("file " + f + " (unreadable)");
+            std::string problem;
+            auto text = read_regular_file(f, problem);
+            if (!text) {
+                if (problem.rfind("not a regular file", 0) == 0) {
+                    refused = f + ": " + problem + "; give manifest files or directories";
+                } else {
+                    missing.push_back("file " + f + " (" + problem + ")");
+                }
                 continue;
             }
-            std::ostringstream s;
-            s << in.rdbuf();
-            out[f] = s.str();
+            out[f] = std::move(*text);
         }
         return out;
     }
 
-    SnapshotPtr parse(const Contents& contents, const std::vector<std::string>& missing) const {
+    SnapshotPtr parse(const Contents& contents, std::vector<std::string> missing,
+                      const std::string& refused) const {
+        if (!refused.empty()) {
+            throw Error(refused);
+        }
         auto snap = std::make_shared<Snapshot>();
         for (const auto& [file, text] : contents) {
             add_manifest_text(text, file, *snap);
         }
+        // Files that are empty (a save in progress) count as missing.
+        missing.insert(missing.end(), snap->missing.begin(), snap->missing.end());
         std::sort(snap->documents.begin(), snap->documents.end(),
                   [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
         std::sort(snap->objects.begin(), snap->objects.end(),
@@ -111,13 +123,15 @@ private:
     // Loads and publishes if anything changed. Returns the error, if any.
     Status reload(SourceContext& context, bool force) {
         std::vector<std::string> missing;
-        Contents contents = read_all(missing);
-        if (!force && have_last_ && contents == last_contents_ && missing == last_missing_) {
+        std::string refused;
+        Contents contents = read_all(missing, refused);
+        if (!force && have_last_ && contents == last_contents_ && missing == last_missing_ &&
+            refused.empty()) {
             return Status::ok();
         }
         SnapshotPtr snap;
         try {
-            snap = parse(contents, missing);
+            snap = parse(contents, missing, refused);
         } catch (const std::exception& e) {
             // Keep the last good snapshot: remember the bad bytes so the same
             // error is not logged on every unrelated event.
@@ -162,15 +176,17 @@ private:
     Status run_impl(SourceContext& context) {
         if (!watch_ || config_.onetime) {
             std::vector<std::string> missing;
-            Contents contents = read_all(missing);
-            if (!missing.empty() && config_.onetime) {
+            std::string refused;
+            Contents contents = read_all(missing, refused);
+            SnapshotPtr snap = parse(contents, missing, refused);
+            if (!snap->complete && config_.onetime) {
                 std::string m;
-                for (const auto& x : missing) {
+                for (const auto& x : snap->missing) {
                     m += (m.empty() ? "" : ", ") + x;
                 }
                 return Status::error("missing " + m);
             }
-            context.publish(parse(contents, missing));
+            context.publish(std::move(snap));
             return Status::ok();
         }
         const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);

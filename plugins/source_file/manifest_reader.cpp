@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include <yaml-cpp/eventhandler.h>
-
+#include "crossover/files.h"
 #include "crossover/status.h"
+#include "crossover/yaml_load.h"
 
 namespace crossover::file_source {
 
@@ -17,13 +17,12 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(path + ": cannot read the file");
+    std::string problem;
+    auto text = read_regular_file(path, problem);
+    if (!text) {
+        throw Error(path + ": " + problem);
     }
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return std::move(*text);
 }
 
 std::string at(const std::string& file, const YAML::Node& node) {
@@ -123,43 +122,31 @@ void add_object(const YAML::Node& obj, const std::string& file, Snapshot& out,
     out.objects.push_back(std::move(object));
 }
 
-// Walks the documents of `text` without building nodes and throws
-// YAML::ParserException where a document makes no progress. yaml-cpp 0.7's
-// LoadAll never returns on a stray token after a document, such as the comma
-// in "{a: b},": it yields an empty document at that same place forever.
-class ProgressCheck : public YAML::EventHandler {
-public:
-    void OnDocumentStart(const YAML::Mark& mark) override {
-        if (started_ && mark.pos == last_.pos) {
-            throw YAML::ParserException(mark, "unexpected text after the document");
+// Why a file is neither manifests nor a DiscoveryResponse, naming the file
+// and line.
+std::string not_input_reason(const std::vector<YAML::Node>& docs, const std::string& file) {
+    const std::string expected =
+        "expected Kubernetes objects (apiVersion and kind) or an xDS DiscoveryResponse "
+        "(resources)";
+    for (const auto& d : docs) {
+        if (d.IsNull()) {
+            continue;
         }
-        started_ = true;
-        last_ = mark;
+        if (d.IsSequence()) {
+            return at(file, d) + ": a YAML list; " + expected;
+        }
+        if (!d.IsMap()) {
+            return at(file, d) + ": a single value; " + expected;
+        }
+        if (d["apiVersion"] && !d["kind"]) {
+            return at(file, d) + ": apiVersion without kind (is 'kind' misspelt?); " + expected;
+        }
+        if (d["kind"] && !d["apiVersion"]) {
+            return at(file, d) + ": kind without apiVersion; " + expected;
+        }
+        return at(file, d) + ": " + expected;
     }
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                    YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
-
-private:
-    bool started_ = false;
-    YAML::Mark last_;
-};
-
-std::vector<YAML::Node> load_all(const std::string& text) {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    ProgressCheck check;
-    while (parser.HandleNextDocument(check)) {
-    }
-    return YAML::LoadAll(text);
+    return file + ": " + expected;
 }
 
 }  // namespace
@@ -221,6 +208,11 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
                 }
             }
             std::sort(found.begin(), found.end());
+            if (found.empty()) {
+                // Its last file deleted (or not yet written): an empty output
+                // is never what the user meant.
+                missing.push_back("directory " + p + " holds no *.yaml, *.yml or *.json file");
+            }
             files.insert(files.end(), found.begin(), found.end());
         } else if (fs::exists(p, ec)) {
             files.push_back(p);
@@ -238,19 +230,32 @@ void add_manifest_text(const std::string& text, const std::string& file, Snapsho
     }
     std::vector<YAML::Node> docs;
     try {
-        docs = load_all(text);
+        // As kubectl: a key given twice is an error, not first-wins.
+        YamlLimits limits;
+        limits.refuse_duplicate_keys = true;
+        docs = load_yaml_all(text, limits);
     } catch (const YAML::Exception& e) {
         throw Error(file + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
     }
-    // A file without Kubernetes objects (no kind) is itself one document,
-    // e.g. a DiscoveryResponse kept next to the manifests.
+    // An empty file (or one of comments only) is most often a save in
+    // progress: incomplete input, so the last output stays.
+    if (std::all_of(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); })) {
+        out.complete = false;
+        out.missing.push_back("file " + file + " is empty");
+        return;
+    }
     const bool manifest = std::any_of(docs.begin(), docs.end(), [](const YAML::Node& d) {
         return d.IsMap() && d["kind"] && d["apiVersion"];
     });
     if (!manifest) {
-        ObjectRef ref{"File", "", file, ""};
-        add_document(out, owners, fs::path(file).filename().string(), text, ref, file);
-        return;
+        // A DiscoveryResponse kept next to the manifests is itself one
+        // document. Anything else is not what the user meant to give.
+        if (docs.size() == 1 && docs[0].IsMap() && docs[0]["resources"]) {
+            ObjectRef ref{"File", "", file, ""};
+            add_document(out, owners, fs::path(file).filename().string(), text, ref, file);
+            return;
+        }
+        throw Error(not_input_reason(docs, file));
     }
     for (const auto& d : docs) {
         if (d.IsNull()) {

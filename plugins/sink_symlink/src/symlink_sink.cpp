@@ -461,6 +461,7 @@ SymlinkSink::SymlinkSink(const ComponentConfig& config)
     }
     file_mode_ = static_cast<mode_t>(value);
     fsync_ = config.has("fsync") ? config.get_bool("fsync") : true;
+    allow_empty_ = config.has("allow_empty") && config.get_bool("allow_empty");
 }
 
 SymlinkSink::~SymlinkSink() {
@@ -1014,6 +1015,14 @@ Status SymlinkSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexc
             }
             docs.push_back(d);
         }
+        if (docs.empty() && !allow_empty_) {
+            // Envoy would lose every listener, route and cluster at once: an
+            // emptied input (a deleted file, a half-saved manifest) is never
+            // what the user meant.
+            fail(
+                "the output is empty (no documents); nothing written, previous output left in "
+                "place (set allow_empty: true to write an empty output)");
+        }
         std::sort(docs.begin(), docs.end(),
                   [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
         for (std::size_t i = 1; i < docs.size(); ++i) {
@@ -1067,6 +1076,8 @@ const OptionSpec kOptions[] = {
      "Permissions of the written files, in octal."},
     {"fsync", OptionType::Bool, "true", false,
      "Flush files and directories to stable storage before swapping (turn off only on tmpfs)."},
+    {"allow_empty", OptionType::Bool, "false", false,
+     "Write an output of no documents; refused by default, as an emptied input is a mistake."},
 };
 }  // namespace
 

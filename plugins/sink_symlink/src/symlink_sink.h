@@ -91,6 +91,7 @@ private:
     std::int64_t keep_ = 2;
     mode_t file_mode_ = 0644;
     bool fsync_ = true;
+    bool allow_empty_ = false;
 
     bool prepared_ = false;
     int lock_fd_ = -1;

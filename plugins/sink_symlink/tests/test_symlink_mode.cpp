@@ -131,8 +131,17 @@ BOOST_AUTO_TEST_CASE(changes_swap_current_and_removed_files_disappear) {
     BOOST_TEST_REQUIRE(written(test::write(*sink, fewer)));
     BOOST_TEST(current_files(out) == fewer);
     BOOST_TEST(!test::fs::exists(out + "/current/lds.yaml"));
-    // An empty input is a change too.
-    BOOST_TEST_REQUIRE(written(test::write(*sink, {})));
+    // An empty output is refused: Envoy would lose everything at once.
+    const auto refused = test::write(*sink, {});
+    BOOST_TEST(!refused.status.is_ok());
+    BOOST_TEST(refused.status.message() ==
+               "sinks.envoy: the output is empty (no documents); nothing written, previous output "
+               "left in place (set allow_empty: true to write an empty output)");
+    BOOST_TEST(current_files(out) == fewer);
+    // Unless the option allows it: then it is a change like any other.
+    sink.reset();  // one writer per directory
+    auto allowing = test::make_sink(opts(tmp, "allow_empty: true"));
+    BOOST_TEST_REQUIRE(written(test::write(*allowing, {})));
     BOOST_TEST(current_files(out).empty());
 }
 

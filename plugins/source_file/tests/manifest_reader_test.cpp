@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE source_file
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -151,4 +153,63 @@ BOOST_AUTO_TEST_CASE(missing_paths_are_reported) {
     BOOST_CHECK_EQUAL(files.size(), 6u);
     BOOST_REQUIRE_EQUAL(missing.size(), 1u);
     BOOST_CHECK_EQUAL(missing[0], "file /nonexistent/x.yaml");
+}
+
+// A file that is neither manifests nor a DiscoveryResponse is an error naming
+// the file and line, never a document named after the file.
+BOOST_AUTO_TEST_CASE(files_that_are_not_input_are_refused) {
+    BOOST_CHECK_EQUAL(error_of("apiVersion: split.smi-spec.io/v1alpha2\nknd: TrafficSplit\n"
+                               "metadata: {name: a}\n"),
+                      "m.yaml:1: apiVersion without kind (is 'kind' misspelt?); expected "
+                      "Kubernetes objects (apiVersion and kind) or an xDS DiscoveryResponse "
+                      "(resources)");
+    BOOST_CHECK_EQUAL(error_of("# objects\n- apiVersion: v1\n  kind: ConfigMap\n")
+                          .find("m.yaml:2: a YAML list; expected Kubernetes objects"),
+                      0u);
+    BOOST_CHECK_EQUAL(error_of("kind: ConfigMap\nmetadata: {name: a}\n")
+                          .find("m.yaml:1: kind without apiVersion"),
+                      0u);
+    BOOST_CHECK_EQUAL(error_of("just text\n").find("m.yaml:1: a single value"), 0u);
+    BOOST_CHECK_EQUAL(error_of("static_resources: {}\n").find("m.yaml:1: expected Kubernetes"), 0u);
+    // A DiscoveryResponse (JSON too) is still one document.
+    Snapshot s;
+    add_manifest_text("{\"version_info\": \"1\", \"resources\": []}", "cds.json", s);
+    BOOST_REQUIRE_EQUAL(s.documents.size(), 1u);
+    BOOST_CHECK_EQUAL(s.documents[0]->name, "cds.json");
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_file_is_incomplete_input) {
+    for (const std::string text : {"", "\n\n", "# only a comment\n", "---\n---\n"}) {
+        Snapshot s;
+        add_manifest_text(text, "dir/m.yaml", s);
+        BOOST_CHECK(!s.complete);
+        BOOST_REQUIRE_EQUAL(s.missing.size(), 1u);
+        BOOST_CHECK_EQUAL(s.missing[0], "file dir/m.yaml is empty");
+        BOOST_CHECK(s.documents.empty());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused_as_kubectl_does) {
+    const std::string msg = error_of(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  k: '1'\n  k: '2'\n");
+    BOOST_CHECK_EQUAL(msg,
+                      "m.yaml:6: invalid YAML: duplicate key 'k' (each key may appear once "
+                      "in a map)");
+    std::ifstream in(fixture("invalid/trafficsplit-duplicate-key.yaml"));
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string split = error_of(text.str());
+    BOOST_CHECK_MESSAGE(split.find("m.yaml:15: invalid YAML: duplicate key 'weight'") == 0, split);
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_without_manifests_is_missing) {
+    std::vector<std::string> missing;
+    const char* tmp = std::getenv("TMPDIR");
+    std::string empty = std::string(tmp != nullptr ? tmp : "/tmp") + "/crossover-empty-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(empty.data()) != nullptr);
+    const auto files = expand_paths({empty}, missing);
+    BOOST_CHECK(files.empty());
+    BOOST_REQUIRE_EQUAL(missing.size(), 1u);
+    BOOST_CHECK_EQUAL(missing[0], "directory " + empty + " holds no *.yaml, *.yml or *.json file");
+    ::rmdir(empty.c_str());
 }
