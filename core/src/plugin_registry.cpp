@@ -31,6 +31,28 @@ bool valid_type_name(const char* name) {
     return true;
 }
 
+bool same_text(const char* a, const char* b) {
+    return (a == nullptr && b == nullptr) ||
+           (a != nullptr && b != nullptr && std::string_view(a) == std::string_view(b));
+}
+
+// Two descriptors of the same plugin: same type, documentation and options.
+bool same_plugin(const PluginDescriptor& a, const PluginDescriptor& b) {
+    if (a.kind != b.kind || !same_text(a.name, b.name) || !same_text(a.doc, b.doc) ||
+        a.option_count != b.option_count) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.option_count; ++i) {
+        const OptionSpec& x = a.options[i];
+        const OptionSpec& y = b.options[i];
+        if (!same_text(x.name, y.name) || x.type != y.type || x.required != y.required ||
+            !same_text(x.default_value, y.default_value) || !same_text(x.doc, y.doc)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 void PluginRegistry::load_directory(const std::string& dir, std::vector<std::string>& errors) {
@@ -130,6 +152,20 @@ bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>
         }
     }
     if (const LoadedPlugin* other = find(d->kind, d->name)) {
+        if (same_plugin(*other->descriptor, *d)) {
+            // The same plugin twice, such as its installed copy and its build
+            // directory (a plugin's README builds, installs, then runs with the
+            // build directory named): not a conflict. Directories are loaded
+            // from the most general (the default) to the most specific (the
+            // pipeline's plugin_dirs), so the later copy is the one meant.
+            for (auto& p : plugins_) {
+                if (&p == other) {
+                    p = LoadedPlugin{path, d};
+                }
+            }
+            loaded_files_.push_back(canon);
+            return true;
+        }
         errors.push_back("plugin " + path + ": duplicate " + kind_name(d->kind) + " type '" +
                          d->name + "', already provided by " + other->path);
         ::dlclose(handle);

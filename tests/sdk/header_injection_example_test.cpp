@@ -390,3 +390,36 @@ BOOST_AUTO_TEST_CASE(trafficsplit_placeholder_needs_a_trafficsplit) {
                    "{{trafficsplit}} has no value") != std::string::npos,
                missing.result.err);
 }
+
+// examples/plugins/header_injection/README.md, step by step in its own order:
+// build (done once above), install next to the bundled plugins, run the
+// example pipeline as the README shows, and with the build directory named
+// as well. Last: it installs the plugin into the shared prefix.
+BOOST_AUTO_TEST_CASE(readme_steps_in_order) {
+    Installed& in = installed();
+    BOOST_TEST_REQUIRE(in.failure == "");
+    const Result install = run({CROSSOVER_CMAKE, "--install", in.plugin_dir, "--prefix", in.prefix},
+                               in.dir.path(), kBuildTimeout);
+    BOOST_TEST_REQUIRE(install.code == 0, install.out + install.err);
+    BOOST_TEST_REQUIRE(
+        std::filesystem::exists(in.prefix + "/lib/crossover/plugins/header_injection.so"));
+    const std::string pipeline = source_dir() + "/examples/plugins/header_injection/pipeline.yaml";
+    const std::string bin = in.prefix + "/bin/crossover";
+    TempDir t;
+    // Installed, no variable: the empty plugin_dirs entry adds nothing.
+    Result r = run({bin, "run", pipeline, "--onetime"}, t.path(), std::chrono::seconds(60),
+                   {"CROSSOVER_OUT=" + (t / "out1"), "HEADER_INJECTION_DIR="});
+    BOOST_TEST(r.code == 0, r.err);
+    const std::string rds = read_text(t / "out1/current/rds.yaml");
+    BOOST_TEST(rds.find("{key: \"x-canary-weight\", value: \"10\"}") != std::string::npos, rds);
+    // Installed and the build directory named: the same plugin twice, no conflict.
+    r = run({bin, "run", pipeline, "--onetime"}, t.path(), std::chrono::seconds(60),
+            {"CROSSOVER_OUT=" + (t / "out2"), "HEADER_INJECTION_DIR=" + in.plugin_dir});
+    BOOST_TEST(r.code == 0, r.err);
+    BOOST_TEST(r.err.find("duplicate") == std::string::npos, r.err);
+    BOOST_TEST(read_text(t / "out2/current/rds.yaml") == rds);
+    r = run({bin, "plugins", "--plugin-dir", in.plugin_dir}, t.path());
+    BOOST_TEST(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("transform header_injection  (" + in.plugin_dir) != std::string::npos,
+               r.out);
+}
