@@ -230,7 +230,7 @@ std::string found_kubeconfig() {
         return {};
     }
     if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-        const std::string p = std::string(home) + "/.kube/config";
+        std::string p = std::string(home) + "/.kube/config";
         if (std::filesystem::exists(p, ec)) {
             return p;
         }

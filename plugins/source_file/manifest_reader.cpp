@@ -228,6 +228,13 @@ void add_manifest_text(const std::string& text, const std::string& file, Snapsho
     for (const auto& d : out.documents) {
         owners.emplace(d->name, d->origin);
     }
+    // An empty file is most often a save in progress (editors truncate, then
+    // write): incomplete input, so the last output stays.
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        out.complete = false;
+        out.missing.push_back("file " + file + " is empty");
+        return;
+    }
     std::vector<YAML::Node> docs;
     try {
         // As kubectl: a key given twice is an error, not first-wins.
@@ -237,11 +244,8 @@ void add_manifest_text(const std::string& text, const std::string& file, Snapsho
     } catch (const YAML::Exception& e) {
         throw Error(file + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
     }
-    // An empty file (or one of comments only) is most often a save in
-    // progress: incomplete input, so the last output stays.
     if (std::all_of(docs.begin(), docs.end(), [](const YAML::Node& d) { return d.IsNull(); })) {
-        out.complete = false;
-        out.missing.push_back("file " + file + " is empty");
+        // Comments only: a file that says it holds no objects.
         return;
     }
     const bool manifest = std::any_of(docs.begin(), docs.end(), [](const YAML::Node& d) {

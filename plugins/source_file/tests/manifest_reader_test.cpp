@@ -179,13 +179,20 @@ BOOST_AUTO_TEST_CASE(files_that_are_not_input_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_file_is_incomplete_input) {
-    for (const std::string text : {"", "\n\n", "# only a comment\n", "---\n---\n"}) {
+    for (const std::string text : {"", "\n\n", " \r\n\t"}) {
         Snapshot s;
         add_manifest_text(text, "dir/m.yaml", s);
         BOOST_CHECK(!s.complete);
         BOOST_REQUIRE_EQUAL(s.missing.size(), 1u);
         BOOST_CHECK_EQUAL(s.missing[0], "file dir/m.yaml is empty");
         BOOST_CHECK(s.documents.empty());
+    }
+    // Comments only: a file that says it holds no objects, not a half-written one.
+    for (const std::string text : {"# no TrafficSplit any more\n", "---\n---\n"}) {
+        Snapshot s;
+        add_manifest_text(text, "dir/m.yaml", s);
+        BOOST_CHECK(s.complete);
+        BOOST_CHECK(s.documents.empty() && s.objects.empty());
     }
 }
 

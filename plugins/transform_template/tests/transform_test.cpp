@@ -263,15 +263,15 @@ BOOST_AUTO_TEST_CASE(values_inline_and_from_file) {
         }
         return std::string("no error");
     };
-    BOOST_CHECK_EQUAL(
-        ctor_error("{values_file: " + (dir / "nope.yaml").string() + "}"),
-        "transforms.render: option 'values_file': cannot read " + (dir / "nope.yaml").string());
+    BOOST_CHECK_EQUAL(ctor_error("{values_file: " + (dir / "nope.yaml").string() + "}"),
+                      "transforms.render: option 'values_file': cannot read " +
+                          (dir / "nope.yaml").string() + ": no such file");
     BOOST_CHECK_EQUAL(ctor_error("{values_file: " + (dir / "list.yaml").string() + "}"),
                       "transforms.render: option 'values_file': " + (dir / "list.yaml").string() +
                           ": expected a map at the top");
     BOOST_CHECK_EQUAL(ctor_error("{values_file: " + (dir / "broken.yaml").string() + "}")
                           .rfind("transforms.render: option 'values_file': " +
-                                     (dir / "broken.yaml").string() + ": line 2: ",
+                                     (dir / "broken.yaml").string() + ": line 1: ",
                                  0),
                       0u);
     BOOST_CHECK_EQUAL(ctor_error("{values: [1]}"),
