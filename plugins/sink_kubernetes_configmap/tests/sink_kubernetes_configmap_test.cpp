@@ -78,6 +78,23 @@ BOOST_AUTO_TEST_CASE(creates_updates_and_skips_unchanged_content) {
                    ->getValue<std::string>("bin.dat") == "/wA=");
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_output_is_refused_unless_allowed) {
+    FakeApiServer server;
+    CaptureLogger logger;
+    auto sink = make_sink(server, logger);
+    WriteOutcome outcome = WriteOutcome::Unchanged;
+    BOOST_REQUIRE(sink->write(snapshot({{"rds.yaml", "r1"}}), outcome).is_ok());
+    const auto st = sink->write(snapshot({}), outcome);
+    BOOST_TEST(!st.is_ok());
+    BOOST_TEST(
+        st.message().find("the output is empty (no documents); not written") != std::string::npos,
+        st.message());
+    BOOST_TEST(data(server, "rds.yaml") == "r1");
+    auto allowing = make_sink(server, logger, "allow_empty: true\n");
+    BOOST_REQUIRE(allowing->write(snapshot({}), outcome).is_ok());
+    BOOST_TEST(data(server, "rds.yaml") == "<none>");
+}
+
 BOOST_AUTO_TEST_CASE(existing_configmap_with_same_content_is_not_written) {
     FakeApiServer server;
     server.apply(configmap_json("test", "envoy-xds-gen", {{"rds.yaml", "r1"}}));
