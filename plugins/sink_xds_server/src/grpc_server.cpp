@@ -166,6 +166,7 @@ public:
     }
 
     void OnWriteDone(bool ok) override {
+        shared_->counters.writes_in_flight.fetch_sub(1);
         bool finish_now = false;
         {
             std::lock_guard<std::mutex> lock(mu_);
@@ -281,6 +282,7 @@ private:
         writing_ = true;
         lock.unlock();
         shared_->counters.responses.fetch_add(1);
+        shared_->counters.writes_in_flight.fetch_add(1);
         StartWrite(&write_buf_);
     }
 

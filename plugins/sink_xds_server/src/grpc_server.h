@@ -49,6 +49,8 @@ struct ServerCounters {
     std::atomic<std::int64_t> streams_refused{0};  // above max_streams
     std::atomic<std::int64_t> requests{0};         // handled (after parsing), whatever they were
     std::atomic<std::int64_t> responses{0};
+    // Responses handed to gRPC and not yet sent: at most one per stream.
+    std::atomic<std::int64_t> writes_in_flight{0};
     std::atomic<std::int64_t> acks{0};
     std::atomic<std::int64_t> nacks{0};
     std::atomic<std::int64_t> stale{0};

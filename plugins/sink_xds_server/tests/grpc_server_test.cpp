@@ -239,7 +239,17 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_reads_does_not_hold_up_the_others) {
     }
     ServerFixture f(*api);
     f.publish(90, 10);
-    auto stuck = f.client();
+    // A client with a fixed 64 KiB window (no BDP probing), as a slow or
+    // stuck peer has: its transport stops accepting data once that is full.
+    grpc::ChannelArguments narrow;
+    narrow.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    narrow.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    narrow.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 65536);
+    narrow.SetMaxReceiveMessageSize(64 << 20);
+    auto stuck = std::make_unique<SotwClient>(
+        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(f.server().port()),
+                                  grpc::InsecureChannelCredentials(), narrow),
+        f.messages());
     BOOST_REQUIRE(stuck->send({kCds, {}}));
     BOOST_REQUIRE(stuck->send({kRds, {"podinfo"}}));
     auto good = f.client();
@@ -257,6 +267,10 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_reads_does_not_hold_up_the_others) {
         BOOST_REQUIRE(good->ack(*r, {"podinfo"}));
     }
     BOOST_TEST(f.server().counters().streams_open.load() == 2);
+    // The stuck stream holds one response (its flow-control window is full),
+    // not one per change: 60 changes of ~50 KB each went to the good client.
+    BOOST_TEST(eventually([&] { return f.server().counters().writes_in_flight.load() == 1; }));
+    BOOST_TEST(f.server().counters().responses.load() < 2 + 61 + 10);
 }
 
 BOOST_AUTO_TEST_CASE(streams_opened_and_closed_rapidly_leave_nothing_behind) {
