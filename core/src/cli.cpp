@@ -78,7 +78,7 @@ public:
             return inline_value;
         }
         if (done()) {
-            std::cerr << "crossover: flag " << flag << " needs a value\n";
+            print_usage_error("flag " + flag + " needs a value");
             return std::nullopt;
         }
         return next();
@@ -106,7 +106,7 @@ bool bool_flag(const std::string& arg, const std::string& value, bool has_value,
     if (parse_go_bool(value, out)) {
         return true;
     }
-    std::cerr << "crossover: flag " << arg << " expects true or false\n";
+    print_usage_error("flag " + arg + " expects true or false");
     return false;
 }
 
@@ -283,6 +283,7 @@ int print_plugins(const CommonOptions& opts) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+    set_error_format_from_args(argc, argv);
     ArgReader args(argc, argv);
     if (args.done()) {
         std::cerr << kUsage;
@@ -304,9 +305,9 @@ int run_cli(int argc, char** argv) {
         command = args.next();
     } else if (first.empty() || first[0] != '-') {
         const std::string near = closest(first, kCommands);
-        std::cerr << "crossover: unknown command '" << first << "'"
-                  << (near.empty() ? "" : " (did you mean '" + near + "'?)")
-                  << "; see crossover help\n";
+        print_usage_error("unknown command '" + first + "'" +
+                          (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                          "; see crossover help");
         return 2;
     }
     CommonOptions opts;
@@ -321,7 +322,7 @@ int run_cli(int argc, char** argv) {
                 file = arg;
                 continue;
             }
-            std::cerr << "crossover: unexpected argument '" << arg << "'\n";
+            print_usage_error("unexpected argument '" + arg + "'");
             return 2;
         }
         if (name == "help" || name == "h") {
@@ -356,13 +357,13 @@ int run_cli(int argc, char** argv) {
         } else if (name == "log-level") {
             auto v = args.value_for(arg, value, has_value);
             if (!v || !parse_log_level(*v, opts.level)) {
-                std::cerr << "crossover: --log-level must be debug, info, warn or error\n";
+                print_usage_error("--log-level must be debug, info, warn or error");
                 return 2;
             }
         } else if (name == "log-format") {
             auto v = args.value_for(arg, value, has_value);
             if (!v || !parse_log_format(*v, opts.format)) {
-                std::cerr << "crossover: --log-format must be text or json\n";
+                print_usage_error("--log-format must be text or json");
                 return 2;
             }
         } else if (name == "listen") {
@@ -403,11 +404,11 @@ int run_cli(int argc, char** argv) {
         return run_legacy(legacy, settings);
     }
     if (!legacy.empty()) {
-        std::cerr << "crossover: unknown flag '" << legacy.front() << "' for '" << command << "'\n";
+        print_usage_error("unknown flag '" + legacy.front() + "' for '" + command + "'");
         return 2;
     }
     if (file.empty()) {
-        std::cerr << "crossover: '" << command << "' needs a pipeline file\n";
+        print_usage_error("'" + command + "' needs a pipeline file");
         return 2;
     }
     std::vector<ConfigError> errors;

@@ -358,7 +358,7 @@ int run_legacy(const std::vector<std::string>& args, const RunSettings& settings
     LegacyFlags flags;
     std::string error;
     if (!parse_legacy_flags(args, flags, error)) {
-        std::cerr << "crossover: " << error << "\n";
+        print_usage_error(error);
         return 2;
     }
     if (flags.validate) {
@@ -369,9 +369,9 @@ int run_legacy(const std::vector<std::string>& args, const RunSettings& settings
         if (envoy_protos_present(dir)) {
             flags.validate_protos = dir;
         } else if (given) {
-            std::cerr << "crossover: --envoy-protos " << flags.envoy_protos
-                      << ": no Envoy protos there (install them with "
-                         "packaging/fetch-envoy-protos.sh)\n";
+            print_usage_error("--envoy-protos " + flags.envoy_protos +
+                              ": no Envoy protos there (install them with "
+                              "packaging/fetch-envoy-protos.sh)");
             return 2;
         }
     }

@@ -128,6 +128,29 @@ void set_error_format(LogFormat format) noexcept {
     g_error_format.store(format);
 }
 
+void print_usage_error(std::string_view message) noexcept {
+    try {
+        const LogFormat format = g_error_format.load();
+        write_stderr(format == LogFormat::Json
+                         ? format_log_line(LogLevel::Error, "", message, format)
+                         : "crossover: " + std::string(message) + "\n");
+    } catch (...) {
+        // Reporting must never take the process down.
+    }
+}
+
+void set_error_format_from_args(int argc, char** argv) noexcept {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const bool json = arg == "--log-format=json" || arg == "-log-format=json" ||
+                          ((arg == "--log-format" || arg == "-log-format") && i + 1 < argc &&
+                           std::string_view(argv[i + 1]) == "json");
+        if (json) {
+            set_error_format(LogFormat::Json);
+        }
+    }
+}
+
 void print_error(std::string_view message) noexcept {
     try {
         const LogFormat format = g_error_format.load();

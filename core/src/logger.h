@@ -42,5 +42,10 @@ std::string format_log_line(LogLevel level, std::string_view component, std::str
 // in JSON mode every line is JSON.
 void set_error_format(LogFormat format) noexcept;
 void print_error(std::string_view message) noexcept;
+// A command-line mistake: `crossover: MESSAGE` as text, a JSON error line in JSON mode.
+void print_usage_error(std::string_view message) noexcept;
+// --log-format json anywhere on the command line makes usage errors JSON, even
+// those found before the flag is reached.
+void set_error_format_from_args(int argc, char** argv) noexcept;
 
 }  // namespace crossover::core

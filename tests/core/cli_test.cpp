@@ -412,3 +412,40 @@ BOOST_AUTO_TEST_CASE(dry_run_and_unchanged_onetime_runs_say_what_happened) {
                             std::string::npos,
                         r.err);
 }
+
+// With --log-format json every line crossover writes to stderr is JSON, command-line
+// mistakes included, even those found before the flag itself is read; text mode keeps
+// the `crossover: ` prefix.
+BOOST_AUTO_TEST_CASE(usage_errors_are_json_lines_in_json_mode) {
+    TempDir t;
+    write_text(t / "p.yaml", pipeline(t));
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"rnu", "--log-format", "json"}, "unknown command 'rnu' (did you mean 'run'?)"},
+        {{"run", t / "p.yaml", "--onetime=maybe", "--log-format=json"},
+         "flag --onetime=maybe expects true or false"},
+        {{"run", "--log-format", "json"}, "'run' needs a pipeline file"},
+        {{"run", t / "p.yaml", "--log-format", "json", "--bogus"},
+         "unknown flag '--bogus' for 'run'"},
+        {{"--log-format", "json", "--smi=maybe"}, "expects true or false"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> argv = {crossover_bin()};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        const auto r = run(argv, t.path());
+        BOOST_TEST_CONTEXT(c.message) {
+            BOOST_CHECK_EQUAL(r.code, 2);
+            BOOST_CHECK_MESSAGE(
+                !r.err.empty() && r.err.front() == '{' && r.err.find("}\n") == r.err.size() - 2,
+                r.err);
+            BOOST_CHECK_MESSAGE(r.err.find("\"level\":\"error\"") != std::string::npos, r.err);
+            BOOST_CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, r.err);
+        }
+    }
+    const auto text = run({crossover_bin(), "rnu"}, t.path());
+    BOOST_CHECK_EQUAL(text.code, 2);
+    BOOST_CHECK_MESSAGE(text.err.rfind("crossover: unknown command 'rnu'", 0) == 0, text.err);
+}
