@@ -7,12 +7,14 @@ Expectations are derived from the chart's values.yaml merged with the given valu
 way helm merges them, so a scenario is described only by its values. When CROSSOVER_BIN names a
 built crossover binary, the arguments the chart gives the init container and the sidecar are run
 through its flag parser (`--print-pipeline`), and the pipeline it prints is compared with the
-chart's ConfigMap name, TrafficSplits and RBAC.
+chart's ConfigMap name, TrafficSplits and RBAC; in server mode (mode: server) the pipeline the
+chart writes into its ConfigMap is checked with `crossover validate` instead.
 """
 
 import os
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -71,10 +73,15 @@ def check_xds(cm, values, ns, watched):
     check(lis["address"]["socket_address"]["port_value"] == values["envoy"]["port"],
           f"listener port {lis['address']['socket_address']['port_value']} != envoy.port {values['envoy']['port']}")
     hcm = lis["filter_chains"][0]["filters"][0]["typed_config"]
-    rds_src = hcm["rds"]["config_source"]["path_config_source"]
-    check(rds_src["path"] == "/srv/runtime/current/rds.yaml", f"RDS path {rds_src['path']}")
-    check(rds_src.get("watched_directory", {}).get("path") == watched,
-          f"RDS watched_directory {rds_src.get('watched_directory')} != {watched}")
+    if values["mode"] == "server":
+        # Served over ADS: the listener's routes come on the same stream, never from a file.
+        src = hcm["rds"]["config_source"]
+        check(src == {"resource_api_version": "V3", "ads": {}}, f"RDS config_source {src}, expected ADS")
+    else:
+        rds_src = hcm["rds"]["config_source"]["path_config_source"]
+        check(rds_src["path"] == "/srv/runtime/current/rds.yaml", f"RDS path {rds_src['path']}")
+        check(rds_src.get("watched_directory", {}).get("path") == watched,
+              f"RDS watched_directory {rds_src.get('watched_directory')} != {watched}")
 
     # RDS: one virtual host per service, named after it, weighted_clusters per backend.
     routes = rds["resources"]
@@ -194,8 +201,14 @@ def check_pipeline(pipeline, xds_name, values, ns, who):
     else:
         check(not splits, f"{who}: TrafficSplit source without smi.enabled")
     dirs = [s.get("dir") for s in pipeline.get("sinks", {}).values() if s.get("type") == "symlink"]
-    check(dirs == ["/srv/runtime"], f"{who}: pipeline output dirs {dirs}")
+    want_dirs = [] if values["mode"] == "server" else ["/srv/runtime"]
+    check(dirs == want_dirs, f"{who}: pipeline output dirs {dirs} != {want_dirs}")
     return by_type
+
+
+def writes_gen_configmap(values):
+    """The -gen ConfigMap is a sidecar-mode output; server mode serves instead of writing."""
+    return bool(values["crossover"]["writeGenConfigMap"]) and values["mode"] != "server"
 
 
 def check_rbac(role, values, xds_name, pipeline_sources):
@@ -226,8 +239,9 @@ def check_rbac(role, values, xds_name, pipeline_sources):
     check(restricted("", "configmaps", "list") and restricted("", "configmaps", "watch"),
           "list/watch on ConfigMaps is not restricted to the one ConfigMap")
     gen = f"{xds_name}-gen"
-    check(grants("", "configmaps", "update", gen) == bool(values["crossover"]["writeGenConfigMap"]),
-          f"update on {gen} granted={grants('', 'configmaps', 'update', gen)} but writeGenConfigMap={values['crossover']['writeGenConfigMap']}")
+    writes_gen = writes_gen_configmap(values)
+    check(grants("", "configmaps", "update", gen) == writes_gen,
+          f"update on {gen} granted={grants('', 'configmaps', 'update', gen)} but crossover writes it: {writes_gen}")
     check(not grants("", "configmaps", "update", xds_name), "Role lets crossover update its input ConfigMap")
 
     services = sorted(values.get("services") or {})
@@ -274,29 +288,23 @@ def check_rbac(role, values, xds_name, pipeline_sources):
           f"Role rules for unexpected API groups: {rules}")
 
 
-def main():
-    rendered, chart, ns = sys.argv[1:4]
-    value_files = sys.argv[4:]
-    values = load_values(chart, value_files)
-    with open(rendered, encoding="utf-8") as f:
-        try:
-            docs = [d for d in yaml.safe_load_all(f) if d]
-        except yaml.YAMLError as e:
-            check(False, f"the rendered chart is not YAML: {e}")
-            return finish()
-    for d in docs:
-        check(d.get("apiVersion") and d.get("kind") and d.get("metadata", {}).get("name"),
-              f"a rendered document lacks apiVersion/kind/metadata.name: {str(d)[:200]}")
-    kinds = sorted(d["kind"] for d in docs)
-    print("rendered: " + ", ".join(kinds))
+def check_probes(c, values, who):
+    ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+        hg = c.get(probe, {}).get("httpGet", {})
+        port = ports.get(hg.get("port"), hg.get("port"))
+        check(hg.get("path") == path and port == values["crossover"]["port"],
+              f"{who} {probe} is {hg}, expected {path} on {values['crossover']['port']}")
+        # Explicit, never the kubelet's 1 s default: a loaded node or idle
+        # clients holding the endpoint's threads must not fail a probe.
+        timeout = c.get(probe, {}).get("timeoutSeconds")
+        check(isinstance(timeout, int) and timeout >= 2,
+              f"{who} {probe} timeoutSeconds is {timeout}, expected at least 2")
 
+
+def check_sidecar_pod(docs, spec, values, ns):
+    """Sidecar mode: init container, crossover and Envoy sharing the output directory."""
     watched = "/srv/runtime" if values["crossover"]["swap"] == "symlink" else "/srv/runtime/current"
-    deps = by_kind(docs, "Deployment")
-    if not check(len(deps) == 1, f"{len(deps)} Deployments rendered"):
-        return finish()
-    spec = deps[0]["spec"]["template"]["spec"]
-    check(spec["securityContext"].get("runAsNonRoot") is True and spec["securityContext"].get("runAsUser") == 65532,
-          f"pod securityContext {spec['securityContext']}")
     vols = {v["name"]: v for v in spec["volumes"]}
     check("emptyDir" in vols.get("runtime", {}), "the shared runtime volume is not an emptyDir")
 
@@ -330,17 +338,7 @@ def main():
         check(arg_values(args, "--listen") == [listen], f"sidecar --listen {arg_values(args, '--listen')} != {listen}")
         check(("--write-gen-configmap" in args) == bool(values["crossover"]["writeGenConfigMap"]),
               "--write-gen-configmap does not follow crossover.writeGenConfigMap")
-        ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
-        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
-            hg = c.get(probe, {}).get("httpGet", {})
-            port = ports.get(hg.get("port"), hg.get("port"))
-            check(hg.get("path") == path and port == values["crossover"]["port"],
-                  f"sidecar {probe} is {hg}, expected {path} on {values['crossover']['port']}")
-            # Explicit, never the kubelet's 1 s default: a loaded node or idle
-            # clients holding the endpoint's threads must not fail a probe.
-            timeout = c.get(probe, {}).get("timeoutSeconds")
-            check(isinstance(timeout, int) and timeout >= 2,
-                  f"sidecar {probe} timeoutSeconds is {timeout}, expected at least 2")
+        check_probes(c, values, "sidecar")
         p = run_binary(args, ns)
         if p is not None:
             check_pipeline(p, xds_name, values, ns, "sidecar")
@@ -353,6 +351,158 @@ def main():
         check(mounts.get("runtime", {}).get("mountPath") == "/srv/runtime", "envoy does not mount /srv/runtime")
         ports = {p["name"]: p["containerPort"] for p in e.get("ports", [])}
         check(ports.get("http") == values["envoy"]["port"], f"envoy ports {ports}")
+    return xds_name, pipeline_sources
+
+
+
+def run_validate(pipeline_text, ns):
+    """Runs `crossover validate` on the chart's pipeline; False when it refuses it, None without a binary."""
+    binary = os.environ.get("CROSSOVER_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "pipeline.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(pipeline_text)
+        env = dict(os.environ, POD_NAMESPACE=ns)
+        r = subprocess.run([binary, "validate", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=60, env=env)
+    return check(r.returncode == 0, f"crossover validate refuses the chart's pipeline: {r.stdout.strip()} {r.stderr.strip()}")
+
+
+def check_server_pipeline(pipeline, xds_name, values, ns):
+    """Server mode's pipeline: the sidecar's sources and checks, one xds_server sink on 0.0.0.0."""
+    sources = pipeline.get("sources", {})
+    for s in sources.values():
+        check(s.get("namespace") == "${POD_NAMESPACE}", f"server pipeline source namespace {s.get('namespace')}")
+        s["namespace"] = ns
+        check(bool(s.get("insecure")) == bool(values["crossover"]["insecure"]),
+              f"server pipeline source insecure={s.get('insecure')} but crossover.insecure={values['crossover']['insecure']}")
+    sinks = pipeline.get("sinks", {})
+    check(len(sinks) == 1, f"server pipeline sinks {sorted(sinks)}, expected one xds_server")
+    sink = next(iter(sinks.values()), {})
+    check(sink.get("type") == "xds_server", f"server pipeline sink type {sink.get('type')}")
+    port, rest = values["server"]["port"], values["server"]["rest"]
+    check(sink.get("listen") == f"0.0.0.0:{port}", f"xds_server listen {sink.get('listen')} != 0.0.0.0:{port}")
+    want_rest = f"0.0.0.0:{rest['port']}" if rest["enabled"] else None
+    check(sink.get("rest_listen") == want_rest, f"xds_server rest_listen {sink.get('rest_listen')} != {want_rest}")
+    check(sink.get("max_streams") == values["server"]["maxStreams"], f"xds_server max_streams {sink.get('max_streams')}")
+    # What is served went through envoy_validate, fed by smi_merge when SMI is on.
+    transforms = pipeline.get("transforms", {})
+    fed = [transforms.get(i, {}) for i in sink.get("inputs", [])]
+    check(len(fed) == 1 and fed[0].get("type") == "envoy_validate", f"xds_server inputs {sink.get('inputs')}")
+    if fed and values["smi"]["enabled"]:
+        merged = [transforms.get(i, {}).get("type") for i in fed[0].get("inputs", [])]
+        check(merged == ["smi_merge"], f"envoy_validate inputs {fed[0].get('inputs')} with smi.enabled")
+    return check_pipeline(pipeline, xds_name, values, ns, "server pipeline")
+
+
+def check_client_bootstrap(cm, values, ns, fullname):
+    """Server mode's bootstrap for the served Envoys: everything over ADS from the Service."""
+    boot = yaml.safe_load(cm["data"]["bootstrap.yaml"])
+    dyn = boot["dynamic_resources"]
+    for key in ("lds_config", "cds_config"):
+        check(dyn.get(key) == {"ads": {}, "resource_api_version": "V3"}, f"client bootstrap {key} {dyn.get(key)}")
+    ads = dyn.get("ads_config", {})
+    check(ads.get("api_type") == "GRPC" and ads.get("transport_api_version") == "V3", f"ads_config {ads}")
+    cluster = ads["grpc_services"][0]["envoy_grpc"]["cluster_name"]
+    static = {c["name"]: c for c in boot["static_resources"]["clusters"]}
+    c = static.get(cluster, {})
+    check("http2_protocol_options" in str(c.get("typed_extension_protocol_options")), f"xDS cluster {cluster} is not HTTP/2")
+    sa = c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    want = f"{fullname}.{ns}.svc.{values['clusterDomain']}"
+    check(sa == {"address": want, "port_value": values["server"]["port"]}, f"xDS cluster address {sa}, expected {want}")
+
+
+def check_server_pod(docs, dep, values, ns):
+    """Server mode: crossover alone, its pipeline from a ConfigMap, xDS ports, no Envoy, no files."""
+    spec = dep["spec"]["template"]["spec"]
+    check(dep["spec"]["replicas"] == values["server"]["replicas"],
+          f"replicas {dep['spec']['replicas']} != server.replicas {values['server']['replicas']}")
+    check(not spec.get("initContainers"), "server mode renders init containers")
+    conts = {c["name"]: c for c in spec["containers"]}
+    check(set(conts) == {"crossover"}, f"server mode containers {sorted(conts)}")
+    c = conts.get("crossover", {})
+    args = [str(a) for a in c.get("args", [])]
+    check(args[:2] == ["run", "/etc/crossover/pipeline.yaml"], f"server args {args}")
+    listen = f"0.0.0.0:{values['crossover']['port']}"
+    check(arg_values(args, "--listen") == [listen], f"server --listen {arg_values(args, '--listen')} != {listen}")
+    check(arg_values(args, "--log-level") == [values["crossover"]["logLevel"]], "server --log-level does not follow crossover.logLevel")
+    env = {e["name"]: e for e in c.get("env", [])}
+    check(env.get("POD_NAMESPACE", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace",
+          "server: POD_NAMESPACE does not come from the downward API")
+    sc = c.get("securityContext", {})
+    check(sc.get("allowPrivilegeEscalation") is False and sc.get("readOnlyRootFilesystem") is True,
+          f"server securityContext {sc}")
+    ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+    want = {"xds": values["server"]["port"], "metrics": values["crossover"]["port"]}
+    if values["server"]["rest"]["enabled"]:
+        want["xds-rest"] = values["server"]["rest"]["port"]
+    check(ports == want, f"server container ports {ports} != {want}")
+    check_probes(c, values, "server")
+
+    cms = {d["metadata"]["name"]: d for d in by_kind(docs, "ConfigMap")}
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    mounts = {m["name"]: m for m in c.get("volumeMounts", [])}
+    check(mounts.get("pipeline", {}).get("mountPath") == "/etc/crossover", f"server mounts {mounts}")
+    pipeline_cm = cms.get(vols.get("pipeline", {}).get("configMap", {}).get("name"))
+    xds_cms = [d for d in cms.values() if "lds.yaml" in d.get("data", {})]
+    check(len(xds_cms) == 1, "expected one xDS ConfigMap")
+    xds_name = xds_cms[0]["metadata"]["name"] if xds_cms else "?"
+    if xds_cms:
+        check_xds(xds_cms[0], values, ns, None)
+    boot_cms = [d for d in cms.values() if "bootstrap.yaml" in d.get("data", {})]
+    if check(len(boot_cms) == 1, "expected one client bootstrap ConfigMap"):
+        check_client_bootstrap(boot_cms[0], values, ns, dep["metadata"]["name"])
+    if not check(pipeline_cm is not None and "pipeline.yaml" in pipeline_cm.get("data", {}),
+                 "the pipeline volume does not mount a ConfigMap with pipeline.yaml"):
+        return xds_name, None
+    text = pipeline_cm["data"]["pipeline.yaml"]
+    if run_validate(text, ns):
+        print("ok: crossover validate accepts the server pipeline")
+    return xds_name, check_server_pipeline(yaml.safe_load(text), xds_name, values, ns)
+
+
+def check_server_service(ports, values, dep):
+    check("http" not in ports, "server mode's Service exposes an Envoy port")
+    xds = ports.get("xds", {})
+    check(xds.get("port") == values["server"]["port"] and xds.get("targetPort") == "xds",
+          f"Service xds port {xds}")
+    check(xds.get("appProtocol") == "grpc", f"Service xds appProtocol {xds.get('appProtocol')}")
+    rest = ports.get("xds-rest")
+    if values["server"]["rest"]["enabled"]:
+        check(rest is not None and rest.get("port") == values["server"]["rest"]["port"]
+              and rest.get("targetPort") == "xds-rest", f"Service xds-rest port {rest}")
+    else:
+        check(rest is None, "Service exposes REST-JSON though server.rest.enabled is false")
+
+
+def main():
+    rendered, chart, ns = sys.argv[1:4]
+    value_files = sys.argv[4:]
+    values = load_values(chart, value_files)
+    with open(rendered, encoding="utf-8") as f:
+        try:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        except yaml.YAMLError as e:
+            check(False, f"the rendered chart is not YAML: {e}")
+            return finish()
+    for d in docs:
+        check(d.get("apiVersion") and d.get("kind") and d.get("metadata", {}).get("name"),
+              f"a rendered document lacks apiVersion/kind/metadata.name: {str(d)[:200]}")
+    kinds = sorted(d["kind"] for d in docs)
+    print("rendered: " + ", ".join(kinds))
+
+    deps = by_kind(docs, "Deployment")
+    if not check(len(deps) == 1, f"{len(deps)} Deployments rendered"):
+        return finish()
+    spec = deps[0]["spec"]["template"]["spec"]
+    check(spec["securityContext"].get("runAsNonRoot") is True and spec["securityContext"].get("runAsUser") == 65532,
+          f"pod securityContext {spec['securityContext']}")
+    if values["mode"] == "server":
+        xds_name, pipeline_sources = check_server_pod(docs, deps[0], values, ns)
+    else:
+        xds_name, pipeline_sources = check_sidecar_pod(docs, spec, values, ns)
 
     sas = by_kind(docs, "ServiceAccount")
     roles = by_kind(docs, "Role")
@@ -369,7 +519,7 @@ def main():
         check_rbac(roles[0], values, xds_name, pipeline_sources)
 
     gens = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"] == f"{xds_name}-gen"]
-    check(len(gens) == (1 if values["crossover"]["writeGenConfigMap"] else 0), "-gen ConfigMap presence")
+    check(len(gens) == (1 if writes_gen_configmap(values) else 0), "-gen ConfigMap presence")
     for g in gens:
         check("data" not in g, "the chart sets data on the -gen ConfigMap (helm upgrades would erase crossover's output)")
 
@@ -402,7 +552,10 @@ def main():
     svcs = by_kind(docs, "Service")
     if check(len(svcs) == 1, f"{len(svcs)} Services"):
         ports = {p["name"]: p for p in svcs[0]["spec"]["ports"]}
-        check(ports.get("http", {}).get("targetPort") == "http", "Service does not target Envoy's http port")
+        if values["mode"] == "server":
+            check_server_service(ports, values, deps[0])
+        else:
+            check(ports.get("http", {}).get("targetPort") == "http", "Service does not target Envoy's http port")
         check(("metrics" in ports) == bool(values["service"]["exposeMetrics"]), "Service metrics port")
         check(svcs[0]["spec"]["selector"] == deps[0]["spec"]["selector"]["matchLabels"],
               "Service selector != Deployment selector")

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Renders the Helm chart under packaging/helm/crossover for each values file in helm/ (plus the
 # chart's defaults) and checks the manifests (helm_check.py): Deployment, init container and
-# sidecar flags, probes, shared volume, Envoy bootstrap, generated xDS files, RBAC, CRD.
+# sidecar flags, probes, shared volume, Envoy bootstrap, generated xDS files, RBAC, CRD; for
+# server mode (helm/server*.yaml) the xds_server pipeline, its ports, Service and client bootstrap.
 #   - with `helm` on PATH: `helm lint` and `helm template` render the chart;
 #   - without it: helm_render.py, a renderer for the template subset the chart uses, renders it
 #     (an unsupported construct is an error, not a gap), and the script says so.
 # Both paths also check that Chart.yaml and values.yaml parse and that every .Values reference in
 # the templates exists in values.yaml. With CROSSOVER_BIN set, the chart's container arguments
-# are run through the binary's flag parser. Exit status 77: no Python with PyYAML (python3-yaml).
+# are run through the binary's flag parser, and server mode's pipeline through `crossover
+# validate` (which loads the plugins it names). Exit status 77: no Python with PyYAML (python3-yaml).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${CROSSOVER_SOURCE_DIR:=$(cd "$here/../.." && pwd)}"
