@@ -370,6 +370,44 @@ def run_validate(pipeline_text, ns):
     return check(r.returncode == 0, f"crossover validate refuses the chart's pipeline: {r.stdout.strip()} {r.stderr.strip()}")
 
 
+SERVED_PIPELINE = """\
+sources:
+  manifests:
+    type: file
+    paths: [xds-configmap.yaml]
+transforms:
+  validate:
+    type: envoy_validate
+    inputs: [manifests]
+sinks:
+  xds:
+    type: xds_server
+    inputs: [validate]
+    listen: 127.0.0.1:0
+"""
+
+
+def run_served_documents(xds_cm):
+    """Runs the xDS ConfigMap's documents through envoy_validate into an xds_server sink once
+    (--dry-run prints what would be served): what server mode serves must be what Envoy accepts.
+    False when crossover refuses them, None without a binary."""
+    binary = os.environ.get("CROSSOVER_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "xds-configmap.yaml"), "w", encoding="utf-8") as f:
+            yaml.safe_dump(xds_cm, f)
+        path = os.path.join(tmp, "pipeline.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(SERVED_PIPELINE)
+        r = subprocess.run([binary, "run", path, "--onetime", "--dry-run"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    served = [line.split("# ", 1)[1] for line in r.stdout.splitlines() if line.startswith("--- # ")]
+    return check(r.returncode == 0 and sorted(served) == ["cds.yaml", "lds.yaml", "rds.yaml"],
+                 f"crossover refuses to serve the xDS ConfigMap (exit {r.returncode}, served {served}): "
+                 f"{r.stderr.strip()[-2000:]}")
+
+
 def check_server_pipeline(pipeline, xds_name, values, ns):
     """Server mode's pipeline: the sidecar's sources and checks, one xds_server sink on 0.0.0.0."""
     sources = pipeline.get("sources", {})
@@ -451,6 +489,8 @@ def check_server_pod(docs, dep, values, ns):
     xds_name = xds_cms[0]["metadata"]["name"] if xds_cms else "?"
     if xds_cms:
         check_xds(xds_cms[0], values, ns, None)
+        if run_served_documents(xds_cms[0]):
+            print("ok: envoy_validate and xds_server accept the documents server mode serves")
     boot_cms = [d for d in cms.values() if "bootstrap.yaml" in d.get("data", {})]
     if check(len(boot_cms) == 1, "expected one client bootstrap ConfigMap"):
         check_client_bootstrap(boot_cms[0], values, ns, dep["metadata"]["name"])

@@ -8,8 +8,10 @@
 #     (an unsupported construct is an error, not a gap), and the script says so.
 # Both paths also check that Chart.yaml and values.yaml parse and that every .Values reference in
 # the templates exists in values.yaml. With CROSSOVER_BIN set, the chart's container arguments
-# are run through the binary's flag parser, and server mode's pipeline through `crossover
-# validate` (which loads the plugins it names). Exit status 77: no Python with PyYAML (python3-yaml).
+# are run through the binary's flag parser, server mode's pipeline through `crossover validate`
+# (which loads the plugins it names), and the xDS documents server mode serves through
+# envoy_validate into an xds_server sink (`crossover run --onetime --dry-run`; needs the source_file
+# and sink_stdout plugins too). Exit status 77: no Python with PyYAML (python3-yaml).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${CROSSOVER_SOURCE_DIR:=$(cd "$here/../.." && pwd)}"
