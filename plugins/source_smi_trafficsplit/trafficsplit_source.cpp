@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crossover_kube/discovery.h"
 #include "crossover_kube/json.h"
 #include "crossover_smi/trafficsplit.h"
 
@@ -13,8 +14,13 @@ using std::chrono::milliseconds;
 
 constexpr const char* kGroup = "split.smi-spec.io";
 
-bool known_version(const std::string& v) {
-    return v == "v1alpha1" || v == "v1alpha2" || v == "v1alpha3" || v == "v1alpha4";
+const ApiGroupVersions& trafficsplit_api() {
+    static const ApiGroupVersions api{kGroup,
+                                      "TrafficSplit",
+                                      {"v1alpha4", "v1alpha3", "v1alpha2", "v1alpha1"},
+                                      true,
+                                      "(is the SMI TrafficSplit CRD installed?)"};
+    return api;
 }
 
 bool same_objects(const Snapshot& a, const Snapshot& b) {
@@ -45,14 +51,7 @@ std::string join(const std::vector<std::string>& items) {
 
 TrafficSplitSource::TrafficSplitSource(const ComponentConfig& config)
     : log_(logger_for(config)), onetime_(config.onetime) {
-    api_version_ = config.get_string("api_version");
-    if (api_version_.empty()) {
-        api_version_ = "auto";
-    }
-    if (api_version_ != "auto" && !known_version(api_version_)) {
-        throw Error(config.where("api_version") + "unknown version '" + api_version_ +
-                    "' (expected v1alpha1, v1alpha2, v1alpha3, v1alpha4 or auto)");
-    }
+    api_version_ = api_version_option(config, trafficsplit_api());
     const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
     client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
     ns_ = cluster.ns;
@@ -138,54 +137,12 @@ void TrafficSplitSource::on_change(SourceContext& context, const Informer::State
     context.publish(snap);
 }
 
-std::string TrafficSplitSource::discover(SourceContext& context, Clock::time_point deadline) {
-    if (api_version_ != "auto") {
-        return api_version_;
-    }
-    Backoff backoff(informer_options_.backoff_initial, informer_options_.backoff_max);
-    for (;;) {
-        std::string problem;
-        try {
-            const Response r = client_->request("GET", std::string("/apis/") + kGroup);
-            if (r.status == 200) {
-                const auto group = parse_object(r.body, "API discovery of " + std::string(kGroup));
-                const auto preferred = group->getObject("preferredVersion");
-                std::string v = get_string(preferred, "version");
-                if (known_version(v)) {
-                    log_(LogLevel::Info,
-                         "TrafficSplit API version " + v + " (the server's preferred version)");
-                    return v;
-                }
-                problem = "the server prefers unsupported version '" + v + "'";
-            } else if (r.status == 404) {
-                problem = std::string("the API group ") + kGroup + " is not served by " +
-                          client_->server() + " (is the SMI TrafficSplit CRD installed?)";
-            } else {
-                problem = "API discovery of " + std::string(kGroup) + ": HTTP " +
-                          std::to_string(r.status) + " " + r.reason;
-            }
-        } catch (const Interrupted&) {
-            throw;
-        } catch (const std::exception& e) {
-            problem = e.what();
-        }
-        context.count("discovery_errors", 1);
-        const auto delay = backoff.next();
-        if (onetime_ && Clock::now() + delay >= deadline) {
-            throw Error(problem);
-        }
-        log_(LogLevel::Warn, problem + "; retrying in " + std::to_string(delay.count()) + "ms");
-        if (!context.sleep_for(delay)) {
-            throw Interrupted();
-        }
-    }
-}
-
 Status TrafficSplitSource::run(SourceContext& context) noexcept {
     return guard([&]() -> Status {
         const auto deadline = Clock::now() + wait_timeout_;
         try {
-            version_ = discover(context, deadline);
+            version_ = discover_version(*client_, context, trafficsplit_api(), api_version_,
+                                        informer_options_, onetime_, deadline, log_);
         } catch (const Interrupted&) {
             return onetime_ ? Status::error("interrupted during API discovery") : Status::ok();
         }

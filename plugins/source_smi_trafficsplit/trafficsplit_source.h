@@ -37,7 +37,6 @@ public:
     SnapshotPtr build(const Informer::State& state);
 
 private:
-    std::string discover(SourceContext& context, std::chrono::steady_clock::time_point deadline);
     void on_change(SourceContext& context, const Informer::State& state);
 
     LogFn log_;

@@ -336,6 +336,7 @@ class State:
         self.request_log = deque(maxlen=10000)
         self.preferred_version = args.preferred_version
         self.served_versions = list(SMI_VERSIONS)
+        self.group_versions = {}  # group -> the versions still served, preferred first
         self.gone_mode = args.gone_mode
         self.bookmark_interval = args.bookmark_interval
         self.default_watch_timeout = args.default_watch_timeout
@@ -535,19 +536,22 @@ def smi_group(state):
             "preferredVersion": {"groupVersion": "%s/%s" % (SMI_GROUP, pref), "version": pref}}
 
 
-def static_groups():
-    """Discovery of the groups with fixed versions (every group but SMI's)."""
+def static_groups(state):
+    """Discovery of the groups with fixed versions (every group but SMI's), less the ones the
+    control port's `group_versions` stops serving."""
     groups = {}
     for info in RESOURCES.values():
         if info["group"] and "versions" in info:
-            groups.setdefault(info["group"], info["versions"])
+            groups.setdefault(info["group"], state.group_versions.get(info["group"], info["versions"]))
     return [{"name": g, "versions": [{"groupVersion": "%s/%s" % (g, v), "version": v} for v in vs],
              "preferredVersion": {"groupVersion": "%s/%s" % (g, vs[0]), "version": vs[0]}}
-            for g, vs in groups.items()]
+            for g, vs in groups.items() if vs]
 
 
-def static_resources(group, version):
+def static_resources(state, group, version):
     """Resource names served at /apis/GROUP/VERSION (empty: not served)."""
+    if version not in state.group_versions.get(group, (version,)):
+        return []
     return [r for r, info in RESOURCES.items()
             if info["group"] == group and version in info.get("versions", ())]
 
@@ -731,15 +735,15 @@ class ApiHandler(BaseHTTPRequestHandler):
                 with state.cond:
                     group = smi_group(state)
                 return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                            "groups": [group] + static_groups()})
-            for group in static_groups():
+                                            "groups": [group] + static_groups(state)})
+            for group in static_groups(state):
                 if path == "/apis/" + group["name"]:
                     return self.send_json(200, dict(group, kind="APIGroup", apiVersion="v1"))
-            if len(parts) == 3 and parts[0] == "apis" and static_resources(parts[1], parts[2]):
+            if len(parts) == 3 and parts[0] == "apis" and static_resources(state, parts[1], parts[2]):
                 return self.send_json(200, {
                     "kind": "APIResourceList", "apiVersion": "v1",
                     "groupVersion": "%s/%s" % (parts[1], parts[2]),
-                    "resources": [api_resource(r) for r in static_resources(parts[1], parts[2])]})
+                    "resources": [api_resource(r) for r in static_resources(state, parts[1], parts[2])]})
             if path == "/apis/" + SMI_GROUP:
                 with state.cond:
                     group = smi_group(state)
@@ -807,8 +811,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             if parts[2] not in state.served_versions:
                 return None
             rest, version, allowed = parts[3:], parts[2], ("trafficsplits",)
-        elif len(parts) >= 3 and parts[0] == "apis" and static_resources(parts[1], parts[2]):
-            rest, version, allowed = parts[3:], parts[2], static_resources(parts[1], parts[2])
+        elif len(parts) >= 3 and parts[0] == "apis" and static_resources(state, parts[1], parts[2]):
+            rest, version, allowed = parts[3:], parts[2], static_resources(state, parts[1], parts[2])
         else:
             return None
         if rest and rest[0] == "watch":
@@ -1337,6 +1341,12 @@ class ControlHandler(BaseHTTPRequestHandler):
                     state.preferred_version = body["preferred_version"]
                 if "served_versions" in body:
                     state.served_versions = [v for v in SMI_VERSIONS if v in body["served_versions"]]
+                for group, versions in body.get("group_versions", {}).items():
+                    known = {v for i in RESOURCES.values() if i["group"] == group
+                             for v in i.get("versions", ())}
+                    if not known or not set(versions) <= known:
+                        raise ApiError(400, "group_versions: %s serves only %s" % (group, sorted(known)))
+                    state.group_versions[group] = list(versions)  # [] stops serving the group
                 if "gone_mode" in body:
                     if body["gone_mode"] not in ("http", "event"):
                         raise ApiError(400, "gone_mode must be http or event")

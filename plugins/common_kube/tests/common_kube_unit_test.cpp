@@ -7,6 +7,7 @@
 
 #include "crossover/status.h"
 #include "crossover_kube/config.h"
+#include "crossover_kube/discovery.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
 
@@ -257,4 +258,38 @@ BOOST_AUTO_TEST_CASE(backoff_grows_with_jitter_caps_and_resets) {
     b.reset();
     BOOST_TEST(b.current().count() == 100);
     BOOST_TEST(b.next().count() <= 100);
+}
+
+namespace {
+
+Poco::JSON::Object::Ptr api_group(const std::string& versions, const std::string& preferred) {
+    return parse_object(R"({"kind":"APIGroup","name":"g.example.io","versions":)" + versions +
+                            R"(,"preferredVersion":{"version":")" + preferred + R"("}})",
+                        "test");
+}
+
+}  // namespace
+
+// Our order of preference, or the server's (SMI), and a clear error naming the
+// group and what the server offers when none of the supported versions is served.
+BOOST_AUTO_TEST_CASE(discovery_chooses_a_supported_version) {
+    ApiGroupVersions api{"g.example.io", "Thing", {"v1", "v1beta1"}, false, ""};
+    const auto both = api_group(R"([{"version":"v1beta1"},{"version":"v1"}])", "v1beta1");
+    BOOST_TEST(choose_version(api, both).version == "v1");
+    api.server_preference_first = true;
+    BOOST_TEST(choose_version(api, both).version == "v1beta1");
+    BOOST_TEST(choose_version(api, both).reason == "the server's preferred version");
+    // A preferred version the source does not know: the best supported one served.
+    const auto newer = api_group(R"([{"version":"v2"},{"version":"v1beta1"}])", "v2");
+    BOOST_TEST(choose_version(api, newer).version == "v1beta1");
+
+    const auto other = api_group(R"([{"version":"v1alpha2"}])", "v1alpha2");
+    try {
+        (void)choose_version(api, other);
+        BOOST_FAIL("v1alpha2 was chosen");
+    } catch (const crossover::Error& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   "the API group g.example.io serves none of the Thing versions supported (v1, "
+                   "v1beta1); the server offers v1alpha2 (preferred v1alpha2)");
+    }
 }

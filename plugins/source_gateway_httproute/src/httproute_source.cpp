@@ -1,12 +1,20 @@
 #include "httproute_source.h"
 
 #include "crossover_gateway/httproute.h"
+#include "crossover_kube/discovery.h"
 #include "crossover_kube/json.h"
 
 namespace crossover::kube {
 namespace {
 
 constexpr const char* kGroup = "gateway.networking.k8s.io";
+
+// v1 and v1beta1 serve the same objects with the same schema; v1 is the stable one.
+const ApiGroupVersions& httproute_api() {
+    static const ApiGroupVersions api{
+        kGroup, "HTTPRoute", {"v1", "v1beta1"}, false, "(are the Gateway API CRDs installed?)"};
+    return api;
+}
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -38,11 +46,7 @@ HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
               return std::shared_ptr<const Object>(std::move(obj));
           },
           log_) {
-    version_ = config.has("api_version") ? config.get_string("api_version") : "v1";
-    if (version_ != "v1" && version_ != "v1beta1") {
-        throw Error(config.where("api_version") + "unknown version '" + version_ +
-                    "' (expected v1 or v1beta1)");
-    }
+    api_version_ = api_version_option(config, httproute_api());
     const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
     client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
     ns_ = cluster.ns;
@@ -90,14 +94,20 @@ void HTTPRouteSource::on_change(SourceContext& context, const Informer::State& s
 
 Status HTTPRouteSource::run(SourceContext& context) noexcept {
     return guard([&]() -> Status {
+        const auto deadline = std::chrono::steady_clock::now() + wait_timeout_;
+        try {
+            version_ = discover_version(*client_, context, httproute_api(), api_version_,
+                                        informer_options_, onetime_, deadline, log_);
+        } catch (const Interrupted&) {
+            return onetime_ ? Status::error("interrupted during API discovery") : Status::ok();
+        }
         Informer informer(*client_,
                           std::string("/apis/") + kGroup + "/" + version_ + "/namespaces/" +
                               url_encode(ns_) + "/httproutes",
                           selection_, informer_options_, log_);
         if (onetime_) {
-            return list_until_complete(
-                context, informer, std::chrono::steady_clock::now() + wait_timeout_, wait_timeout_,
-                "HTTPRoutes", [this](const Informer::State& s) { return build(s); });
+            return list_until_complete(context, informer, deadline, wait_timeout_, "HTTPRoutes",
+                                       [this](const Informer::State& s) { return build(s); });
         }
         informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
         return Status::ok();

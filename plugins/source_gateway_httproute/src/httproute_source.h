@@ -18,13 +18,14 @@ namespace crossover::kube {
 inline constexpr OptionSpec kHTTPRouteSourceOptions[] = {
     CROSSOVER_KUBE_CONNECTION_OPTIONS,
     CROSSOVER_KUBE_WATCH_OPTIONS,
-    {"api_version", OptionType::String, "v1", false,
-     "gateway.networking.k8s.io version to watch: v1 or v1beta1 (the same objects, the same "
-     "schema)"},
+    {"api_version", OptionType::String, "auto", false,
+     "gateway.networking.k8s.io version to watch: v1, v1beta1 (the same objects, the same "
+     "schema), or auto (v1 when the server serves it, else v1beta1, from API discovery)"},
 };
 
 inline constexpr const char* kHTTPRouteSourceDoc =
-    "Watches Gateway API HTTPRoutes (gateway.networking.k8s.io v1 or v1beta1; by names, label "
+    "Watches Gateway API HTTPRoutes (gateway.networking.k8s.io v1 or v1beta1, by default the one "
+    "API discovery finds; by names, label "
     "selector, or every one in the namespace) and publishes the valid ones as objects of kind "
     "HTTPRoute. An invalid object is reported with its namespace/name, rule and backend and does "
     "not affect the others; its last valid version is kept.";
@@ -44,7 +45,8 @@ private:
     LogFn log_;
     std::unique_ptr<Client> client_;
     std::string ns_;
-    std::string version_;
+    std::string api_version_;  // configured: v1, v1beta1 or auto
+    std::string version_;      // in use
     Selection selection_;
     InformerOptions informer_options_;
     std::chrono::milliseconds wait_timeout_{30000};

@@ -99,3 +99,73 @@ BOOST_AUTO_TEST_CASE(v1beta1_onetime_and_missing_routes) {
                               "apiserver: http://127.0.0.1:1\napi_version: v1alpha2\n", l2);
     BOOST_CHECK_THROW(HTTPRouteSource{config}, crossover::Error);
 }
+
+// `auto` (the default) reads v1 whenever the server serves it, even when the
+// server prefers v1beta1 (the two are the same objects and schema).
+BOOST_AUTO_TEST_CASE(auto_prefers_v1) {
+    FakeApiServer server;
+    server.control("/config",
+                   R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1", "v1"]}})");
+    server.apply(route_json(70, 30));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\n", logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+    BOOST_REQUIRE(ctx.latest());
+    BOOST_TEST(ctx.latest()->objects.at(0)->api_version == "gateway.networking.k8s.io/v1");
+    BOOST_TEST(canary_weight(*ctx.latest()) == "30");
+    BOOST_TEST(
+        logger.contains("HTTPRoute API version v1 (the first of v1, v1beta1 the server "
+                        "serves; it offers v1beta1, v1)"));
+}
+
+// A server that serves only v1beta1 (Gateway API CRDs before v1.0): `auto` reads v1beta1 and
+// never asks for v1.
+BOOST_AUTO_TEST_CASE(auto_falls_back_to_v1beta1) {
+    FakeApiServer server;
+    server.control("/config", R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1"]}})");
+    server.apply(route_json(60, 40));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\napi_version: auto\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return canary_weight(s) == "40"; }));
+    BOOST_TEST(ctx.latest()->objects.at(0)->api_version == "gateway.networking.k8s.io/v1beta1");
+    server.apply(route_json(50, 50));
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return canary_weight(s) == "50"; }));
+    BOOST_TEST(all_requests(server, "/apis/gateway.networking.k8s.io/v1/") == 0);
+}
+
+// Neither version served: discovery is counted, retried, and one-time mode fails naming the
+// group and the server; a version the source does not know is refused at configuration.
+BOOST_AUTO_TEST_CASE(auto_fails_clearly_without_a_served_version) {
+    FakeApiServer server;
+    server.control("/config", R"({"group_versions": {"gateway.networking.k8s.io": []}})");
+    server.apply(route_json(100, 0));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\nwait_timeout: 1s\nbackoff_initial: 20ms\n",
+                              logger, true);
+    TestContext ctx;
+    const crossover::Status st = source->run(ctx);
+    BOOST_REQUIRE(!st.is_ok());
+    BOOST_TEST(st.message().find("the API group gateway.networking.k8s.io is not served by " +
+                                 server.url) != std::string::npos,
+               st.message());
+    BOOST_TEST(st.message().find("(are the Gateway API CRDs installed?)") != std::string::npos,
+               st.message());
+    BOOST_TEST(ctx.counter("discovery_errors") >= 1.0);
+    BOOST_TEST(!ctx.latest());
+
+    CaptureLogger l2;
+    auto config = make_config(kHTTPRouteSourceOptions, kOptionCount,
+                              "apiserver: http://127.0.0.1:1\napi_version: v1alpha2\n", l2);
+    try {
+        HTTPRouteSource refused{config};
+        BOOST_FAIL("api_version v1alpha2 was accepted");
+    } catch (const crossover::Error& e) {
+        BOOST_TEST(std::string(e.what()).find("unknown version 'v1alpha2' (expected v1, v1beta1 "
+                                              "or auto)") != std::string::npos,
+                   e.what());
+    }
+}
