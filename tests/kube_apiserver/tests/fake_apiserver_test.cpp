@@ -789,6 +789,36 @@ BOOST_AUTO_TEST_CASE(endpointslices_and_httproutes) {
                "EndpointSlice");
 }
 
+// `group_versions` on the control port: a group serves only some of its versions (preferred
+// first), or none, for the sources' API discovery.
+BOOST_AUTO_TEST_CASE(group_versions_serve_some_versions) {
+    const std::string g = "/apis/gateway.networking.k8s.io";
+    BOOST_TEST(
+        api.control("POST", "/config",
+                    R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1", "v1"]}})")
+            .first == 200);
+    auto group = client.call("GET", g).json();
+    BOOST_TEST(group->getObject("preferredVersion")->getValue<std::string>("version") == "v1beta1");
+    BOOST_TEST(group->getArray("versions")->size() == 2U);
+
+    api.control("POST", "/config",
+                R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1"]}})");
+    group = client.call("GET", g).json();
+    BOOST_TEST(group->getArray("versions")->size() == 1U);
+    BOOST_TEST(client.call("GET", g + "/v1").status == 404);
+    BOOST_TEST(client.call("GET", g + "/v1/namespaces/test/httproutes").status == 404);
+    BOOST_TEST(client.call("GET", g + "/v1beta1/namespaces/test/httproutes").status == 200);
+
+    api.control("POST", "/config", R"({"group_versions": {"gateway.networking.k8s.io": []}})");
+    BOOST_TEST(client.call("GET", g).status == 404);
+    BOOST_TEST(client.call("GET", "/apis").body.find("gateway.networking.k8s.io") ==
+               std::string::npos);
+    BOOST_TEST(client.call("GET", "/apis/discovery.k8s.io").status == 200);  // others unchanged
+    BOOST_TEST(api.control("POST", "/config",
+                           R"({"group_versions": {"gateway.networking.k8s.io": ["v2"]}})")
+                   .first == 400);
+}
+
 BOOST_AUTO_TEST_CASE(apply_yaml_documents) {
     api.apply(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: test\ndata:\n  n: "
