@@ -91,5 +91,20 @@ for scenario in default "$here"/helm/*.yaml; do
         "$py" "$here/helm_check.py" "$out" "$chart" "$ns" || failed=1
     fi
 done
+# A misspelt mode is refused with a message, never rendered as the other mode.
+printf 'mode: sever\n' >"$tmp/bad-mode.yaml"
+if [ "$renderer" = helm ]; then
+    bad_cmd="helm template $release $chart --namespace $ns -f $tmp/bad-mode.yaml"
+else
+    bad_cmd="$py $here/helm_render.py $chart --namespace $ns --release $release -f $tmp/bad-mode.yaml"
+fi
+echo "== scenario bad-mode"
+if $bad_cmd >"$tmp/bad-mode.out" 2>&1; then
+    echo "FAIL: mode: sever rendered without an error"; failed=1
+elif ! grep -q "mode must be sidecar or server" "$tmp/bad-mode.out"; then
+    echo "FAIL: mode: sever refused without the message:"; cat "$tmp/bad-mode.out"; failed=1
+else
+    echo "ok: mode: sever is refused ($(grep -o 'mode must be sidecar or server' "$tmp/bad-mode.out" | head -1))"
+fi
 [ "$failed" -eq 0 ] || { echo "chart test FAILED"; exit 1; }
 echo "chart test passed (renderer: $renderer)"
