@@ -1,17 +1,11 @@
-// /healthz, /readyz, /metrics and /status over HTTP (Poco HTTPServer).
+// /healthz, /readyz, /metrics and /status over HTTP (one request per
+// connection; see http_endpoint.cpp for how idle clients are kept apart).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-namespace Poco {
-class ThreadPool;
-}
-namespace Poco::Net {
-class HTTPServer;
-}
 
 namespace crossover::core {
 
@@ -41,9 +35,9 @@ public:
     [[nodiscard]] std::string bound_address() const { return bound_; }
 
 private:
+    struct Server;
     HealthProbe probe_;
-    std::unique_ptr<Poco::ThreadPool> threads_;  // the server's own, not Poco's shared pool
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<Server> server_;
     std::string bound_;
 };
 
