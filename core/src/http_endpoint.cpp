@@ -31,7 +31,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kBacklog = 64;
+// Room for a burst of new connections while the poll loop is busy.
+constexpr int kBacklog = 256;
 constexpr std::size_t kWorkers = 4;
 // Connections waiting for their request head; the oldest goes first when full.
 constexpr std::size_t kMaxHeld = 256;
@@ -155,8 +156,9 @@ std::string answer(const HealthProbe& probe, const std::string& head) {
 // kIdleTimeout is dropped. Workers only route, run the probe callbacks and
 // send, with a send timeout, so a probe waits for other probes' work at most.
 struct HttpEndpoint::Server {
-    Server(const HealthProbe& probe, Poco::Net::ServerSocket socket)
-        : probe_(probe), listener_(std::move(socket)) {
+    // Poco sockets are shared handles: this keeps the bound socket open.
+    Server(const HealthProbe& probe, const Poco::Net::ServerSocket& socket)
+        : probe_(probe), listener_(socket) {
         listener_.setBlocking(false);
         for (std::size_t i = 0; i < kWorkers; ++i) {
             workers_.emplace_back([this] { work(); });
@@ -336,7 +338,7 @@ bool HttpEndpoint::start(const std::string& address, std::string& error) {
         }
         socket.listen(kBacklog);
         bound_ = socket.address().toString();
-        server_ = std::make_unique<Server>(probe_, std::move(socket));
+        server_ = std::make_unique<Server>(probe_, socket);
         return true;
     } catch (const Poco::Exception& e) {
         error = "cannot listen on " + address + ": " + e.displayText();
