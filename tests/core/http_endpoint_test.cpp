@@ -104,3 +104,25 @@ BOOST_AUTO_TEST_CASE(probes_are_answered_while_idle_clients_hold_connections) {
     p.signal(SIGTERM);
     BOOST_CHECK_EQUAL(p.wait(std::chrono::seconds(10)), 0);
 }
+
+BOOST_AUTO_TEST_CASE(the_oldest_waiting_connection_makes_room_for_a_new_one) {
+    TempDir t;
+    write_text(t / "p.yaml", pipeline(t, "127.0.0.1:0"));
+    Process p({crossover_bin(), "run", t / "p.yaml"}, t.path());
+    const std::string addr = address_of(p);
+    BOOST_REQUIRE_MESSAGE(!addr.empty(), p.err());
+    Poco::Net::StreamSocket oldest{Poco::Net::SocketAddress(addr)};
+    // More silent connections than the endpoint holds (256): the first one
+    // is closed to make room long before it would time out (10 s), and the
+    // probe still gets through.
+    std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
+    for (int i = 0; i < 300; ++i) {
+        idle.push_back(std::make_unique<Poco::Net::StreamSocket>(Poco::Net::SocketAddress(addr)));
+    }
+    BOOST_CHECK_EQUAL(get(addr, "/healthz", 3).status, 200);
+    oldest.setReceiveTimeout(Poco::Timespan(5, 0));
+    std::array<char, 1> byte{};
+    BOOST_CHECK_EQUAL(oldest.receiveBytes(byte.data(), 1), 0);
+    p.signal(SIGTERM);
+    BOOST_CHECK_EQUAL(p.wait(std::chrono::seconds(10)), 0);
+}
