@@ -115,20 +115,29 @@ Reply route(const HealthProbe& probe, const std::string& method, std::string pat
 // The bytes to send back for a request head (request line and headers).
 std::string answer(const HealthProbe& probe, const std::string& head) {
     Reply reply;
-    std::string method;
-    // Answer in the request's version, as Poco's server did.
-    std::string version = Poco::Net::HTTPMessage::HTTP_1_0;
+    Poco::Net::HTTPRequest request;
     try {
-        Poco::Net::HTTPRequest request;
         std::istringstream in(head);
         request.read(in);
-        method = request.getMethod();
-        version = request.getVersion();
-        reply = route(probe, method, request.getURI());
     } catch (const Poco::Exception&) {
         reply.status = HTTPResponse::HTTP_BAD_REQUEST;
         reply.body = "bad request\n";
     }
+    const std::string& method = request.getMethod();
+    if (reply.status == HTTPResponse::HTTP_OK) {
+        try {
+            reply = route(probe, method, request.getURI());
+        } catch (const std::exception& e) {
+            // A probe callback failed: say so instead of ending the process.
+            reply = Reply{};
+            reply.status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+            reply.body = std::string("internal error: ") + e.what() + "\n";
+        }
+    }
+    // Answer in the request's version, as Poco's server did.
+    const std::string& version = request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_1
+                                     ? Poco::Net::HTTPMessage::HTTP_1_1
+                                     : Poco::Net::HTTPMessage::HTTP_1_0;
     HTTPResponse response(version, reply.status);
     response.setContentType(reply.type);
     response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
