@@ -1,6 +1,7 @@
 #include "rds_index.h"
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
 #include <string_view>
 
@@ -252,24 +253,60 @@ ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
     return c;
 }
 
+// The path match of a route's `match` map as route_match_text() spells it. One
+// pass over the map (every route of a full recompute comes through here): the
+// first entry of each kind counts, as a lookup by key would find it, and
+// safe_regex wins over path_separated_prefix over path over prefix.
+std::string route_match(const Node& match) {
+    if (!match || !match.IsMap()) {
+        return {};
+    }
+    constexpr std::size_t kKinds = 4;
+    static constexpr std::array<std::string_view, kKinds> kKeys = {
+        "prefix", "path", "path_separated_prefix", "pathSeparatedPrefix"};
+    std::array<Node, kKinds> found;
+    std::array<bool, kKinds> seen{};
+    Node regex_map;
+    bool regex_seen = false;
+    for (auto it = match.begin(); it != match.end(); ++it) {
+        if (!it->first.IsScalar()) {
+            continue;
+        }
+        const std::string& key = it->first.Scalar();
+        if (key == "safe_regex" || key == "safeRegex") {
+            if (!regex_seen) {
+                regex_seen = true;
+                regex_map = it->second;
+            }
+            continue;
+        }
+        for (std::size_t k = 0; k < kKinds; ++k) {
+            if (!seen[k] && key == kKeys[k]) {
+                seen[k] = true;
+                found[k] = it->second;
+            }
+        }
+    }
+    if (regex_seen) {
+        if (const Node regex = child(regex_map, {"regex"}); regex && regex.IsScalar()) {
+            return "safe_regex " + regex.Scalar();
+        }
+    }
+    for (std::size_t k = kKinds; k-- > 0;) {
+        if (seen[k] && found[k].IsScalar()) {
+            return std::string(k == 3 ? "path_separated_prefix" : kKeys[k]) + " " +
+                   found[k].Scalar();
+        }
+    }
+    return {};
+}
+
 RouteEntry index_route(const std::string& text, const Node& route_node, std::size_t index) {
     RouteEntry r;
     r.index = index;
     r.name = scalar_of(child(route_node, {"name"}));
     r.line = route_node.Mark().line + 1;
-    const Node match = child(route_node, {"match"});
-    for (const char* kind : {"prefix", "path", "path_separated_prefix", "pathSeparatedPrefix"}) {
-        if (const Node v = child(match, {kind}); v && v.IsScalar()) {
-            r.match =
-                std::string(kind == std::string("pathSeparatedPrefix") ? "path_separated_prefix"
-                                                                       : kind) +
-                " " + v.Scalar();
-        }
-    }
-    if (const Node regex = child(child(match, {"safe_regex", "safeRegex"}), {"regex"});
-        regex && regex.IsScalar()) {
-        r.match = "safe_regex " + regex.Scalar();
-    }
+    r.match = route_match(child(route_node, {"match"}));
     const Node action = child(route_node, {"route"});
     if (!action || !action.IsMap()) {
         return r;

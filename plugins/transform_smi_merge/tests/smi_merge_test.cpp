@@ -9,6 +9,8 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crossover/sdk.h"
 #include "smi_merge.h"
@@ -1023,4 +1025,40 @@ BOOST_AUTO_TEST_CASE(one_line_per_split_and_document_and_none_when_nothing_chang
     m.run(inputs({d}, {}));
     m.run(inputs({d}, {split("web", {{"web-a", "90"}, {"web-b", "10"}})}));
     BOOST_TEST(m.changes().size() == 1u);
+}
+
+// The path match each route is indexed with: both spellings, the first entry of
+// a kind, safe_regex over path_separated_prefix over path over prefix.
+BOOST_AUTO_TEST_CASE(route_matches_are_indexed) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"{prefix: /a}", "prefix /a"},
+        {"{path: /x}", "path /x"},
+        {"{path_separated_prefix: /b}", "path_separated_prefix /b"},
+        {"{pathSeparatedPrefix: /c}", "path_separated_prefix /c"},
+        {"{safe_regex: {regex: ^/r.*}}", "safe_regex ^/r.*"},
+        {"{safeRegex: {regex: ^/s}}", "safe_regex ^/s"},
+        {"{prefix: /a, path: /x}", "path /x"},
+        {"{path: /x, prefix: /a}", "path /x"},
+        {"{path_separated_prefix: /b, pathSeparatedPrefix: /c}", "path_separated_prefix /c"},
+        {"{safe_regex: {regex: ^/r}, prefix: /a}", "safe_regex ^/r"},
+        {"{safe_regex: {regex: [1]}, prefix: /a}", "prefix /a"},
+        {"{path: [/x], prefix: /a}", "prefix /a"},
+        {"{headers: [{name: x}]}", ""},
+        {"[prefix]", ""},
+    };
+    std::string rds =
+        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: r\n  virtual_hosts:\n  - name: web\n    domains: [web]\n    routes:\n";
+    for (const auto& c : cases) {
+        rds += "    - match: " + c.first + "\n      route: {cluster: web}\n";
+    }
+    const auto index = smi_merge::build_index(rds);
+    BOOST_REQUIRE(index->parse_error.empty());
+    BOOST_REQUIRE(index->route_configs.size() == 1u);
+    BOOST_REQUIRE(index->route_configs[0].virtual_hosts.size() == 1u);
+    const auto& routes = index->route_configs[0].virtual_hosts[0].routes;
+    BOOST_REQUIRE(routes.size() == cases.size());
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        BOOST_TEST(routes[i].match == cases[i].second, cases[i].first);
+    }
 }
