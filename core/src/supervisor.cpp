@@ -271,6 +271,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
             counted.log(LogLevel::Error, "",
                         "the new pipeline could not start (see above); going back to the "
                         "previous one");
+            engine.reset();  // it refers to the spec it was built from: destroy it first
             spec = std::move(previous);
             previous.reset();
             continue;
