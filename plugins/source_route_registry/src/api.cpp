@@ -149,7 +149,7 @@ Reply Api::put(const Request& request, const Caller& caller, const std::string& 
         check_route_name(name, "name");
     }
     Route route = parse_route(request.body, name, limits_);
-    const PutResult result = registry_.put(std::move(route), precondition_of(request));
+    const PutResult result = store_.put(std::move(route), precondition_of(request));
     const char* what = result.outcome == PutOutcome::Created    ? "created"
                        : result.outcome == PutOutcome::Replaced ? "replaced"
                                                                 : "unchanged";
@@ -162,7 +162,7 @@ Reply Api::put(const Request& request, const Caller& caller, const std::string& 
 
 Reply Api::remove(const Request& request, const Caller& caller, const std::string& name) {
     check_route_name(name, "name");
-    const std::uint64_t version = registry_.remove(name, precondition_of(request));
+    const std::uint64_t version = store_.remove(name, precondition_of(request));
     log_(LogLevel::Info, "DELETE: route '" + name + "' removed (registry version " +
                              std::to_string(version) + ") by " + caller.who + " from " +
                              request.peer);
@@ -173,7 +173,7 @@ Reply Api::remove(const Request& request, const Caller& caller, const std::strin
 
 Reply Api::get(const std::string& name) {
     check_route_name(name, "name");
-    const RoutePtr route = registry_.get(name);
+    const RoutePtr route = store_.get(name);
     if (!route) {
         return error_reply(404, "route '" + name + "' does not exist");
     }
@@ -181,7 +181,7 @@ Reply Api::get(const std::string& name) {
 }
 
 Reply Api::list() {
-    const View view = registry_.view();
+    const View view = store_.view();
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     o->set("version", std::to_string(view.version));
     Array::Ptr routes = new Array;

@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "crossover/log.h"
-#include "registry.h"
+#include "registry.h"  // the file store, the default one callers build
+#include "store.h"
 #include "tokens.h"
 
 namespace crossover::route_registry {
@@ -44,8 +45,8 @@ class Api {
 public:
     using LogFn = std::function<void(LogLevel, std::string_view)>;
 
-    Api(Registry& registry, TokenFile& tokens, RouteLimits limits, std::size_t max_body, LogFn log)
-        : registry_(registry),
+    Api(RouteStore& store, TokenFile& tokens, RouteLimits limits, std::size_t max_body, LogFn log)
+        : store_(store),
           tokens_(tokens),
           limits_(limits),
           max_body_(max_body),
@@ -61,7 +62,7 @@ private:
     Reply get(const std::string& name);
     Reply list();
 
-    Registry& registry_;
+    RouteStore& store_;
     TokenFile& tokens_;
     RouteLimits limits_;
     std::size_t max_body_;

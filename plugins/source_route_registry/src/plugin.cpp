@@ -184,7 +184,7 @@ private:
     RouteLimits limits_;
     RenderOptions render_;
     std::shared_ptr<TokenFile> tokens_;
-    std::shared_ptr<Registry> registry_;
+    std::shared_ptr<RouteStore> registry_;
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -1,5 +1,5 @@
-// The route registry: the state, its journal, and the rules for changing it.
-// Thread-safe: HTTP handlers call it concurrently.
+// The file store (`store: file`): the state, its journal, and the rules for
+// changing it. Thread-safe: HTTP handlers call it concurrently.
 //
 // A write is checked and applied in memory under one lock (so checks always
 // see every earlier write), its record queued to the journal in the same
@@ -16,22 +16,11 @@
 
 #include "journal.h"
 #include "route_state.h"
+#include "store.h"
 
 namespace crossover::route_registry {
 
-enum class PutOutcome { Created, Replaced, Unchanged };
-
-struct PutResult {
-    PutOutcome outcome = PutOutcome::Created;
-    RoutePtr route;
-};
-
-struct View {
-    std::uint64_t version = 0;
-    RouteMap routes;
-};
-
-class Registry {
+class Registry final : public RouteStore {
 public:
     struct Options {
         std::string state_dir;
@@ -42,15 +31,15 @@ public:
     Registry(Options options, Journal::LogFn log);
 
     // Throws Refused (404, 409, 412; 503 once the journal failed).
-    PutResult put(Route route, const Precondition& precondition);
-    std::uint64_t remove(const std::string& name, const Precondition& precondition);
-    RoutePtr get(const std::string& name);
-    View view();
+    PutResult put(Route route, const Precondition& precondition) override;
+    std::uint64_t remove(const std::string& name, const Precondition& precondition) override;
+    RoutePtr get(const std::string& name) override;
+    View view() override;
 
     // Called after every durable change (from the writer's thread).
-    void on_change(std::function<void()> callback);
+    void on_change(std::function<void()> callback) override;
 
-    [[nodiscard]] bool failed() const noexcept { return failed_.load(); }
+    [[nodiscard]] bool failed() const noexcept override { return failed_.load(); }
     [[nodiscard]] std::uint64_t fsync_count() const { return journal_->fsync_count(); }
 
 private:

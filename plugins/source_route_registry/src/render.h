@@ -15,7 +15,7 @@
 #include <string>
 
 #include "crossover/snapshot.h"
-#include "registry.h"
+#include "store.h"
 
 namespace crossover::route_registry {
 

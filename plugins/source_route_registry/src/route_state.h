@@ -1,6 +1,6 @@
 // The registry's state in memory: routes by name, each with the version of
 // its last write, the owner of every domain, and the registry's version (one
-// more per write). Not thread-safe: Registry guards it.
+// more per write). Not thread-safe: the stores guard it.
 //
 // Changes are recorded as JSON records, the same ones the journal holds:
 //   {"op":"put","seq":7,"route":{...}}   {"op":"delete","seq":8,"name":"user-123"}
