@@ -3,7 +3,8 @@
 
 Speaks the real wire format for core/v1 ConfigMaps, split.smi-spec.io
 TrafficSplits (v1alpha1..v1alpha4, shared storage), discovery.k8s.io/v1
-EndpointSlices and gateway.networking.k8s.io HTTPRoutes (v1, v1beta1): HTTPS with a generated
+EndpointSlices, gateway.networking.k8s.io HTTPRoutes (v1, v1beta1) and the route
+registry's crossover.io/v1alpha1 Routes: HTTPS with a generated
 test CA, bearer tokens re-read from a file on every request, list/get/create/
 update/patch/delete with resourceVersion semantics, chunked watch streams with
 bookmarks, timeoutSeconds and 410 Gone, discovery endpoints, and a plain-HTTP
@@ -71,6 +72,17 @@ RESOURCES = {
         "group": "gateway.networking.k8s.io",
         "versions": ["v1", "v1beta1"],
         "generation": True,
+    },
+    # The route registry's custom resource (packaging/helm/crossover/files/crd-route.yaml).
+    # A custom resource is never updated without metadata.resourceVersion.
+    "routes": {
+        "kind": "Route",
+        "singular": "route",
+        "short": [],
+        "group": "crossover.io",
+        "versions": ["v1alpha1"],
+        "generation": True,
+        "custom": True,
     },
 }
 KIND_TO_RESOURCE = {v["kind"]: k for k, v in RESOURCES.items()}
@@ -918,6 +930,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         body = self.check_body(resource, version, ns, self.read_json_body(), name)
         with state.cond:
             expect = body["metadata"].get("resourceVersion") or None
+            if expect is None and RESOURCES[resource].get("custom"):
+                raise ApiError(422, '%s.%s "%s" is invalid: metadata.resourceVersion: Invalid value: '
+                               "0x0: must be specified for an update"
+                               % (RESOURCES[resource]["kind"], RESOURCES[resource]["group"], name),
+                               "Invalid")
             if self.dry_run(query):
                 old = state.objects.get((resource, ns, name))
                 if old is None:

@@ -107,6 +107,11 @@ void RouteState::apply_remove(const std::string& name) {
     routes_.erase(it);
 }
 
+void RouteState::adopt(RoutePtr stored) {
+    check_put(stored->route, Precondition{});
+    apply_put(std::move(stored));
+}
+
 std::string RouteState::put(Route route) {
     auto stored = std::make_shared<StoredRoute>();
     stored->version = ++version_;

@@ -66,6 +66,11 @@ public:
     void load_snapshot(const std::string& snapshot);
     void replay(const std::string& record, std::size_t index);
 
+    // Adds a route kept elsewhere (the Kubernetes store) with its own
+    // version. Throws Refused (409) when a domain belongs to another route.
+    void adopt(RoutePtr stored);
+    void set_version(std::uint64_t version) noexcept { version_ = version; }
+
 private:
     void check_precondition(const std::string& name, const Precondition& precondition) const;
     void apply_put(RoutePtr stored);

@@ -104,6 +104,9 @@ public:
 
     // The collection, for messages ("/api/v1/namespaces/x/configmaps").
     [[nodiscard]] const std::string& collection() const { return collection_; }
+    // The last resourceVersion seen (a list, an event or a bookmark). Read it
+    // on the thread that runs the informer, e.g. in OnChange.
+    [[nodiscard]] const std::string& resource_version() const { return resource_version_; }
 
 private:
     // Failed: the server answered with an error; Unreachable: no answer.
