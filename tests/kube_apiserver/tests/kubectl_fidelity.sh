@@ -183,6 +183,23 @@ K get httproutes.v1beta1.gateway.networking.k8s.io podinfo -n test \
   >"$WORK/hr-get.out" 2>"$WORK/hr-get.err" || fail "kubectl get httproute via v1beta1"
 grep -qx 'gateway.networking.k8s.io/v1beta1 20' "$WORK/hr-get.out" || fail "httproute read through v1beta1"
 
+# Routes, the route registry's custom resource (its store: kubernetes).
+cat >"$WORK/route.yaml" <<'Y'
+apiVersion: crossover.io/v1alpha1
+kind: Route
+metadata: {name: user-123}
+spec:
+  domains: [session-123.example.org]
+  endpoints: [{address: 10.1.2.3, port: 50051}]
+  protocol: grpc
+Y
+K create -f "$WORK/route.yaml" --validate=false >"$WORK/route.out" 2>"$WORK/route.err" || fail "kubectl create route"
+grep -q 'route.crossover.io/user-123 created' "$WORK/route.out" || fail "route create output"
+K get routes -o jsonpath='{.items[0].spec.domains[0]} {.items[0].spec.endpoints[0].port}' \
+  >"$WORK/route-get.out" 2>"$WORK/route-get.err" || fail "kubectl get routes"
+grep -qx 'session-123.example.org 50051' "$WORK/route-get.out" || fail "route fields"
+K delete route user-123 >"$WORK/route-del.out" 2>"$WORK/route-del.err" || fail "kubectl delete route"
+
 K delete configmap envoy-xds >"$WORK/delete.out" 2>"$WORK/delete.err" || fail "kubectl delete"
 grep -q 'deleted' "$WORK/delete.out" || fail "delete output"
 K get configmap envoy-xds >"$WORK/get3.out" 2>"$WORK/get3.err" && fail "get after delete succeeded"
@@ -200,5 +217,5 @@ echo "not-a-valid-token" >"$TOKEN_FILE"
 K get configmaps >"$WORK/unauth.out" 2>"$WORK/unauth.err" && fail "request with a revoked token succeeded"
 grep -qi 'unauthorized\|must be logged in' "$WORK/unauth.err" || fail "no Unauthorized message"
 
-echo "PASS: kubectl create/replace/get -o json/get -w/patch/apply/delete (ConfigMaps, TrafficSplits, EndpointSlices, HTTPRoutes) against $URL"
+echo "PASS: kubectl create/replace/get -o json/get -w/patch/apply/delete (ConfigMaps, TrafficSplits, EndpointSlices, HTTPRoutes, Routes) against $URL"
 exit 0
