@@ -215,7 +215,10 @@ def check_rbac(role, values, xds_name, pipeline_sources):
     rules = role.get("rules", [])
     for r in rules:
         check("*" not in r.get("verbs", []) and "*" not in r.get("resources", []), f"wildcard in Role rule {r}")
-        check(not set(r.get("verbs", [])) & {"create", "delete", "deletecollection", "patch", "escalate", "bind"},
+        # The route registry's Routes are the one thing crossover creates and deletes.
+        writes = {"create", "delete"} if r.get("apiGroups") == ["crossover.io"] else set()
+        check(not set(r.get("verbs", [])) & ({"create", "delete", "deletecollection", "patch", "escalate",
+                                               "bind"} - writes),
               f"Role grants more than read/update: {r}")
 
     def grants(group, resource, verb, name=None):
@@ -284,7 +287,14 @@ def check_rbac(role, values, xds_name, pipeline_sources):
                   "list/watch on a single HTTPRoute is not restricted by name")
     else:
         check(not any(gw in r.get("apiGroups", []) for r in rules), "HTTPRoute rules without rbac.httpRoutes")
-    check(all(set(r.get("apiGroups", [])) <= {"", g, d, gw} for r in rules),
+    xr = "crossover.io"
+    for verb in ("get", "list", "watch", "create", "update", "delete"):
+        check(grants(xr, "routes", verb) == bool(values["registry"]["rbac"]),
+              f"{verb} on Routes granted={grants(xr, 'routes', verb)} but "
+              f"registry.rbac={values['registry']['rbac']}")
+    check(not grants(xr, "routes", "deletecollection") and not grants(xr, "routes", "patch"),
+          "Routes: more verbs than the registry uses")
+    check(all(set(r.get("apiGroups", [])) <= {"", g, d, gw, xr} for r in rules),
           f"Role rules for unexpected API groups: {rules}")
 
 
@@ -564,6 +574,16 @@ def main():
         check("data" not in g, "the chart sets data on the -gen ConfigMap (helm upgrades would erase crossover's output)")
 
     crds = by_kind(docs, "CustomResourceDefinition")
+    routes = [c for c in crds if c["metadata"]["name"] == "routes.crossover.io"]
+    if check(len(routes) == (1 if values["registry"]["installCRD"] else 0),
+             f"{len(routes)} Route CRDs with registry.installCRD={values['registry']['installCRD']}"):
+        for crd in routes:
+            v = crd["spec"]["versions"]
+            check(crd["spec"]["group"] == "crossover.io" and [x["name"] for x in v] == ["v1alpha1"]
+                  and v[0]["served"] is True and v[0]["storage"] is True, "Route CRD versions")
+            check("domains" in v[0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"],
+                  "Route CRD schema")
+    crds = [c for c in crds if c not in routes]
     if values["smi"]["installCRD"]:
         if check(len(crds) == 1, f"{len(crds)} CRDs with smi.installCRD"):
             crd = crds[0]

@@ -466,9 +466,12 @@ class Renderer:
             if cmd[0][0] == "func":
                 val = self.call(cmd[0][1], cmd[1:], dot, scopes, where, piped)
             else:
-                if len(cmd) != 1 or piped is not None:
-                    raise TemplateError(f"{where}: cannot apply arguments to a non-function")
                 val = self.eval_arg(cmd[0], dot, scopes, where)
+                if callable(val):  # a method of the data, such as .Files.Get
+                    val = val(*[self.eval_arg(a, dot, scopes, where) for a in cmd[1:]],
+                              *(piped or ()))
+                elif len(cmd) != 1 or piped is not None:
+                    raise TemplateError(f"{where}: cannot apply arguments to a non-function")
             piped = (val,)
         if decl:
             var, op = decl
@@ -498,6 +501,15 @@ def deep_merge(base, over):
         else:
             base[k] = copy.deepcopy(v)
     return base
+
+
+def read_chart_file(chart_dir, name):
+    """.Files.Get: a file of the chart by its path in the chart, "" when there is none."""
+    path = os.path.join(chart_dir, name)
+    if not os.path.isfile(path):
+        return ""
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def render_chart(chart_dir, value_files, namespace, release):
@@ -532,6 +544,7 @@ def render_chart(chart_dir, value_files, namespace, release):
             "Chart": {"Name": chart["name"], "Version": chart["version"],
                       "AppVersion": chart.get("appVersion", ""), "Description": chart.get("description", "")},
             "Template": {"BasePath": base, "Name": path},
+            "Files": {"Get": lambda name: read_chart_file(chart_dir, name)},
             "Capabilities": {"KubeVersion": {"Version": "v1.29.0", "Major": "1", "Minor": "29"}},
         }
         text = renderer.render_nodes(files[path], data, [{"$": data}])
