@@ -403,3 +403,27 @@ BOOST_AUTO_TEST_CASE(the_crd_schema_declares_every_field_of_a_route) {
                             std::string("endpoints[].") + key + " is not in the CRD");
     }
 }
+
+BOOST_AUTO_TEST_CASE(the_test_api_server_treats_routes_as_a_custom_resource) {
+    kt::FakeApiServer server;
+    crossover::kube::ConnectionOptions connection;
+    connection.apiserver = server.url;
+    connection.ca_file = server.ca_file;
+    connection.token_file = server.token_file;
+    crossover::kube::Client client(
+        crossover::kube::resolve_config(connection, crossover::kube::Environment::system()), {},
+        nullptr);
+    const std::string path = "/apis/crossover.io/v1alpha1/namespaces/test/routes";
+    const std::string object = route_object("r", "r.org", 80);
+    BOOST_CHECK_EQUAL(client.request("POST", path, &object).status, 201);
+    // No unconditional update of a custom resource; a stale resourceVersion is a conflict.
+    crossover::kube::Response r = client.request("PUT", path + "/r", &object);
+    BOOST_CHECK_EQUAL(r.status, 422);
+    BOOST_CHECK(r.body.find("must be specified for an update") != std::string::npos);
+    const auto stored = kt::parse(client.request("GET", path + "/r").body);
+    stored->getObject("metadata")->set("resourceVersion", "1");
+    const std::string stale = kt::stringify(stored);
+    r = client.request("PUT", path + "/r", &stale);
+    BOOST_CHECK_EQUAL(r.status, 409);
+    BOOST_CHECK(r.body.find("\"reason\":\"Conflict\"") != std::string::npos);
+}

@@ -198,6 +198,10 @@ grep -q 'route.crossover.io/user-123 created' "$WORK/route.out" || fail "route c
 K get routes -o jsonpath='{.items[0].spec.domains[0]} {.items[0].spec.endpoints[0].port}' \
   >"$WORK/route-get.out" 2>"$WORK/route-get.err" || fail "kubectl get routes"
 grep -qx 'session-123.example.org 50051' "$WORK/route-get.out" || fail "route fields"
+# kubectl replace fills in the resourceVersion it reads (a custom resource is never updated
+# without one).
+K replace -f "$WORK/route.yaml" --validate=false >"$WORK/route-rep.out" 2>"$WORK/route-rep.err" \
+  || fail "kubectl replace route"
 K delete route user-123 >"$WORK/route-del.out" 2>"$WORK/route-del.err" || fail "kubectl delete route"
 
 K delete configmap envoy-xds >"$WORK/delete.out" 2>"$WORK/delete.err" || fail "kubectl delete"
