@@ -27,6 +27,7 @@
 #include "crossover_envoy/yaml_message.h"
 #include "crossover_envoy/yaml_scalar.h"
 #include "integer_diff.h"
+#include "resource_layout.h"
 
 namespace crossover::envoy_validate {
 
@@ -112,17 +113,37 @@ std::string default_proto_path() {
     return {};
 }
 
+// What a clean check found in one resource of a DiscoveryResponse, kept so
+// that the resource is not read again while its bytes stay the same.
+struct ResourceFacts {
+    std::string type;                   // its "@type"
+    std::vector<std::string> clusters;  // names of the Cluster messages in it
+    // (path below "resources[k]", cluster), e.g. (".virtual_hosts[0]...cluster", "a")
+    std::vector<std::pair<std::string, std::string>> cluster_refs;
+};
+
+// Of a valid block-style DiscoveryResponse: where its resources lie and what
+// each held.
+struct DocLayout {
+    ResourceLayout spans;
+    std::vector<ResourceFacts> facts;  // one per span
+    std::string type_url;              // the document's own type_url, if any
+};
+
 // One document's findings, kept between runs while its content is unchanged.
 struct DocResult {
     std::vector<std::string> errors;  // "<path>: <problem>"
     bool v2 = false;
-    bool checked = false;               // an xDS document or a bootstrap (not passed unchecked)
-    std::vector<std::string> clusters;  // names of Cluster messages found
+    bool checked = false;  // an xDS document or a bootstrap (not passed unchecked)
+    std::vector<std::pair<std::string, std::string>> clusters;      // (path, name) of Clusters
     std::vector<std::pair<std::string, std::string>> cluster_refs;  // (path, cluster)
     // Of a valid document: where its plain integers are and which fields
     // they set, by offset, so that a change of numbers only (a canary's
     // weights) is checked without reading the document again.
     std::vector<crossover::envoy::IntegerSite> numbers;
+    // Absent when the document is not a clean, block-style DiscoveryResponse
+    // without aliases: it is then read in full on any change.
+    std::optional<DocLayout> layout;
 };
 
 struct Validator::Impl {
@@ -143,6 +164,7 @@ struct Validator::Impl {
     std::map<std::string, std::pair<std::string, DocResult>> cache;  // name -> (content, result)
     bool warned_v2 = false;
     std::size_t full_checks = 0;
+    std::size_t resources_read = 0;
 
     explicit Impl(ValidatorOptions o) : options(std::move(o)) {
         if (options.proto_path.empty()) {
@@ -540,7 +562,7 @@ struct Validator::Impl {
             return;
         }
         if (tn == kCluster) {
-            w.result->clusters.push_back(r->GetString(m, d->FindFieldByName("name")));
+            w.result->clusters.emplace_back(path, r->GetString(m, d->FindFieldByName("name")));
         } else if (tn == kRouteAction) {
             const pb::FieldDescriptor* cf = d->FindFieldByName("cluster");
             if (cf != nullptr && r->HasField(m, cf)) {
@@ -746,6 +768,9 @@ struct Validator::Impl {
         }
         // From the YAML tree straight to the message, in one pass.
         std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        if (!is_bootstrap && root["resources"].IsSequence()) {
+            resources_read += root["resources"].size();
+        }
         crossover::envoy::Problems problems(options.max_errors);
         reader->record_integer_sites(&result.numbers);
         reader->read(root, *msg, "", problems);
@@ -759,6 +784,9 @@ struct Validator::Impl {
         Walk w{ctx, &result};
         visit(*msg, "", w);
         keep_numbers(content, result);
+        if (!is_bootstrap) {
+            describe_resources(content, root, result);
+        }
         return result;
     }
 
@@ -869,7 +897,332 @@ struct Validator::Impl {
             site.offset =
                 static_cast<std::size_t>(static_cast<std::ptrdiff_t>(site.offset) + shift);
         }
+        if (result.layout) {
+            move_spans(result.layout->spans, *changes);
+        }
         content = next;
+        return true;
+    }
+
+    // The resources' bounds after `changes` (digit runs, never across a line
+    // start, where every bound is).
+    static void move_spans(ResourceLayout& spans, const std::vector<IntegerChange>& changes) {
+        std::size_t k = 0;
+        std::ptrdiff_t shift = 0;
+        auto moved = [&](std::size_t at) {
+            while (k < changes.size() && changes[k].old_offset < at) {
+                shift += static_cast<std::ptrdiff_t>(changes[k].new_length) -
+                         static_cast<std::ptrdiff_t>(changes[k].old_length);
+                ++k;
+            }
+            return static_cast<std::size_t>(static_cast<std::ptrdiff_t>(at) + shift);
+        };
+        for (auto& span : spans.items) {
+            span.begin = moved(span.begin);
+            span.end = moved(span.end);
+        }
+    }
+
+    // ---- a change of some resources only ---------------------------------------
+
+    // "resources[12].virtual_hosts[0]" -> (12, ".virtual_hosts[0]").
+    static std::optional<std::pair<std::size_t, std::string_view>> resource_index(
+        std::string_view path) {
+        constexpr std::string_view prefix = "resources[";
+        if (path.substr(0, prefix.size()) != prefix) {
+            return std::nullopt;
+        }
+        const std::size_t close = path.find(']', prefix.size());
+        std::size_t index = 0;
+        const char* first = path.data() + prefix.size();
+        const char* last = path.data() + (close == std::string_view::npos ? 0 : close);
+        if (close == std::string_view::npos || std::from_chars(first, last, index).ptr != last) {
+            return std::nullopt;
+        }
+        return std::make_pair(index, path.substr(close + 1));
+    }
+
+    // True when the first line of the tail that is not blank or a comment
+    // starts with a key of the root map: no value of the last resource runs
+    // on into the tail.
+    static bool tail_starts_with_key(const std::string& content, std::size_t tail,
+                                     const YAML::Node& root) {
+        std::size_t p = tail;
+        while (p < content.size()) {
+            const std::size_t eol = std::min(content.find('\n', p), content.size());
+            const std::size_t text = content.find_first_not_of(' ', p);
+            if (text < eol && content[text] != '#' && content[text] != '\r') {
+                for (const auto& kv : root) {
+                    if (kv.first.Mark().pos >= 0 &&
+                        static_cast<std::size_t>(kv.first.Mark().pos) == text) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            p = eol + 1;
+        }
+        return true;
+    }
+
+    // After a clean full check: where each resource lies and what it held,
+    // when the layout the scan proposes is the one yaml-cpp read.
+    void describe_resources(const std::string& content, const YAML::Node& root, DocResult& result) {
+        if (!result.errors.empty() || !root.IsMap() ||
+            content.find('*') != std::string::npos) {  // an alias may refer across resources
+            return;
+        }
+        auto spans = scan_resources(content);
+        const YAML::Node resources = root["resources"];
+        if (!spans || !resources.IsSequence() || resources.size() != spans->items.size() ||
+            !tail_starts_with_key(content, spans->tail_begin(), root)) {
+            return;
+        }
+        DocLayout layout;
+        layout.facts.resize(spans->items.size());
+        std::size_t k = 0;
+        for (const auto& item : resources) {
+            const ResourceSpan& span = spans->items[k];
+            const auto at = item.Mark().pos;
+            if (at < 0 || static_cast<std::size_t>(at) < span.begin ||
+                static_cast<std::size_t>(at) >= span.end || !item.IsMap() || !item["@type"] ||
+                !item["@type"].IsScalar()) {
+                return;
+            }
+            layout.facts[k++].type = item["@type"].Scalar();
+        }
+        for (const auto& [path, name] : result.clusters) {
+            const auto at = resource_index(path);
+            if (!at || at->first >= layout.facts.size()) {
+                return;
+            }
+            layout.facts[at->first].clusters.push_back(name);
+        }
+        for (const auto& [path, name] : result.cluster_refs) {
+            const auto at = resource_index(path);
+            if (!at || at->first >= layout.facts.size()) {
+                return;
+            }
+            layout.facts[at->first].cluster_refs.emplace_back(std::string(at->second), name);
+        }
+        if (root["type_url"] && root["type_url"].IsScalar()) {
+            layout.type_url = root["type_url"].Scalar();
+        }
+        layout.spans = std::move(*spans);
+        result.layout = std::move(layout);
+    }
+
+    // Reads and checks the resource `text` (one "- ..." item, alone) as the
+    // full check reads resources[index]. Its integer sites are appended with
+    // offsets into `text`. Nullopt when anything is wrong or unusual: the
+    // caller then checks the document in full, which words the errors.
+    std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t index,
+                                               std::vector<crossover::envoy::IntegerSite>& sites) {
+        YAML::Node list;
+        try {
+            list = load_yaml(text);
+        } catch (const YAML::Exception&) {
+            return std::nullopt;
+        }
+        if (!list.IsSequence() || list.size() != 1 || !list[0].IsMap()) {
+            return std::nullopt;
+        }
+        const YAML::Node item = list[0];
+        const YAML::Node type = item["@type"];
+        if (!type || !type.IsScalar() || v2_type(type.Scalar())) {
+            return std::nullopt;
+        }
+        const pb::Descriptor* response = pool->FindMessageTypeByName(kDiscoveryResponse);
+        const pb::FieldDescriptor* field = response->FindFieldByName("resources");
+        const FieldRule* rule = is_disabled(response) ? nullptr : rule_for(field);
+        if (rule != nullptr && (rule->min_items || rule->max_items)) {
+            return std::nullopt;  // the count matters: leave it to the full check
+        }
+        ++resources_read;
+        // The resource as element 0 of a DiscoveryResponse, read and walked as
+        // the full check reads and walks each element.
+        const std::string path = index_path("resources", index);
+        std::unique_ptr<pb::Message> holder(factory->GetPrototype(response)->New());
+        pb::Message* any = holder->GetReflection()->AddMessage(holder.get(), field, factory);
+        crossover::envoy::Problems problems(options.max_errors);
+        std::vector<crossover::envoy::IntegerSite> found;
+        reader->record_integer_sites(&found);
+        const bool read = reader->read(item, *any, path, problems);
+        reader->record_integer_sites(nullptr);
+        if (!read) {
+            return std::nullopt;
+        }
+        DocResult scratch;
+        Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
+        check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr, path, w);
+        if (!scratch.errors.empty()) {
+            return std::nullopt;
+        }
+        ResourceFacts facts;
+        facts.type = type.Scalar();
+        for (auto& [cluster_path, name] : scratch.clusters) {
+            facts.clusters.push_back(std::move(name));
+        }
+        for (auto& [ref_path, name] : scratch.cluster_refs) {
+            facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
+        }
+        sites.insert(sites.end(), found.begin(), found.end());
+        return facts;
+    }
+
+    // The document's own fields (its head and tail, without the resources),
+    // read and checked as the full check reads them.
+    struct Frame {
+        std::string type_url;
+        std::vector<crossover::envoy::IntegerSite> sites;  // offsets into the document
+    };
+    std::optional<Frame> read_frame(std::string_view text, const ResourceLayout& spans) {
+        const std::size_t head = spans.head_end();
+        const std::size_t tail = spans.tail_begin();
+        std::string frame;
+        frame.reserve(head + text.size() - tail);
+        frame.append(text.substr(0, head)).append(text.substr(tail));
+        YAML::Node root;
+        try {
+            root = load_yaml(frame);
+        } catch (const YAML::Exception&) {
+            return std::nullopt;
+        }
+        if (!root.IsMap() || !root["resources"] || !root["resources"].IsNull()) {
+            return std::nullopt;
+        }
+        Frame out;
+        if (root["type_url"] && root["type_url"].IsScalar()) {
+            out.type_url = root["type_url"].Scalar();
+            if (v2_type(out.type_url)) {
+                return std::nullopt;
+            }
+        }
+        const pb::Descriptor* type = pool->FindMessageTypeByName(kDiscoveryResponse);
+        std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        crossover::envoy::Problems problems(options.max_errors);
+        reader->record_integer_sites(&out.sites);
+        const bool read = reader->read(root, *msg, "", problems);
+        reader->record_integer_sites(nullptr);
+        if (!read) {
+            return std::nullopt;
+        }
+        DocResult scratch;
+        Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
+        visit(*msg, "", w);
+        if (!scratch.errors.empty() || !scratch.clusters.empty() || !scratch.cluster_refs.empty()) {
+            return std::nullopt;
+        }
+        for (auto& site : out.sites) {
+            if (site.offset >= head) {
+                site.offset += tail - head;
+            }
+        }
+        return out;
+    }
+
+    // When `next` differs from the cached `content` of a valid document only
+    // in whole resources and in its own fields (version_info, say), reads
+    // only the resources whose bytes are new (and the document's own fields
+    // when they changed), moves the cache to `next` and returns true. False:
+    // check `next` in full (which then words any error).
+    bool recheck_resources(std::string& content, DocResult& result, const std::string& next) {
+        if (!result.layout || !result.errors.empty() || !result.checked || result.v2 ||
+            next.find('*') != std::string::npos) {
+            return false;
+        }
+        const DocLayout& old = *result.layout;
+        auto spans = scan_resources(next);
+        if (!spans) {
+            return false;
+        }
+        const std::string_view before(content);
+        const std::string_view after(next);
+        const std::size_t old_tail = old.spans.tail_begin();
+        const std::size_t new_tail = spans->tail_begin();
+        const auto& sites = result.numbers;
+        const auto sites_from = [&](std::size_t offset) {
+            return std::lower_bound(sites.begin(), sites.end(), offset,
+                                    [](const crossover::envoy::IntegerSite& n, std::size_t at) {
+                                        return n.offset < at;
+                                    });
+        };
+        // The document's own fields: as before, or read again.
+        std::string type_url = old.type_url;
+        std::vector<crossover::envoy::IntegerSite> head_sites;
+        std::vector<crossover::envoy::IntegerSite> tail_sites;
+        if (before.substr(0, old.spans.head_end()) == after.substr(0, spans->head_end()) &&
+            before.substr(old_tail) == after.substr(new_tail)) {
+            head_sites.assign(sites.begin(), sites_from(old.spans.head_end()));
+            for (auto n = sites_from(old_tail); n != sites.end(); ++n) {
+                tail_sites.push_back(*n);
+                tail_sites.back().offset = n->offset - old_tail + new_tail;
+            }
+        } else {
+            auto frame = read_frame(after, *spans);
+            if (!frame) {
+                return false;
+            }
+            type_url = std::move(frame->type_url);
+            for (const auto& site : frame->sites) {
+                (site.offset < new_tail ? head_sites : tail_sites).push_back(site);
+            }
+        }
+        std::unordered_map<std::string_view, std::size_t> known;
+        known.reserve(old.spans.items.size());
+        for (std::size_t k = 0; k < old.spans.items.size(); ++k) {
+            const ResourceSpan& span = old.spans.items[k];
+            known.emplace(before.substr(span.begin, span.end - span.begin), k);
+        }
+        DocLayout layout;
+        layout.type_url = type_url;
+        DocResult fresh;
+        fresh.checked = true;
+        fresh.numbers = std::move(head_sites);
+        for (std::size_t k = 0; k < spans->items.size(); ++k) {
+            const ResourceSpan& span = spans->items[k];
+            const std::string_view text = after.substr(span.begin, span.end - span.begin);
+            ResourceFacts facts;
+            if (const auto it = known.find(text); it != known.end()) {
+                const ResourceSpan& was = old.spans.items[it->second];
+                facts = old.facts[it->second];
+                for (auto n = sites_from(was.begin); n != sites.end() && n->offset < was.end; ++n) {
+                    fresh.numbers.push_back(*n);
+                    fresh.numbers.back().offset = n->offset - was.begin + span.begin;
+                }
+            } else {
+                const std::size_t from = fresh.numbers.size();
+                auto read = read_resource(std::string(text), k, fresh.numbers);
+                if (!read) {
+                    return false;
+                }
+                facts = std::move(*read);
+                for (std::size_t i = from; i < fresh.numbers.size(); ++i) {
+                    fresh.numbers[i].offset += span.begin;
+                }
+            }
+            // One document, one type (else the full check words the error).
+            const std::string& first = !type_url.empty()      ? type_url
+                                       : layout.facts.empty() ? facts.type
+                                                              : layout.facts[0].type;
+            if (facts.type != first) {
+                return false;
+            }
+            const std::string prefix = index_path("resources", k);
+            for (const auto& name : facts.clusters) {
+                fresh.clusters.emplace_back(prefix, name);
+            }
+            for (const auto& [rest, name] : facts.cluster_refs) {
+                fresh.cluster_refs.emplace_back(prefix + rest, name);
+            }
+            layout.facts.push_back(std::move(facts));
+        }
+        fresh.numbers.insert(fresh.numbers.end(), tail_sites.begin(), tail_sites.end());
+        layout.spans = std::move(*spans);
+        fresh.layout = std::move(layout);
+        keep_numbers(next, fresh);
+        content = next;
+        result = std::move(fresh);
         return true;
     }
 };
@@ -885,6 +1238,10 @@ const std::string& Validator::proto_version() const {
 
 std::size_t Validator::full_checks() const {
     return impl_->full_checks;
+}
+
+std::size_t Validator::resources_read() const {
+    return impl_->resources_read;
 }
 
 const std::string& Validator::proto_path() const {
@@ -908,7 +1265,8 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
         auto it = s.cache.find(*doc.name);
         if (it != s.cache.end() &&
             (it->second.first == *doc.content ||
-             s.recheck_numbers(it->second.first, it->second.second, *doc.content))) {
+             s.recheck_numbers(it->second.first, it->second.second, *doc.content) ||
+             s.recheck_resources(it->second.first, it->second.second, *doc.content))) {
             auto node = s.cache.extract(it);
             next_cache.insert(std::move(node));
         } else {
@@ -930,7 +1288,7 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
             }
         }
         for (const auto& c : r.clusters) {
-            defined.insert(c);
+            defined.insert(c.second);
             any_cluster = true;
         }
     }

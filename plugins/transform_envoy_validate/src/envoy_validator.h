@@ -66,6 +66,9 @@ public:
     // How many documents were read in full so far: a document seen before
     // whose text changed only in numbers is re-checked without being read.
     [[nodiscard]] std::size_t full_checks() const;
+    // How many resources of DiscoveryResponses were read into messages so far:
+    // of a document seen before, only those whose bytes changed are read again.
+    [[nodiscard]] std::size_t resources_read() const;
 
     [[nodiscard]] const std::string& proto_version() const;
     // The directory the protos were read from.

@@ -12,10 +12,12 @@
 #include "../../../tests/support/process.h"
 #include "envoy_validator.h"
 #include "integer_diff.h"
+#include "resource_layout.h"
 
 namespace fs = std::filesystem;
 using crossover::envoy_validate::DocumentView;
 using crossover::envoy_validate::integer_changes;
+using crossover::envoy_validate::scan_resources;
 using crossover::envoy_validate::Validator;
 using crossover::envoy_validate::ValidatorOptions;
 
@@ -88,6 +90,43 @@ ValidatorOptions options() {
     return o;
 }
 
+// One Cluster resource, as the route registry writes them ("- " at `indent`).
+std::string cluster(const std::string& name, const std::string& indent = "",
+                    const std::string& timeout = "1s") {
+    const std::string i = indent + "  ";
+    return indent + "- \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster\n" + i +
+           "name: " + name + "\n" + i + "connect_timeout: " + timeout + "\n" + i +
+           "load_assignment:\n" + i + "  cluster_name: " + name + "\n" + i + "  endpoints:\n" + i +
+           "  - lb_endpoints:\n" + i + "    - endpoint:\n" + i + "        address:\n" + i +
+           "          socket_address: {address: 127.0.0.1, port_value: 8080}\n";
+}
+
+// A CDS of `n` clusters c0..c(n-1); `changed` replaces cluster `at`.
+std::string many_clusters(int n, int at = -1, const std::string& changed = "",
+                          const std::string& indent = "") {
+    std::string out = "version_info: \"3\"\nresources:\n";
+    for (int k = 0; k < n; ++k) {
+        out += k == at ? changed : cluster("c" + std::to_string(k), indent);
+    }
+    return out + "type_url: type.googleapis.com/envoy.config.cluster.v3.Cluster\n";
+}
+
+// An RDS of `n` RouteConfigurations, r<k> routing to cluster c<k>.
+std::string many_route_configs(int n, int at = -1, const std::string& cluster_at = "") {
+    std::string out = "resources:\n";
+    for (int k = 0; k < n; ++k) {
+        const std::string c = k == at ? cluster_at : "c" + std::to_string(k);
+        out +=
+            "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+            "  name: r" +
+            std::to_string(k) +
+            "\n  virtual_hosts:\n  - name: v\n    domains: [\"*\"]\n    routes:\n"
+            "    - match: {prefix: \"/\"}\n      route: {cluster: " +
+            c + "}\n";
+    }
+    return out;
+}
+
 // What a validator that never saw the documents says.
 std::vector<std::string> fresh(const Run& run) {
     Validator v(options());
@@ -120,7 +159,180 @@ BOOST_AUTO_TEST_CASE(digit_runs_that_differ) {
     BOOST_CHECK(!integer_changes("a: 1\nb: 2\n", "a: 3\nb: 4\n", 1));
 }
 
+BOOST_AUTO_TEST_CASE(resources_are_split_by_their_lines) {
+    const std::string text =
+        "version_info: \"1\"\nresources:\n# first\n- a: 1\n  b:\n  - 2\n\n- c: 3\n"
+        "  # note\ntype_url: x\n";
+    const auto layout = scan_resources(text);
+    BOOST_REQUIRE(layout);
+    BOOST_CHECK_EQUAL(layout->column, 0u);
+    BOOST_REQUIRE_EQUAL(layout->items.size(), 2u);
+    BOOST_CHECK_EQUAL(text.substr(0, layout->head_end()),
+                      "version_info: \"1\"\nresources:\n# first\n");
+    BOOST_CHECK_EQUAL(
+        text.substr(layout->items[0].begin, layout->items[0].end - layout->items[0].begin),
+        "- a: 1\n  b:\n  - 2\n\n");
+    BOOST_CHECK_EQUAL(
+        text.substr(layout->items[1].begin, layout->items[1].end - layout->items[1].begin),
+        "- c: 3\n  # note\n");
+    BOOST_CHECK_EQUAL(text.substr(layout->tail_begin()), "type_url: x\n");
+
+    const std::string indented = "resources:  # all\n  - a: 1\n  - b: 2\n";
+    const auto second = scan_resources(indented);
+    BOOST_REQUIRE(second);
+    BOOST_CHECK_EQUAL(second->column, 2u);
+    BOOST_REQUIRE_EQUAL(second->items.size(), 2u);
+    BOOST_CHECK_EQUAL(second->items[1].end, indented.size());
+
+    // Nothing this simple scan can split: the validator reads them in full.
+    BOOST_CHECK(!scan_resources("resources: [{a: 1}]\n"));
+    BOOST_CHECK(!scan_resources("{\"resources\": [{\"a\": 1}]}"));
+    BOOST_CHECK(!scan_resources("resources:\n"));
+    BOOST_CHECK(!scan_resources("resources:\nnext: 1\n"));
+    BOOST_CHECK(!scan_resources("resources:\n-\ta: 1\n\t- b\n"));
+    BOOST_CHECK(!scan_resources("%YAML 1.2\n---\nresources:\n- a: 1\n"));
+    BOOST_CHECK(!scan_resources("\"resources\":\n- a: 1\n"));
+    BOOST_CHECK(!scan_resources("  resources:\n  - a: 1\n"));
+    BOOST_CHECK(!scan_resources("resources:x\n- a: 1\n"));
+}
+
 BOOST_AUTO_TEST_SUITE(with_protos, *boost::unit_test::precondition(protos_available))
+
+BOOST_AUTO_TEST_CASE(only_changed_resources_are_read_again) {
+    for (const std::string indent : {"", "  "}) {
+        Validator v(options());
+        Run run{many_route_configs(3), many_clusters(40, -1, "", indent)};
+        BOOST_REQUIRE(run.on(v).empty());
+        BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+        BOOST_CHECK_EQUAL(v.resources_read(), 43u);
+
+        // One cluster changed (not in a number): only it is read.
+        run.cds_text = many_clusters(40, 7, cluster("c7", indent, "2.5s"), indent);
+        BOOST_CHECK(run.on(v).empty());
+        BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+        BOOST_CHECK_EQUAL(v.resources_read(), 44u);
+
+        // A cluster added in the middle: the ones after it move, unread.
+        std::string added = run.cds_text;
+        added.insert(added.rfind('\n', added.find("- \"@type\"", added.find("name: c20"))) + 1,
+                     cluster("extra", indent));
+        run.cds_text = added;
+        BOOST_CHECK(run.on(v).empty());
+        BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+        BOOST_CHECK_EQUAL(v.resources_read(), 45u);
+
+        // A bad change is still refused, in the words of a full check.
+        run.cds_text = many_clusters(40, 7, cluster("c7", indent, "-1s"), indent);
+        auto errors = run.on(v);
+        BOOST_CHECK(errors == fresh(run));
+        BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+        BOOST_CHECK_MESSAGE(errors[0].find("cds.yaml: resources[7].connect_timeout") == 0,
+                            errors[0]);
+        BOOST_CHECK_EQUAL(v.full_checks(), 3u);
+
+        // Valid again: read in full (the last check failed), then one resource.
+        run.cds_text = many_clusters(40, -1, "", indent);
+        BOOST_CHECK(run.on(v).empty());
+        BOOST_CHECK_EQUAL(v.full_checks(), 4u);
+        run.cds_text = many_clusters(40, 39, cluster("c39", indent, "3s"), indent);
+        BOOST_CHECK(run.on(v).empty());
+        BOOST_CHECK_EQUAL(v.full_checks(), 4u);
+        const std::size_t read = v.resources_read();
+
+        // A cluster removed that a route (read from the cache) still names.
+        std::string removed = run.cds_text;
+        const auto item_of = [&](const std::string& name) {  // the line before its name
+            const std::size_t name_line = removed.rfind('\n', removed.find("name: " + name)) + 1;
+            return removed.rfind('\n', name_line - 2) + 1;
+        };
+        const std::size_t c2 = item_of("c2");
+        removed.erase(c2, item_of("c3") - c2);
+        run.cds_text = removed;
+        errors = run.on(v);
+        BOOST_CHECK_EQUAL(v.resources_read(), read);  // nothing new to read
+        BOOST_CHECK(errors == fresh(run));
+        BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+        BOOST_CHECK_MESSAGE(
+            errors[0] ==
+                "rds.yaml: resources[2].virtual_hosts[0].routes[0].route.cluster: cluster \"c2\" "
+                "is not defined by any Cluster in this pipeline's output",
+            errors[0]);
+
+        // A route configuration changed to a cluster no one defines.
+        run.cds_text = many_clusters(40, -1, "", indent);
+        BOOST_CHECK(run.on(v).empty());
+        run.rds_text = many_route_configs(3, 1, "nowhere");
+        errors = run.on(v);
+        BOOST_CHECK(errors == fresh(run));
+        BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+        BOOST_CHECK_MESSAGE(errors[0].find("rds.yaml: resources[1].virtual_hosts[0].routes[0]"
+                                           ".route.cluster: cluster \"nowhere\"") == 0,
+                            errors[0]);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(changes_beyond_resources) {
+    Validator v(options());
+    Run run{many_route_configs(2), many_clusters(10)};
+    BOOST_REQUIRE(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 12u);
+
+    // The document's own fields changed (as the route registry's version
+    // does on every change): they are checked, the resources are not read.
+    std::string head = run.cds_text;
+    head.replace(head.find("version_info: \"3\""), 17, "version_info: \"4\"");
+    run.cds_text = head;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 12u);
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"version_info: \"4\"", "version_info: 4"},      // a number, not a string
+             {"version_info: \"4\"", "version_inf0: \"4\""},  // unknown field
+             {"type_url: type.googleapis.com/envoy.config.cluster.v3.Cluster",
+              "type_url: type.googleapis.com/envoy.config.listener.v3.Listener"}}) {
+        std::string bad = head;
+        bad.replace(bad.find(from), from.size(), to);
+        run.cds_text = bad;
+        const auto errors = run.on(v);
+        BOOST_CHECK_MESSAGE(!errors.empty(), to);
+        BOOST_CHECK(errors == fresh(run));
+        run.cds_text = head;
+        BOOST_CHECK(run.on(v).empty());
+    }
+    const std::size_t full = v.full_checks();
+
+    // A resource of another type: the one-type rule, worded by the full check.
+    std::string listener = run.cds_text;
+    listener.insert(listener.find("type_url:"),
+                    "- \"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n"
+                    "  name: l\n");
+    run.cds_text = listener;
+    auto errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), full + 1);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_CHECK(!errors.empty());
+
+    // A changed resource that does not stand alone (an alias): read in full.
+    run.cds_text = many_clusters(10);
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), full + 2);
+    std::string alias = many_clusters(10, 4, cluster("c4", "", "&t 2s"));
+    alias.replace(alias.find("connect_timeout: 1s", alias.find("name: c5")), 19,
+                  "connect_timeout: *t");
+    run.cds_text = alias;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), full + 3);
+    // ... and after it, every change is read in full.
+    run.cds_text = many_clusters(10, 4, cluster("c4", "", "5s"));
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), full + 4);
+
+    // A resource whose text runs into the next one: read in full, same words.
+    run.cds_text = many_clusters(10, 3, cluster("\"c3\n- x\"", "", "2s"));
+    errors = run.on(v);
+    BOOST_CHECK(errors == fresh(run));
+}
 
 BOOST_AUTO_TEST_CASE(weights_only_changes_are_checked_without_reading_again) {
     Validator v(options());
@@ -170,17 +382,19 @@ BOOST_AUTO_TEST_CASE(other_changes_are_read_in_full) {
     Validator v(options());
     Run run{rds(3, 10), cds("9898")};
     BOOST_REQUIRE(run.on(v).empty());
-    // A number in a comment, a leading zero, a name: no shortcut.
+    BOOST_CHECK_EQUAL(v.resources_read(), 3u);
+    // A number in a comment, a leading zero, a name: no shortcut (the RDS's
+    // one resource is read again).
     std::string comment = run.rds_text;
     comment.replace(comment.find("canary 7"), 8, "canary 8");
     run.rds_text = comment;
     BOOST_CHECK(run.on(v).empty());
-    BOOST_CHECK_EQUAL(v.full_checks(), 3u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 4u);
     std::string zero = run.rds_text;
     zero.replace(zero.find("weight: 90"), 10, "weight: 090");
     run.rds_text = zero;
     BOOST_CHECK(run.on(v) == fresh(run));
-    BOOST_CHECK_EQUAL(v.full_checks(), 4u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 5u);
     run.rds_text = rds(3, 10);
     run.on(v);
     std::string name = run.rds_text;
