@@ -116,6 +116,7 @@ public:
     explicit Builder(const Api& api) : api_(api) {}
     Problems* problems = nullptr;
     std::vector<IntegerSite>* sites = nullptr;
+    AnyContents* any_contents = nullptr;
     // While reading a google.protobuf.*Value: the field holding it.
     const FD* wrapper_field = nullptr;
 
@@ -261,6 +262,10 @@ private:
         const pb::Descriptor* ad = out.GetDescriptor();
         const pb::Reflection* r = out.GetReflection();
         r->SetString(&out, ad->FindFieldByName("type_url"), url);
+        if (any_contents != nullptr) {
+            (*any_contents)[&out] = std::move(inner);
+            return;
+        }
         r->SetString(&out, ad->FindFieldByName("value"), inner->SerializeAsString());
     }
 
@@ -685,6 +690,10 @@ YamlReader::~YamlReader() = default;
 
 void YamlReader::record_integer_sites(std::vector<IntegerSite>* sites) {
     builder_->sites = sites;
+}
+
+void YamlReader::keep_any_contents(AnyContents* contents) {
+    builder_->any_contents = contents;
 }
 
 bool YamlReader::read(const YAML::Node& node, pb::Message& out, const std::string& path,

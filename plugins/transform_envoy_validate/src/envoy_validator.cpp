@@ -150,6 +150,8 @@ struct Validator::Impl {
     ValidatorOptions options;
     std::unique_ptr<crossover::envoy::Api> api;
     std::unique_ptr<crossover::envoy::YamlReader> reader;
+    // What the Anys of the messages being checked hold (see keep_any_contents).
+    crossover::envoy::YamlReader::AnyContents any_contents;
     const pb::DescriptorPool* pool = nullptr;
     pb::MessageFactory* factory = nullptr;
     const pb::FieldDescriptor* rules_ext = nullptr;
@@ -182,6 +184,7 @@ struct Validator::Impl {
         // the types a document names are built, when first met.
         api = std::make_unique<crossover::envoy::Api>(options.proto_path);
         reader = std::make_unique<crossover::envoy::YamlReader>(*api);
+        reader->keep_any_contents(&any_contents);
         pool = &api->pool();
         factory = &api->factory();
         rules_ext = pool->FindExtensionByName("validate.rules");
@@ -380,6 +383,18 @@ struct Validator::Impl {
         DocResult* result;
     };
 
+    // Frees what the Anys of one check held, before its messages are freed
+    // (a later Any at the same address must not find them).
+    struct ForgetAnyContents {
+        crossover::envoy::YamlReader::AnyContents& contents;
+        explicit ForgetAnyContents(crossover::envoy::YamlReader::AnyContents& c) : contents(c) {}
+        ForgetAnyContents(const ForgetAnyContents&) = delete;
+        ForgetAnyContents& operator=(const ForgetAnyContents&) = delete;
+        ForgetAnyContents(ForgetAnyContents&&) = delete;
+        ForgetAnyContents& operator=(ForgetAnyContents&&) = delete;
+        ~ForgetAnyContents() { contents.clear(); }
+    };
+
     static std::size_t utf8_length(const std::string& s) {
         std::size_t n = 0;
         for (char c : s) {
@@ -546,6 +561,10 @@ struct Validator::Impl {
         if (tn == "google.protobuf.Any") {
             const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
             if (url.empty()) {
+                return;
+            }
+            if (const auto kept = any_contents.find(&m); kept != any_contents.end()) {
+                visit(*kept->second, path, w);
                 return;
             }
             const pb::Descriptor* inner = resolve(url.substr(url.rfind('/') + 1));
@@ -768,6 +787,7 @@ struct Validator::Impl {
         }
         // From the YAML tree straight to the message, in one pass.
         std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        const ForgetAnyContents forget{any_contents};
         if (!is_bootstrap && root["resources"].IsSequence()) {
             resources_read += root["resources"].size();
         }
@@ -1044,6 +1064,7 @@ struct Validator::Impl {
         const std::string path = index_path("resources", index);
         std::unique_ptr<pb::Message> holder(factory->GetPrototype(response)->New());
         pb::Message* any = holder->GetReflection()->AddMessage(holder.get(), field, factory);
+        const ForgetAnyContents forget{any_contents};
         crossover::envoy::Problems problems(options.max_errors);
         std::vector<crossover::envoy::IntegerSite> found;
         reader->record_integer_sites(&found);
@@ -1100,6 +1121,7 @@ struct Validator::Impl {
         }
         const pb::Descriptor* type = pool->FindMessageTypeByName(kDiscoveryResponse);
         std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        const ForgetAnyContents forget{any_contents};
         crossover::envoy::Problems problems(options.max_errors);
         reader->record_integer_sites(&out.sites);
         const bool read = reader->read(root, *msg, "", problems);

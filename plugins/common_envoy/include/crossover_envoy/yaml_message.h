@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -87,6 +88,15 @@ public:
     // Appends an IntegerSite for every plain integer of a singular field
     // read from now on (sorted by offset within one read); null stops it.
     void record_integer_sites(std::vector<IntegerSite>* sites);
+
+    // The message each google.protobuf.Any holds, by the Any, for a caller
+    // that walks the messages right after reading them (a validator) rather
+    // than encoding them: kept there instead of encoded into the Any's
+    // `value`, which then stays empty (encoding a large RouteConfiguration
+    // and decoding it again costs as much as reading it). Null (the default)
+    // encodes. The caller clears the map before the Anys it names are freed.
+    using AnyContents = std::unordered_map<const pb::Message*, std::unique_ptr<pb::Message>>;
+    void keep_any_contents(AnyContents* contents);
 
     [[nodiscard]] const Api& api() const { return api_; }
 
