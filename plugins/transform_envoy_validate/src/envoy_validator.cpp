@@ -612,6 +612,13 @@ struct Validator::Impl {
         for (int i = 0; i < d->field_count(); ++i) {
             const pb::FieldDescriptor* f = d->field(i);
             const FieldRule* rule = disabled ? nullptr : rule_for(f);
+            // Without a rule only messages are looked into, and only when set
+            // (most fields of most messages are not: build no path for them).
+            if (rule == nullptr &&
+                (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE ||
+                 (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)))) {
+                continue;
+            }
             const std::string fpath = join_path(path, f->name());
             if (f->is_map()) {
                 const int n = r->FieldSize(m, f);
