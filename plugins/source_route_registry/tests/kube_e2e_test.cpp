@@ -20,6 +20,25 @@ namespace {
 
 const std::string kToken = "e2e-token-0123456789abcdef";
 
+// A pipeline: route_registry with store: kubernetes on `api` -> symlink sink in out/.
+void write_pipeline(const TempDir& dir, const FakeApiServer& api) {
+    write_text(dir / "tokens", kToken + " e2e-client write\n");
+    write_text(dir / "p.yaml",
+               "engine: {debounce: 1ms, max_delay: 20ms}\n"
+               "sources:\n"
+               "  registry:\n"
+               "    type: route_registry\n"
+               "    listen: 127.0.0.1:0\n"
+               "    token_file: tokens\n"
+               "    store: kubernetes\n"
+               "    kube_apiserver: " +
+                   api.url() + "\n    kube_ca_file: " + api.ca_file() +
+                   "\n    kube_token_file: " + api.token_file() +
+                   "\n    kube_namespace: routing\n"
+                   "sinks:\n"
+                   "  envoy: {type: symlink, inputs: [registry], dir: out, fsync: false}\n");
+}
+
 // One replica: its own pipeline directory and output, the shared API server.
 struct Replica {
     TempDir dir;
@@ -27,21 +46,7 @@ struct Replica {
     std::string address;
 
     explicit Replica(const FakeApiServer& api) {
-        write_text(dir / "tokens", kToken + " e2e-client write\n");
-        write_text(dir / "p.yaml",
-                   "engine: {debounce: 1ms, max_delay: 20ms}\n"
-                   "sources:\n"
-                   "  registry:\n"
-                   "    type: route_registry\n"
-                   "    listen: 127.0.0.1:0\n"
-                   "    token_file: tokens\n"
-                   "    store: kubernetes\n"
-                   "    kube_apiserver: " +
-                       api.url() + "\n    kube_ca_file: " + api.ca_file() +
-                       "\n    kube_token_file: " + api.token_file() +
-                       "\n    kube_namespace: routing\n"
-                       "sinks:\n"
-                       "  envoy: {type: symlink, inputs: [registry], dir: out, fsync: false}\n");
+        write_pipeline(dir, api);
         process = std::make_unique<Process>(
             std::vector<std::string>{crossover_bin(), "run", dir / "p.yaml", "--listen", "off"},
             dir.path());
@@ -111,4 +116,16 @@ BOOST_AUTO_TEST_CASE(two_processes_serve_one_registry) {
     BOOST_CHECK(eventually([&] { return a.cds().find("user-123") == std::string::npos; }));
     BOOST_CHECK(eventually([&] { return c.cds().find("user-123") == std::string::npos; }));
     BOOST_CHECK_MESSAGE(a.process->err().find(" error ") == std::string::npos, a.process->err());
+}
+
+BOOST_AUTO_TEST_CASE(onetime_mode_writes_the_routes_the_api_server_holds) {
+    FakeApiServer api;
+    api.apply(R"({"apiVersion": "crossover.io/v1alpha1", "kind": "Route",
+                  "metadata": {"name": "user-7", "namespace": "routing"},
+                  "spec": {"domains": ["s7.org"], "endpoints": [{"address": "10.1.2.7", "port": 80}]}})");
+    TempDir dir;
+    write_pipeline(dir, api);
+    const Result r = run({crossover_bin(), "run", dir / "p.yaml", "--onetime"}, dir.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK(read_text(dir / "out/current/rds.yaml").find("\"s7.org\"") != std::string::npos);
 }
