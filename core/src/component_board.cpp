@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "crossover/json.h"
 #include "logger.h"
 
 namespace crossover::core {
@@ -15,10 +16,6 @@ std::string utc(std::chrono::system_clock::time_point t) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-std::string quoted(std::string_view text) {
-    return "\"" + json_escape(text) + "\"";
 }
 
 }  // namespace
@@ -63,16 +60,15 @@ std::string ComponentBoard::to_json(const std::string& extra) const {
     for (std::size_t i = 0; i < order_.size(); ++i) {
         const Entry& e = entries_.at(order_[i]);
         out += i == 0 ? "" : ",";
-        out += "{\"name\":" + quoted(order_[i]) + ",\"kind\":" + quoted(e.kind) +
-               ",\"ok\":" + (e.ok ? (*e.ok ? "true" : "false") : "null") +
-               ",\"last_success\":" + (e.last_success ? quoted(utc(*e.last_success)) : "null") +
-               ",\"last_error\":";
+        out += "{\"name\":" + json::quoted(order_[i]) + ",\"kind\":" + json::quoted(e.kind) +
+               ",\"ok\":" + (e.ok ? (*e.ok ? "true" : "false") : "null") + ",\"last_success\":" +
+               (e.last_success ? json::quoted(utc(*e.last_success)) : "null") + ",\"last_error\":";
         if (e.error_message.empty()) {
             out += "null";
         } else {
-            out += "{\"level\":" + quoted(e.error_level) +
-                   ",\"message\":" + quoted(e.error_message) +
-                   ",\"at\":" + quoted(utc(e.error_at)) + "}";
+            out += "{\"level\":" + json::quoted(e.error_level) +
+                   ",\"message\":" + json::quoted(e.error_message) +
+                   ",\"at\":" + json::quoted(utc(e.error_at)) + "}";
         }
         out += "}";
     }

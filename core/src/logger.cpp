@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "crossover/json.h"
+
 namespace crossover::core {
 
 namespace {
@@ -63,36 +65,13 @@ bool parse_log_format(std::string_view text, LogFormat& out) {
     return true;
 }
 
-std::string json_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    for (const char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out;
-}
-
 std::string format_log_line(LogLevel level, std::string_view component, std::string_view message,
                             LogFormat format) {
     std::string line;
     if (format == LogFormat::Json) {
         line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + level_name(level) +
-               "\",\"component\":\"" + json_escape(component) + "\",\"msg\":\"" +
-               json_escape(message) + "\"}\n";
+               "\",\"component\":\"" + json::escaped(component) + "\",\"msg\":\"" +
+               json::escaped(message) + "\"}\n";
     } else {
         line = timestamp() + " " + level_name(level) + " ";
         if (!component.empty()) {

@@ -31,8 +31,6 @@ private:
     std::mutex mutex_;
 };
 
-std::string json_escape(std::string_view text);
-
 // One log line as StderrLogger writes it (with the newline).
 std::string format_log_line(LogLevel level, std::string_view component, std::string_view message,
                             LogFormat format);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "crossover/json.h"
 #include "engine.h"
 #include "http_endpoint.h"
 #include "metrics.h"
@@ -179,7 +180,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
         const bool ready = probe.ready(why);
         std::string missing;
         for (const auto& w : why) {
-            missing += (missing.empty() ? "\"" : ",\"") + json_escape(w) + "\"";
+            missing += (missing.empty() ? "\"" : ",\"") + json::escaped(w) + "\"";
         }
         return metrics.board().to_json(
             "\"ready\":" + std::string(ready ? "true" : "false") + ",\"not_ready_because\":[" +

@@ -45,6 +45,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/errors.h"
+#include "crossover/json.h"
 #include "crossover/snapshot.h"
 #include "crossover/status.h"
 #include "crossover/yaml_load.h"
@@ -522,32 +523,6 @@ inline void emit_yaml(YAML::Emitter& out, const YAML::Node& node) {
     }
 }
 
-inline void json_string(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (const char ch : text) {
-        const auto u = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (u < 0x20) {
-                    out += "\\u00";
-                    out += kHex[u >> 4];
-                    out += kHex[u & 0xf];
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
-
 // A JSON number, exactly as the JSON grammar has it.
 inline bool json_number(std::string_view s) noexcept {
     std::size_t i = 0;
@@ -599,7 +574,7 @@ inline void emit_json(std::string& out, const YAML::Node& node, std::size_t dept
             } else if (!is_quoted(node) && (s == "null" || s == "~")) {
                 out += "null";
             } else {
-                json_string(out, s);
+                json::append_quoted(out, s);
             }
             break;
         }
@@ -631,7 +606,7 @@ inline void emit_json(std::string& out, const YAML::Node& node, std::size_t dept
                 out += first ? "" : ",";
                 first = false;
                 newline(depth + 1);
-                json_string(out, kv.first.IsScalar() ? kv.first.Scalar() : std::string());
+                json::append_quoted(out, kv.first.IsScalar() ? kv.first.Scalar() : std::string());
                 out += ": ";
                 emit_json(out, kv.second, depth + 1);
             }

@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 
+#include "crossover/json.h"
 #include "crossover/status.h"
 
 namespace crossover::eds {
@@ -70,27 +71,6 @@ bool valid_address(const std::string& type, const std::string& text) {
         return ::inet_pton(AF_INET, text.c_str(), buf) == 1;
     }
     return ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
-}
-
-// A double-quoted YAML scalar (JSON escapes).
-std::string quote(const std::string& text) {
-    static const char* const hex = "0123456789abcdef";
-    std::string out = "\"";
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20 || c == 0x7f) {
-            out += "\\u00";
-            out.push_back(hex[c >> 4U]);
-            out.push_back(hex[c & 0xfU]);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back('"');
-    return out;
 }
 
 }  // namespace
@@ -307,15 +287,15 @@ void append_assignments(const std::vector<EndpointSlicePtr>& slices, const EdsOp
     for (const auto& [name, zones] : clusters) {
         ++cluster_count;
         out += "- \"@type\": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment\n";
-        out += "  cluster_name: " + quote(name) + "\n";
+        out += "  cluster_name: " + json::quoted(name) + "\n";
         if (zones.empty()) {  // a zone is created with its first endpoint
             out += "  endpoints: []\n";
             continue;
         }
         out += "  endpoints:\n";
         for (const auto& [zone, lbs] : zones) {
-            out +=
-                zone.empty() ? "  - locality: {}\n" : "  - locality: {zone: " + quote(zone) + "}\n";
+            out += zone.empty() ? "  - locality: {}\n"
+                                : "  - locality: {zone: " + json::quoted(zone) + "}\n";
             // gRPC drops a locality without a weight; weighting by the endpoint count
             // keeps the per-endpoint balance of a flat list.
             out += "    load_balancing_weight: " + std::to_string(lbs.size()) + "\n";
@@ -325,7 +305,7 @@ void append_assignments(const std::vector<EndpointSlicePtr>& slices, const EdsOp
                 if (lb.udp) {
                     out += "protocol: UDP, ";
                 }
-                out.append("address: ").append(quote(address_port.first));
+                out.append("address: ").append(json::quoted(address_port.first));
                 out.append(", port_value: ").append(std::to_string(address_port.second));
                 out.append("}}}\n");
                 if (lb.health == Health::Draining) {

@@ -464,24 +464,4 @@ int line_of(const std::string& content, std::size_t pos) {
     return 1 + static_cast<int>(std::count(content.begin(), end, '\n'));
 }
 
-std::string quote(const std::string& text) {
-    static const char* const hex = "0123456789abcdef";
-    std::string out = "\"";
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(hex[c >> 4u]);
-            out.push_back(hex[c & 0xfu]);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back('"');
-    return out;
-}
-
 }  // namespace crossover::smi_merge

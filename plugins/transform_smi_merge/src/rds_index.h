@@ -128,7 +128,4 @@ std::string apply_edits(const std::string& content, std::vector<TextEdit> edits)
 // 1-based line of byte `pos`.
 int line_of(const std::string& content, std::size_t pos);
 
-// Writes a string as a double-quoted YAML/JSON scalar.
-std::string quote(const std::string& text);
-
 }  // namespace crossover::smi_merge

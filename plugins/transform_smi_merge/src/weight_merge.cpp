@@ -5,6 +5,8 @@
 #include <limits>
 #include <tuple>
 
+#include "crossover/json.h"
+
 namespace crossover::smi_merge {
 namespace {
 
@@ -65,7 +67,7 @@ std::vector<VirtualHostPos> matching_vhosts(const RdsIndex& index, const WeightT
 }
 
 std::string key_text(const std::string& key, bool json) {
-    return json ? quote(key) : key;
+    return json ? json::quoted(key) : key;
 }
 
 // A route one target changed, for the log.
@@ -386,8 +388,8 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
                                              key_text("clusters", json) + ": [";
                             for (std::size_t b = 0; b < names.size(); ++b) {
                                 wc += b == 0 ? "{" : ", {";
-                                wc += key_text("name", json) + ": " + quote(names[b]) + ", " +
-                                      key_text("weight", json) + ": " +
+                                wc += key_text("name", json) + ": " + json::quoted(names[b]) +
+                                      ", " + key_text("weight", json) + ": " +
                                       std::to_string(t.backends[b].weight) + "}";
                             }
                             wc += "]";

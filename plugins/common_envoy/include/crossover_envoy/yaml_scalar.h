@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "crossover/json.h"
 #include "crossover/xds.h"
 
 namespace crossover::envoy {
@@ -27,9 +28,7 @@ struct Scalar {
 
 // A string as a JSON string literal, for messages: "podinfo".
 inline std::string quote(const std::string& s) {
-    std::string out;
-    xds::detail::json_string(out, s);
-    return out;
+    return json::quoted(s);
 }
 
 inline Scalar classify(const YAML::Node& node) {
