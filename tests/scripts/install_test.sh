@@ -11,6 +11,7 @@ root=$prefix/moved
 test -x "$root/bin/crossover"
 ls "$root"/lib*/crossover/plugins/source_file.so "$root"/lib*/crossover/plugins/sink_symlink.so >/dev/null
 test -f "$root/include/crossover/sdk.h"
+test -f "$root/include/crossover_envoy/xds.h"
 ls "$root"/lib*/cmake/crossover/crossoverConfig.cmake >/dev/null
 cd /
 export CROSSOVER_OUT=$prefix/out

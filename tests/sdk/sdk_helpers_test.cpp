@@ -1,4 +1,4 @@
-// The SDK's helper headers: crossover/errors.h, crossover/xds.h, crossover/inputs.h,
+// The SDK's helper headers: crossover/errors.h, crossover_envoy/xds.h, crossover/inputs.h,
 // crossover/yaml_load.h, crossover/files.h.
 #define BOOST_TEST_MODULE sdk_helpers
 #include <boost/test/unit_test.hpp>
@@ -15,8 +15,8 @@
 #include "crossover/errors.h"
 #include "crossover/files.h"
 #include "crossover/inputs.h"
-#include "crossover/xds.h"
 #include "crossover/yaml_load.h"
+#include "crossover_envoy/xds.h"
 
 using namespace crossover;
 

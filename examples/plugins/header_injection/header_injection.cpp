@@ -20,7 +20,7 @@
 #include "crossover/errors.h"
 #include "crossover/inputs.h"
 #include "crossover/sdk.h"
-#include "crossover/xds.h"
+#include "crossover_envoy/xds.h"
 
 namespace {
 

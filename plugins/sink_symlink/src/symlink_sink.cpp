@@ -14,6 +14,8 @@
 #include <set>
 #include <utility>
 
+#include "crossover_envoy/xds.h"
+
 namespace crossover::sink_symlink {
 
 namespace {
@@ -286,25 +288,16 @@ DocClass classify(const std::string& name, const std::string& content) {
         while (end < content.size() && std::strchr(" \t\r\n\"',}]#", content[end]) == nullptr) {
             ++end;
         }
-        std::string type = content.substr(i, end - i);
-        const std::size_t slash = type.rfind('/');
-        if (slash != std::string::npos) {
-            type = type.substr(slash + 1);
-        }
-        if (type == "envoy.config.cluster.v3.Cluster" || type == "envoy.api.v2.Cluster") {
-            cluster = true;
-        } else if (type == "envoy.config.endpoint.v3.ClusterLoadAssignment" ||
-                   type == "envoy.api.v2.ClusterLoadAssignment") {
-            endpoint = true;
-        } else if (type == "envoy.config.listener.v3.Listener" || type == "envoy.api.v2.Listener") {
-            listener = true;
-        } else if (type == "envoy.config.route.v3.RouteConfiguration" ||
-                   type == "envoy.api.v2.RouteConfiguration" ||
-                   type == "envoy.config.route.v3.ScopedRouteConfiguration" ||
-                   type == "envoy.api.v2.ScopedRouteConfiguration" ||
-                   type == "envoy.config.route.v3.VirtualHost" ||
-                   type == "envoy.api.v2.route.VirtualHost") {
-            route = true;
+        switch (xds::type_info(std::string_view(content).substr(i, end - i)).kind) {
+            case xds::ResourceKind::Cluster: cluster = true; break;
+            case xds::ResourceKind::ClusterLoadAssignment: endpoint = true; break;
+            case xds::ResourceKind::Listener: listener = true; break;
+            case xds::ResourceKind::RouteConfiguration:
+            case xds::ResourceKind::ScopedRouteConfiguration:
+            case xds::ResourceKind::VirtualHost: route = true; break;
+            case xds::ResourceKind::Secret:
+            case xds::ResourceKind::Runtime:
+            case xds::ResourceKind::Unknown: break;
         }
         pos = end;
     }

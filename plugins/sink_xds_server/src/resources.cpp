@@ -5,8 +5,6 @@
 
 #include <utility>
 
-#include "crossover/xds.h"
-
 namespace crossover::xds_server {
 
 int push_rank(std::string_view type_url) noexcept {
@@ -26,8 +24,7 @@ int push_rank(std::string_view type_url) noexcept {
 }
 
 bool served_type(std::string_view type_url) noexcept {
-    constexpr std::string_view kPrefix = "type.googleapis.com/";
-    if (type_url.substr(0, kPrefix.size()) != kPrefix) {
+    if (type_url.substr(0, xds::kTypeUrlPrefix.size()) != xds::kTypeUrlPrefix) {
         return false;
     }
     const xds::TypeInfo info = xds::type_info(type_url);

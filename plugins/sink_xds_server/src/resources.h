@@ -14,24 +14,24 @@
 #include <string_view>
 #include <vector>
 
+#include "crossover_envoy/xds.h"
+
 namespace crossover::xds_server {
 
 // Envoy's v3 type URLs for the four resource kinds the ADS order covers.
-inline constexpr std::string_view kClusterType =
-    "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+inline constexpr std::string_view kClusterType = xds::type_url_view(xds::ResourceKind::Cluster);
 inline constexpr std::string_view kEndpointType =
-    "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-inline constexpr std::string_view kListenerType =
-    "type.googleapis.com/envoy.config.listener.v3.Listener";
+    xds::type_url_view(xds::ResourceKind::ClusterLoadAssignment);
+inline constexpr std::string_view kListenerType = xds::type_url_view(xds::ResourceKind::Listener);
 inline constexpr std::string_view kRouteType =
-    "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    xds::type_url_view(xds::ResourceKind::RouteConfiguration);
 
 // Position of a type in the order ADS pushes changes ("make before break"):
 // clusters, endpoints, listeners, routes, then any other type.
 int push_rank(std::string_view type_url) noexcept;
 
 // True for the v3 type URL of an xDS resource kind ("type.googleapis.com/"
-// + a type of crossover/xds.h's table); requests for other types are ignored.
+// + a type of crossover_envoy/xds.h's table); requests for other types are ignored.
 bool served_type(std::string_view type_url) noexcept;
 
 // Types a client may subscribe to without naming resources (legacy wildcard).

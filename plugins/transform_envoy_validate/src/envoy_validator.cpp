@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kTypeUrlPrefix = "type.googleapis.com/";
 constexpr const char* kV2Prefix = "envoy.api.v2.";
 constexpr const char* kDiscoveryResponse = "envoy.service.discovery.v3.DiscoveryResponse";
 constexpr const char* kBootstrap = "envoy.config.bootstrap.v3.Bootstrap";

@@ -9,6 +9,7 @@
 
 #include "crossover/status.h"
 #include "crossover/yaml_load.h"
+#include "crossover_envoy/xds.h"
 
 namespace crossover::smi_merge {
 namespace {
@@ -204,17 +205,9 @@ InsertPoint map_insert_point(const std::string& text, const Node& map) {
 }
 
 bool route_config_type(const std::string& type, bool& legacy) {
-    const auto slash = type.rfind('/');
-    const std::string name = slash == std::string::npos ? type : type.substr(slash + 1);
-    if (name == "envoy.config.route.v3.RouteConfiguration") {
-        legacy = false;
-        return true;
-    }
-    if (name == "envoy.api.v2.RouteConfiguration") {
-        legacy = true;
-        return true;
-    }
-    return false;
+    const xds::TypeInfo info = xds::type_info(type);
+    legacy = info.v2;
+    return info.kind == xds::ResourceKind::RouteConfiguration;
 }
 
 ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
@@ -349,6 +342,8 @@ RouteEntry index_route(const std::string& text, const Node& route_node, std::siz
 }  // namespace
 
 bool may_hold_route_configuration(const std::string& content) {
+    // Looser than xds::may_contain on purpose: a document that mentions the
+    // kind but does not parse is still read, so its YAML error is reported.
     return content.find("RouteConfiguration") != std::string::npos;
 }
 

@@ -1,5 +1,5 @@
-// Envoy's xDS resource types by type URL. The table itself lives in the SDK
-// (crossover/xds.h, which plugins without protobuf use too); this header
+// Envoy's xDS resource types by type URL. The table itself lives in
+// crossover_envoy/xds.h (header-only, which plugins without protobuf use too); this header
 // adds what needs the protobuf API: the message and the field that names a
 // resource.
 #pragma once
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "crossover/xds.h"
+#include "crossover_envoy/xds.h"
 
 namespace crossover::envoy {
 
@@ -16,7 +16,7 @@ using xds::type_info;  // type URL or name -> {kind, v2}
 using xds::type_name;  // "type.googleapis.com/X" -> "X"
 using xds::type_url;   // kind -> "type.googleapis.com/envoy.config...."
 
-inline constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com/";
+using xds::kTypeUrlPrefix;
 
 // The field that holds a resource's name: `cluster_name` for a
 // ClusterLoadAssignment, `name` for every other kind.

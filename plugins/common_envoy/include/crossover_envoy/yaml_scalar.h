@@ -9,7 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/json.h"
-#include "crossover/xds.h"
+#include "crossover_envoy/xds.h"
 
 namespace crossover::envoy {
 

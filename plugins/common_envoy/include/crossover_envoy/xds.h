@@ -1,5 +1,8 @@
 // Reading and editing Envoy xDS documents (file-based DiscoveryResponse YAML
-// or JSON) in a plugin.
+// or JSON) in a plugin, and the table of Envoy's resource types. Part of
+// common_envoy, header-only and free of protobuf: link the CMake target
+// crossover::envoy_xds (installed with the SDK) and include
+// "crossover_envoy/xds.h".
 //
 //   if (!xds::may_contain(doc->content, xds::ResourceKind::RouteConfiguration)) {
 //       out->documents.push_back(doc);           // pass through untouched
@@ -71,50 +74,72 @@ struct TypeInfo {
     bool v2 = false;  // a legacy envoy.api.v2 name
 };
 
+inline constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com/";
+
 namespace detail {
 
 struct TypeEntry {
-    std::string_view name;
+    std::string_view url;  // "type.googleapis.com/envoy.config.listener.v3.Listener"
     ResourceKind kind;
     bool v2;
+    constexpr std::string_view name() const noexcept { return url.substr(kTypeUrlPrefix.size()); }
 };
 
+// The one table of Envoy's resource types: every plugin that sorts, serves or
+// edits resources by type reads it.
 inline constexpr std::array<TypeEntry, 15> kTypes{{
-    {"envoy.config.listener.v3.Listener", ResourceKind::Listener, false},
-    {"envoy.api.v2.Listener", ResourceKind::Listener, true},
-    {"envoy.config.route.v3.RouteConfiguration", ResourceKind::RouteConfiguration, false},
-    {"envoy.api.v2.RouteConfiguration", ResourceKind::RouteConfiguration, true},
-    {"envoy.config.route.v3.ScopedRouteConfiguration", ResourceKind::ScopedRouteConfiguration,
+    {"type.googleapis.com/envoy.config.listener.v3.Listener", ResourceKind::Listener, false},
+    {"type.googleapis.com/envoy.api.v2.Listener", ResourceKind::Listener, true},
+    {"type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+     ResourceKind::RouteConfiguration, false},
+    {"type.googleapis.com/envoy.api.v2.RouteConfiguration", ResourceKind::RouteConfiguration, true},
+    {"type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration",
+     ResourceKind::ScopedRouteConfiguration, false},
+    {"type.googleapis.com/envoy.api.v2.ScopedRouteConfiguration",
+     ResourceKind::ScopedRouteConfiguration, true},
+    {"type.googleapis.com/envoy.config.route.v3.VirtualHost", ResourceKind::VirtualHost, false},
+    {"type.googleapis.com/envoy.api.v2.route.VirtualHost", ResourceKind::VirtualHost, true},
+    {"type.googleapis.com/envoy.config.cluster.v3.Cluster", ResourceKind::Cluster, false},
+    {"type.googleapis.com/envoy.api.v2.Cluster", ResourceKind::Cluster, true},
+    {"type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+     ResourceKind::ClusterLoadAssignment, false},
+    {"type.googleapis.com/envoy.api.v2.ClusterLoadAssignment", ResourceKind::ClusterLoadAssignment,
+     true},
+    {"type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", ResourceKind::Secret,
      false},
-    {"envoy.api.v2.ScopedRouteConfiguration", ResourceKind::ScopedRouteConfiguration, true},
-    {"envoy.config.route.v3.VirtualHost", ResourceKind::VirtualHost, false},
-    {"envoy.api.v2.route.VirtualHost", ResourceKind::VirtualHost, true},
-    {"envoy.config.cluster.v3.Cluster", ResourceKind::Cluster, false},
-    {"envoy.api.v2.Cluster", ResourceKind::Cluster, true},
-    {"envoy.config.endpoint.v3.ClusterLoadAssignment", ResourceKind::ClusterLoadAssignment, false},
-    {"envoy.api.v2.ClusterLoadAssignment", ResourceKind::ClusterLoadAssignment, true},
-    {"envoy.extensions.transport_sockets.tls.v3.Secret", ResourceKind::Secret, false},
-    {"envoy.api.v2.auth.Secret", ResourceKind::Secret, true},
-    {"envoy.service.runtime.v3.Runtime", ResourceKind::Runtime, false},
+    {"type.googleapis.com/envoy.api.v2.auth.Secret", ResourceKind::Secret, true},
+    {"type.googleapis.com/envoy.service.runtime.v3.Runtime", ResourceKind::Runtime, false},
 }};
 
 }  // namespace detail
 
 // "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 //   -> "envoy.config.route.v3.RouteConfiguration"
-inline std::string_view type_name(std::string_view type_url) noexcept {
+constexpr std::string_view type_name(std::string_view type_url) noexcept {
     const auto slash = type_url.rfind('/');
     return slash == std::string_view::npos ? type_url : type_url.substr(slash + 1);
 }
 
-inline TypeInfo type_info(std::string_view type_url) noexcept {
+// A type URL or a bare type name -> its kind and whether it is a v2 name.
+constexpr TypeInfo type_info(std::string_view type_url) noexcept {
     const std::string_view name = type_name(type_url);
     for (const auto& t : detail::kTypes) {
-        if (t.name == name) {
+        if (t.name() == name) {
             return TypeInfo{t.kind, t.v2};
         }
     }
     return TypeInfo{};
+}
+
+// The type URL of a kind as a constant: "type.googleapis.com/envoy.config.cluster.v3.Cluster".
+// Empty for Unknown and for kinds that have no v2 name when v2 is asked.
+constexpr std::string_view type_url_view(ResourceKind kind, bool v2 = false) noexcept {
+    for (const auto& t : detail::kTypes) {
+        if (t.kind == kind && t.v2 == v2) {
+            return t.url;
+        }
+    }
+    return {};
 }
 
 inline const char* kind_name(ResourceKind kind) noexcept {
@@ -132,22 +157,16 @@ inline const char* kind_name(ResourceKind kind) noexcept {
     return "unknown";
 }
 
-// The full type URL of a kind: "type.googleapis.com/envoy.config.cluster.v3.Cluster".
-// Empty for Unknown and for kinds that have no v2 name when v2 is asked.
+// The same as a string.
 inline std::string type_url(ResourceKind kind, bool v2 = false) {
-    for (const auto& t : detail::kTypes) {
-        if (t.kind == kind && t.v2 == v2) {
-            return "type.googleapis.com/" + std::string(t.name);
-        }
-    }
-    return {};
+    return std::string(type_url_view(kind, v2));
 }
 
 // Cheap test on the text, before parsing: can it hold a resource of `kind`?
 // False only when no type name of that kind appears anywhere in it.
 inline bool may_contain(std::string_view content, ResourceKind kind) noexcept {
     for (const auto& t : detail::kTypes) {
-        if (t.kind == kind && content.find(t.name) != std::string_view::npos) {
+        if (t.kind == kind && content.find(t.name()) != std::string_view::npos) {
             return true;
         }
     }
