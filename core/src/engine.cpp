@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "crossover/inputs.h"
+
 namespace crossover::core {
 
 namespace {
@@ -349,30 +351,13 @@ std::vector<std::string> Engine::missing() const {
 
 namespace {
 
-// The union of a sink's inputs. Document names must not clash.
+// The union of a sink's inputs (crossover/inputs.h: document names must not clash).
 Status merge_inputs(const std::vector<Input>& inputs, SnapshotPtr& merged) {
-    if (inputs.size() == 1) {
-        merged = inputs.front().snapshot;
-        return Status::ok();
+    try {
+        merged = shared_union_of(inputs);
+    } catch (const Error& e) {
+        return Status::error(e.what());
     }
-    auto out = std::make_shared<Snapshot>();
-    std::map<std::string, std::string> owner;
-    for (const auto& in : inputs) {
-        for (const auto& d : in.snapshot->documents) {
-            auto [it, inserted] = owner.emplace(d->name, in.name);
-            if (!inserted) {
-                return Status::error("document '" + d->name + "' comes from both input '" +
-                                     it->second + "' and input '" + in.name +
-                                     "'; rename one of them");
-            }
-            out->documents.push_back(d);
-        }
-        out->objects.insert(out->objects.end(), in.snapshot->objects.begin(),
-                            in.snapshot->objects.end());
-    }
-    std::sort(out->documents.begin(), out->documents.end(),
-              [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
-    merged = std::move(out);
     return Status::ok();
 }
 

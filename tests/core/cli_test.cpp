@@ -104,6 +104,20 @@ BOOST_AUTO_TEST_CASE(onetime_writes_and_exits_zero) {
     BOOST_CHECK_EQUAL(r.code, 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_sink_refuses_a_document_name_two_inputs_give) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("one"));
+    write_text(t / "p.yaml",
+               "sources:\n  a: {type: file, paths: [in.yaml]}\n"
+               "  b: {type: file, paths: [in.yaml]}\n"
+               "sinks:\n  out: {type: stdout, inputs: [a, b]}\n");
+    auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find("document 'a.yaml' comes from both input 'a' and input 'b'; "
+                                   "rename one of them") != std::string::npos,
+                        r.err);
+}
+
 BOOST_AUTO_TEST_CASE(only_the_plugins_a_pipeline_names_are_loaded) {
     TempDir t;
     write_text(t / "in.yaml", manifest("one"));

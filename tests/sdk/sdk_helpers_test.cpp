@@ -459,11 +459,27 @@ BOOST_AUTO_TEST_CASE(union_sorts_and_keeps_pointers) {
     BOOST_TEST(objects_of_kind(u, "ConfigMap").empty());
 }
 
+BOOST_AUTO_TEST_CASE(shared_union_passes_one_input_through) {
+    const auto a = snap({"rds.yaml"}, {{"p", "1"}}, false);
+    BOOST_TEST(shared_union_of({Input{"a", a}}) == a);
+    const auto b = snap({"cds.yaml"}, {{"p", "1"}});
+    const auto u = shared_union_of({Input{"a", a}, Input{"b", b}});
+    BOOST_TEST(u != a);
+    BOOST_TEST(u->documents.size() == 2u);
+    BOOST_TEST(u->objects.size() == 1u);  // the same object, same version: kept once
+    BOOST_TEST(!u->complete);
+    BOOST_TEST(u->missing == (std::vector<std::string>{"TrafficSplit test/missing"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(shared_union_of({Input{"none", nullptr}})->documents.empty());
+}
+
 BOOST_AUTO_TEST_CASE(union_refuses_conflicts) {
     BOOST_TEST(error_of([] {
                    (void)union_of(
                        {Input{"x", snap({"rds.yaml"}, {})}, Input{"y", snap({"rds.yaml"}, {})}});
-               }) == "document rds.yaml is given by both input 'x' and input 'y'");
+               }) ==
+               "document 'rds.yaml' comes from both input 'x' and input 'y'; rename one of "
+               "them");
     BOOST_TEST(error_of([] {
                    (void)union_of(
                        {Input{"x", snap({}, {{"p", "1"}})}, Input{"y", snap({}, {{"p", "2"}})}});

@@ -1,11 +1,17 @@
 // Helpers for a transform's or sink's inputs.
 //
-// Most transforms start from the union of their inputs: every document and
-// object of every input, in the snapshot order (documents by name, objects by
-// kind, namespace and name). union_of builds it and refuses a document name
-// that two inputs both give, naming the inputs. The result holds the inputs'
-// own DocumentPtr/ObjectPtr (nothing is copied), so a transform can pass
-// through what it does not change.
+// The union of a component's inputs, the one rule the engine (for a sink with
+// several inputs) and every bundled transform apply:
+// - documents: every input's, sorted by name. A name that two inputs both give
+//   is an error: "document 'rds.yaml' comes from both input 'a' and input 'b';
+//   rename one of them".
+// - objects: every input's, sorted by kind, namespace and name. The same
+//   object (kind, namespace, name) from several inputs is kept once when its
+//   resource_version agrees, and is an error otherwise.
+// - complete: true only when every input is complete; missing: every input's.
+// An input without a snapshot is skipped. The result holds the inputs' own
+// DocumentPtr/ObjectPtr (nothing is copied), so a transform can pass through
+// what it does not change.
 #pragma once
 
 #include <algorithm>
@@ -21,9 +27,7 @@
 
 namespace crossover {
 
-// Union of the inputs' snapshots. An input without a snapshot is skipped.
-// The same object (kind, namespace, name) from several inputs is kept once
-// when its resource_version agrees, and is an error otherwise.
+// The union of the inputs' snapshots; throws Error on a clash (see above).
 inline Snapshot union_of(const std::vector<Input>& inputs) {
     Snapshot out;
     std::map<std::string_view, std::string_view> document_input;
@@ -35,8 +39,9 @@ inline Snapshot union_of(const std::vector<Input>& inputs) {
         for (const auto& d : s.documents) {
             const auto [it, fresh] = document_input.emplace(d->name, input.name);
             if (!fresh) {
-                throw Error("document " + d->name + " is given by both input '" +
-                            std::string(it->second) + "' and input '" + input.name + "'");
+                throw Error("document '" + d->name + "' comes from both input '" +
+                            std::string(it->second) + "' and input '" + input.name +
+                            "'; rename one of them");
             }
             out.documents.push_back(d);
         }
@@ -66,6 +71,16 @@ inline Snapshot union_of(const std::vector<Input>& inputs) {
     }
     out.objects = std::move(unique);
     return out;
+}
+
+// The same as a shared snapshot. With exactly one input, its snapshot is
+// returned as it is (a snapshot is already sorted and unique): no copy, and a
+// component that passes it on keeps the same pointer.
+inline std::shared_ptr<const Snapshot> shared_union_of(const std::vector<Input>& inputs) {
+    if (inputs.size() == 1 && inputs.front().snapshot) {
+        return inputs.front().snapshot;
+    }
+    return std::make_shared<const Snapshot>(union_of(inputs));
 }
 
 // The objects of one kind ("TrafficSplit"), in snapshot order.

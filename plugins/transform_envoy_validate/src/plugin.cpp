@@ -1,11 +1,10 @@
 // The `envoy_validate` transform: passes its inputs through unchanged when
 // every xDS document in them loads in Envoy, and fails the run otherwise.
-#include <algorithm>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <vector>
 
+#include "crossover/inputs.h"
 #include "crossover/sdk.h"
 #include "envoy_validator.h"
 
@@ -100,7 +99,7 @@ public:
 
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override {
         return guard([&]() -> Status {
-            SnapshotPtr result = merge(inputs);
+            SnapshotPtr result = shared_union_of(inputs);
             if (!validator_) {  // protos missing, when_protos_missing: warn
                 output = std::move(result);
                 return Status::ok();
@@ -128,41 +127,6 @@ public:
     }
 
 private:
-    // One input passes through as is; several are joined (names must differ).
-    static SnapshotPtr merge(const std::vector<Input>& inputs) {
-        if (inputs.size() == 1 && inputs[0].snapshot) {
-            return inputs[0].snapshot;
-        }
-        auto merged = std::make_shared<Snapshot>();
-        for (const auto& in : inputs) {
-            if (!in.snapshot) {
-                continue;
-            }
-            const Snapshot& s = *in.snapshot;
-            merged->documents.insert(merged->documents.end(), s.documents.begin(),
-                                     s.documents.end());
-            merged->objects.insert(merged->objects.end(), s.objects.begin(), s.objects.end());
-            merged->complete = merged->complete && s.complete;
-            merged->missing.insert(merged->missing.end(), s.missing.begin(), s.missing.end());
-        }
-        std::stable_sort(
-            merged->documents.begin(), merged->documents.end(),
-            [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
-        for (std::size_t i = 1; i < merged->documents.size(); ++i) {
-            if (merged->documents[i]->name == merged->documents[i - 1]->name) {
-                throw Error("document " + merged->documents[i]->name + " comes from two inputs (" +
-                            merged->documents[i - 1]->origin.describe() + ", " +
-                            merged->documents[i]->origin.describe() + ")");
-            }
-        }
-        std::stable_sort(merged->objects.begin(), merged->objects.end(),
-                         [](const ObjectPtr& a, const ObjectPtr& b) {
-                             return std::tie(a->ref.kind, a->ref.ns, a->ref.name) <
-                                    std::tie(b->ref.kind, b->ref.ns, b->ref.name);
-                         });
-        return merged;
-    }
-
     ComponentConfig config_;
     std::unique_ptr<Validator> validator_;  // null: protos missing, passing documents through
 };

@@ -1,5 +1,7 @@
 #include "httproute_merge.h"
 
+#include "crossover/inputs.h"
+
 namespace crossover::httproute_merge {
 
 Options read_options(const ComponentConfig& config) {
@@ -65,7 +67,7 @@ std::vector<smi_merge::WeightTarget> targets_of(const gateway::HTTPRoute& route,
 }
 
 SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
-    std::shared_ptr<Snapshot> out = smi_merge::gather_inputs(inputs);
+    auto out = std::make_shared<Snapshot>(union_of(inputs));
     std::vector<smi_merge::WeightTarget> targets;
     std::map<const Object*, RouteEntry> parsed;
     const gateway::HTTPRoute* previous = nullptr;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "crossover/inputs.h"
+
 namespace crossover::smi_merge {
 namespace {
 
@@ -66,7 +68,7 @@ Options read_options(const ComponentConfig& config) {
 
 SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
     notes_.clear();
-    std::shared_ptr<Snapshot> out = gather_inputs(inputs);
+    auto out = std::make_shared<Snapshot>(union_of(inputs));
     // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
     // same pointer, so a canary step parses one TrafficSplit, not all of them.
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;

@@ -128,37 +128,6 @@ std::string route_match_text(const std::string& kind, const std::string& value) 
     return kind + " " + value;
 }
 
-std::shared_ptr<Snapshot> gather_inputs(const std::vector<Input>& inputs) {
-    auto out = std::make_shared<Snapshot>();
-    std::map<std::string, std::string> document_input;
-    for (const auto& input : inputs) {
-        if (!input.snapshot) {
-            continue;
-        }
-        const Snapshot& s = *input.snapshot;
-        for (const auto& d : s.documents) {
-            auto [it, fresh] = document_input.emplace(d->name, input.name);
-            if (!fresh) {
-                throw Error("document " + d->name + " comes from both input '" + it->second +
-                            "' and input '" + input.name + "'");
-            }
-            out->documents.push_back(d);
-        }
-        out->objects.insert(out->objects.end(), s.objects.begin(), s.objects.end());
-        out->complete = out->complete && s.complete;
-        out->missing.insert(out->missing.end(), s.missing.begin(), s.missing.end());
-    }
-    std::sort(out->documents.begin(), out->documents.end(),
-              [](const DocumentPtr& a, const DocumentPtr& b) { return a->name < b->name; });
-    std::stable_sort(out->objects.begin(), out->objects.end(),
-                     [](const ObjectPtr& a, const ObjectPtr& b) {
-                         return std::tie(a->ref.kind, a->ref.ns, a->ref.name) <
-                                std::tie(b->ref.kind, b->ref.ns, b->ref.name);
-                     });
-
-    return out;
-}
-
 RdsIndexPtr WeightMerger::index_for(const DocumentPtr& document) {
     const Document* key = document.get();
     if (auto it = by_ptr_.find(key);

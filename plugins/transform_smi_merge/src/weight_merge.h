@@ -47,10 +47,6 @@ struct WeightTarget {
     [[nodiscard]] std::uint64_t total_weight() const;
 };
 
-// Collects the inputs' documents (sorted by name; a name given by two inputs is
-// an error) and objects (sorted by kind, namespace, name) into one snapshot.
-std::shared_ptr<Snapshot> gather_inputs(const std::vector<Input>& inputs);
-
 // A RouteConfiguration match ("prefix /", "path /x", "safe_regex ^/a.*") as the
 // index records it (RouteEntry::match).
 std::string route_match_text(const std::string& kind, const std::string& value);

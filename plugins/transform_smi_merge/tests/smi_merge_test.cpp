@@ -454,7 +454,9 @@ BOOST_AUTO_TEST_CASE(error_messages) {
     BOOST_TEST(error_of([&] {
                    m.run({Input{"a", snapshot({doc("rds.yaml", rds)})},
                           Input{"b", snapshot({doc("rds.yaml", rds)})}});
-               }) == "document rds.yaml comes from both input 'a' and input 'b'");
+               }) ==
+               "document 'rds.yaml' comes from both input 'a' and input 'b'; rename one of "
+               "them");
     // Another cluster's weight that is not a number.
     std::string bad = kSimple;
     bad.replace(bad.find("weight: 0}"), 9, "weight: x");

@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <map>
 #include <tuple>
+#include <utility>
 
 #include "crossover/files.h"
+#include "crossover/inputs.h"
 #include "crossover/yaml_load.h"
 #include "data.h"
 #include "parser.h"
@@ -136,34 +138,9 @@ Status TemplateTransform::transform(const std::vector<Input>& inputs,
 
 Status TemplateTransform::run(const std::vector<Input>& inputs, SnapshotPtr& output) {
     ++run_;
-    auto out = std::make_shared<Snapshot>();
-    std::vector<DocumentPtr> documents;
-    std::map<std::string, std::string> source_of;  // document name -> input name
-    for (const auto& in : inputs) {
-        if (!in.snapshot) {
-            continue;
-        }
-        for (const auto& d : in.snapshot->documents) {
-            const auto [it, inserted] = source_of.emplace(d->name, in.name);
-            if (!inserted) {
-                throw Error("document '" + d->name + "' comes from both input '" + it->second +
-                            "' and input '" + in.name + "'; rename one of them");
-            }
-            documents.push_back(d);
-        }
-        out->objects.insert(out->objects.end(), in.snapshot->objects.begin(),
-                            in.snapshot->objects.end());
-        if (!in.snapshot->complete) {
-            out->complete = false;
-        }
-        out->missing.insert(out->missing.end(), in.snapshot->missing.begin(),
-                            in.snapshot->missing.end());
-    }
-    std::stable_sort(out->objects.begin(), out->objects.end(),
-                     [](const ObjectPtr& a, const ObjectPtr& b) {
-                         return std::tie(a->ref.kind, a->ref.ns, a->ref.name) <
-                                std::tie(b->ref.kind, b->ref.ns, b->ref.name);
-                     });
+    // The union's documents are the templates and pass-throughs; the output's are rebuilt below.
+    auto out = std::make_shared<Snapshot>(union_of(inputs));
+    const std::vector<DocumentPtr> documents = std::exchange(out->documents, {});
 
     bool any_template = false;
     for (const auto& d : documents) {
