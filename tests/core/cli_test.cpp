@@ -236,6 +236,17 @@ BOOST_AUTO_TEST_CASE(legacy_flags_build_the_equivalent_pipeline) {
             t.path());
     BOOST_CHECK_EQUAL(r.code, 2);
     BOOST_CHECK_NE(r.err.find("no Envoy protos there"), std::string::npos);
+    // The flags become a pipeline file that is parsed as any other: their values are taken
+    // literally, never expanded as ${VAR}.
+    r = run({crossover_bin(), "--configmap", "a$b", "--namespace", "${NOPE}", "--no-validate",
+             "--print-pipeline"},
+            t.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(r.out.find("namespace: ${NOPE}"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("- a$b"), std::string::npos);
+    r = run({crossover_bin(), "--configmap", "a", "--swap", "copy"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("--swap must be rename or symlink"), std::string::npos);
     r = run({crossover_bin(), "--namespace", "x"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 2);
     BOOST_CHECK_NE(r.err.find("at least one --configmap is required"), std::string::npos);
