@@ -783,7 +783,7 @@ BOOST_AUTO_TEST_CASE(endpointslices_and_httproutes) {
         names.push_back(groups->getObject(static_cast<unsigned>(i))->getValue<std::string>("name"));
     }
     BOOST_TEST((names == std::vector<std::string>{"split.smi-spec.io", "discovery.k8s.io",
-                                                  "gateway.networking.k8s.io"}));
+                                                  "gateway.networking.k8s.io", "crossover.io"}));
     const auto resources = client.call("GET", "/apis/discovery.k8s.io/v1").json();
     BOOST_TEST(resources->getArray("resources")->getObject(0)->getValue<std::string>("kind") ==
                "EndpointSlice");
