@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Object.h>
@@ -11,9 +12,6 @@
 
 namespace crossover::kube {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
 std::string decode_base64(const std::string& text) {
     std::istringstream in(text);
@@ -35,39 +33,13 @@ bool safe_file_name(const std::string& key) {
     });
 }
 
-bool same_content(const Snapshot& a, const Snapshot& b) {
-    if (a.complete != b.complete || a.missing != b.missing ||
-        a.documents.size() != b.documents.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.documents.size(); ++i) {
-        const Document& x = *a.documents[i];
-        const Document& y = *b.documents[i];
-        if (x.name != y.name || x.content != y.content || x.origin.name != y.origin.name) {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& i : items) {
-        if (!out.empty()) {
-            out += sep;
-        }
-        out += i;
-    }
-    return out;
-}
-
 }  // namespace
 
 ConfigMapSource::ConfigMapSource(const ComponentConfig& config)
-    : log_(logger_for(config)), onetime_(config.onetime) {
+    : ObjectSource(logger_for(config), config.onetime, "ConfigMaps") {
+    log_waits_ = true;
     const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
-    ns_ = cluster.ns;
+    connect(cluster, timeouts(config));
     selection_.names = config.get_string_list("names");
     selection_.label_selector = config.get_string("label_selector");
     for (const auto& n : selection_.names) {
@@ -86,11 +58,26 @@ ConfigMapSource::ConfigMapSource(const ComponentConfig& config)
                              cluster.origin + ")");
 }
 
-void ConfigMapSource::stop() noexcept {
-    client_->interrupt();
+std::string ConfigMapSource::collection(SourceContext& /*context*/,
+                                        std::chrono::steady_clock::time_point /*deadline*/) {
+    return namespaced("/api/v1", "configmaps");
 }
 
-SnapshotPtr ConfigMapSource::build(const Informer::State& state) const {
+bool ConfigMapSource::same_output(const Snapshot& last, const Snapshot& next) const {
+    if (last.documents.size() != next.documents.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < last.documents.size(); ++i) {
+        const Document& x = *last.documents[i];
+        const Document& y = *next.documents[i];
+        if (x.name != y.name || x.content != y.content || x.origin.name != y.origin.name) {
+            return false;
+        }
+    }
+    return true;
+}
+
+SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
     auto snap = std::make_shared<Snapshot>();
     std::map<std::string, DocumentPtr> docs;
     for (const auto& [name, cm] : state) {
@@ -159,56 +146,7 @@ void ConfigMapSource::on_change(SourceContext& context, const Informer::State& s
         log_(LogLevel::Info, "ConfigMaps usable again");
         last_error_.clear();
     }
-    if (last_published_ && same_content(*last_published_, *snap)) {
-        return;
-    }
-    if (!snap->complete) {
-        log_(LogLevel::Warn, join(snap->missing, "; ") + "; keeping the last output in place");
-    }
-    last_published_ = snap;
-    context.publish(snap);
-}
-
-Status ConfigMapSource::run_onetime(SourceContext& context, Informer& informer) {
-    const auto deadline = Clock::now() + wait_timeout_;
-    std::string problem;
-    for (;;) {
-        try {
-            std::string rv;
-            const Informer::State state = informer.list(rv);
-            SnapshotPtr snap = build(state);
-            if (snap->complete) {
-                context.publish(snap);
-                return Status::ok();
-            }
-            problem = join(snap->missing, "; ");
-        } catch (const Interrupted&) {
-            return Status::error("interrupted while listing ConfigMaps");
-        } catch (const std::exception& e) {
-            problem = e.what();
-        }
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) {
-            return Status::error("gave up after " + std::to_string(wait_timeout_.count()) +
-                                 "ms (wait_timeout): " + problem);
-        }
-        log_(LogLevel::Info, "waiting: " + problem);
-        if (!context.sleep_for(std::min(left, milliseconds(500)))) {
-            return Status::error("stopped while waiting: " + problem);
-        }
-    }
-}
-
-Status ConfigMapSource::run(SourceContext& context) noexcept {
-    return guard([&]() -> Status {
-        Informer informer(*client_, "/api/v1/namespaces/" + url_encode(ns_) + "/configmaps",
-                          selection_, informer_options_, log_);
-        if (onetime_) {
-            return run_onetime(context, informer);
-        }
-        informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
-        return Status::ok();
-    });
+    publish_if_new(context, snap);
 }
 
 }  // namespace crossover::kube

@@ -2,12 +2,11 @@
 // document per data / binaryData key.
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "crossover/sdk.h"
-#include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
+#include "crossover_kube/object_source.h"
 #include "crossover_kube/options.h"
 
 namespace crossover::kube {
@@ -23,28 +22,21 @@ inline constexpr const char* kConfigMapSourceDoc =
     "two of them is an error. A named ConfigMap that is missing or deleted makes the snapshot "
     "incomplete, so the last output stays in place.";
 
-class ConfigMapSource final : public Source {
+class ConfigMapSource final : public ObjectSource {
 public:
     explicit ConfigMapSource(const ComponentConfig& config);
-    Status run(SourceContext& context) noexcept override;
-    void stop() noexcept override;
 
     // Builds the snapshot for a set of ConfigMaps; throws Error on a
     // collision or an unusable key (exposed for tests).
-    [[nodiscard]] SnapshotPtr build(const Informer::State& state) const;
+    [[nodiscard]] SnapshotPtr build(const Informer::State& state) override;
 
 private:
-    Status run_onetime(SourceContext& context, Informer& informer);
-    void on_change(SourceContext& context, const Informer::State& state);
+    std::string collection(SourceContext& context,
+                           std::chrono::steady_clock::time_point deadline) override;
+    [[nodiscard]] bool same_output(const Snapshot& last, const Snapshot& next) const override;
+    // A snapshot that cannot be built keeps the last good output in place.
+    void on_change(SourceContext& context, const Informer::State& state) override;
 
-    LogFn log_;
-    std::unique_ptr<Client> client_;
-    std::string ns_;
-    Selection selection_;
-    InformerOptions informer_options_;
-    std::chrono::milliseconds wait_timeout_{30000};
-    bool onetime_ = false;
-    SnapshotPtr last_published_;
     std::string last_error_;
 };
 

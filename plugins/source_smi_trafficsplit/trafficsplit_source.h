@@ -3,12 +3,11 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <string>
 
 #include "crossover/sdk.h"
-#include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
+#include "crossover_kube/object_source.h"
 #include "crossover_kube/options.h"
 
 namespace crossover::kube {
@@ -27,30 +26,22 @@ inline constexpr const char* kTrafficSplitSourceDoc =
     "An invalid object is reported with its namespace/name and field and does not affect the "
     "others; its last valid version is kept.";
 
-class TrafficSplitSource final : public Source {
+class TrafficSplitSource final : public ObjectSource {
 public:
     explicit TrafficSplitSource(const ComponentConfig& config);
-    Status run(SourceContext& context) noexcept override;
-    void stop() noexcept override;
 
     // Builds a snapshot from the watched objects (exposed for tests).
-    SnapshotPtr build(const Informer::State& state);
+    SnapshotPtr build(const Informer::State& state) override;
 
 private:
-    void on_change(SourceContext& context, const Informer::State& state);
+    std::string collection(SourceContext& context,
+                           std::chrono::steady_clock::time_point deadline) override;
+    [[nodiscard]] bool same_output(const Snapshot& last, const Snapshot& next) const override;
 
-    LogFn log_;
-    std::unique_ptr<Client> client_;
-    std::string ns_;
-    Selection selection_;
-    InformerOptions informer_options_;
-    std::chrono::milliseconds wait_timeout_{30000};
-    bool onetime_ = false;
     std::string api_version_;                      // configured: v1alpha1..4 or auto
     std::string version_;                          // in use
     std::map<std::string, ObjectPtr> last_valid_;  // by name
     std::map<std::string, std::string> reported_;  // name -> last error logged
-    SnapshotPtr last_published_;
 };
 
 }  // namespace crossover::kube

@@ -436,7 +436,8 @@ void Informer::run(SourceContext& context, const OnChange& on_change) {
 Status list_until_complete(SourceContext& context, Informer& informer,
                            std::chrono::steady_clock::time_point deadline,
                            std::chrono::milliseconds wait_timeout, const std::string& what,
-                           const std::function<SnapshotPtr(const Informer::State&)>& build) {
+                           const std::function<SnapshotPtr(const Informer::State&)>& build,
+                           const LogFn& log_wait) {
     std::string problem;
     for (;;) {
         try {
@@ -460,6 +461,9 @@ Status list_until_complete(SourceContext& context, Informer& informer,
         if (left.count() <= 0) {
             return Status::error("gave up after " + std::to_string(wait_timeout.count()) +
                                  "ms (wait_timeout): " + problem);
+        }
+        if (log_wait) {
+            log_wait(LogLevel::Info, "waiting: " + problem);
         }
         if (!context.sleep_for(std::min(left, std::chrono::milliseconds(500)))) {
             return Status::error("stopped while waiting: " + problem);

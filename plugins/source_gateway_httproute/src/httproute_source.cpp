@@ -16,20 +16,10 @@ const ApiGroupVersions& httproute_api() {
     return api;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) {
-        out += out.empty() ? "" : "; ";
-        out += i;
-    }
-    return out;
-}
-
 }  // namespace
 
 HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
-    : log_(logger_for(config)),
-      onetime_(config.onetime),
+    : ObjectSource(logger_for(config), config.onetime, "HTTPRoutes"),
       routes_(
           [this](const Poco::JSON::Object::Ptr& json) {
               auto obj = std::make_shared<Object>();
@@ -48,8 +38,7 @@ HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
           log_) {
     api_version_ = api_version_option(config, httproute_api());
     const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
-    ns_ = cluster.ns;
+    connect(cluster, timeouts(config));
     selection_.names = config.get_string_list("names");
     selection_.label_selector = config.get_string("label_selector");
     informer_options_ = informer_options(config);
@@ -58,60 +47,20 @@ HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
     }
 }
 
-void HTTPRouteSource::stop() noexcept {
-    client_->interrupt();
+std::string HTTPRouteSource::collection(SourceContext& context,
+                                        std::chrono::steady_clock::time_point deadline) {
+    version_ = discover_version(*client_, context, httproute_api(), api_version_, informer_options_,
+                                onetime_, deadline, log_);
+    return namespaced(std::string("/apis/") + kGroup + "/" + version_, "httproutes");
+}
+
+// The same objects: an invalid change kept the last valid version.
+bool HTTPRouteSource::same_output(const Snapshot& last, const Snapshot& next) const {
+    return last.objects == next.objects;
 }
 
 SnapshotPtr HTTPRouteSource::build(const Informer::State& state) {
-    auto snap = std::make_shared<Snapshot>();
-    const auto valid = routes_.update(state);
-    for (const auto& [name, obj] : valid) {
-        snap->objects.push_back(obj);
-    }
-    for (const auto& name : selection_.names) {
-        if (valid.find(name) == valid.end()) {
-            snap->missing.push_back(
-                "HTTPRoute " + ns_ + "/" + name +
-                (state.find(name) == state.end() ? " not found" : " is invalid"));
-        }
-    }
-    snap->complete = snap->missing.empty();
-    return snap;
-}
-
-void HTTPRouteSource::on_change(SourceContext& context, const Informer::State& state) {
-    SnapshotPtr snap = build(state);
-    if (last_published_ && last_published_->complete == snap->complete &&
-        last_published_->missing == snap->missing && last_published_->objects == snap->objects) {
-        return;  // the same objects (an invalid change kept the last valid version)
-    }
-    if (!snap->complete) {
-        log_(LogLevel::Warn, join(snap->missing) + "; keeping the last output in place");
-    }
-    last_published_ = snap;
-    context.publish(snap);
-}
-
-Status HTTPRouteSource::run(SourceContext& context) noexcept {
-    return guard([&]() -> Status {
-        const auto deadline = std::chrono::steady_clock::now() + wait_timeout_;
-        try {
-            version_ = discover_version(*client_, context, httproute_api(), api_version_,
-                                        informer_options_, onetime_, deadline, log_);
-        } catch (const Interrupted&) {
-            return onetime_ ? Status::error("interrupted during API discovery") : Status::ok();
-        }
-        Informer informer(*client_,
-                          std::string("/apis/") + kGroup + "/" + version_ + "/namespaces/" +
-                              url_encode(ns_) + "/httproutes",
-                          selection_, informer_options_, log_);
-        if (onetime_) {
-            return list_until_complete(context, informer, deadline, wait_timeout_, "HTTPRoutes",
-                                       [this](const Informer::State& s) { return build(s); });
-        }
-        informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
-        return Status::ok();
-    });
+    return objects_snapshot("HTTPRoute", state, routes_.update(state));
 }
 
 }  // namespace crossover::kube

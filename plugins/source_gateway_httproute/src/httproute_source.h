@@ -4,13 +4,12 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <string>
 
 #include "crossover/sdk.h"
-#include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/last_valid.h"
+#include "crossover_kube/object_source.h"
 #include "crossover_kube/options.h"
 
 namespace crossover::kube {
@@ -30,29 +29,21 @@ inline constexpr const char* kHTTPRouteSourceDoc =
     "HTTPRoute. An invalid object is reported with its namespace/name, rule and backend and does "
     "not affect the others; its last valid version is kept.";
 
-class HTTPRouteSource final : public Source {
+class HTTPRouteSource final : public ObjectSource {
 public:
     explicit HTTPRouteSource(const ComponentConfig& config);
-    Status run(SourceContext& context) noexcept override;
-    void stop() noexcept override;
 
     // Builds a snapshot from the watched objects (exposed for tests).
-    SnapshotPtr build(const Informer::State& state);
+    SnapshotPtr build(const Informer::State& state) override;
 
 private:
-    void on_change(SourceContext& context, const Informer::State& state);
+    std::string collection(SourceContext& context,
+                           std::chrono::steady_clock::time_point deadline) override;
+    [[nodiscard]] bool same_output(const Snapshot& last, const Snapshot& next) const override;
 
-    LogFn log_;
-    std::unique_ptr<Client> client_;
-    std::string ns_;
-    std::string api_version_;  // configured: v1, v1beta1 or auto
-    std::string version_;      // in use
-    Selection selection_;
-    InformerOptions informer_options_;
-    std::chrono::milliseconds wait_timeout_{30000};
-    bool onetime_ = false;
+    std::string api_version_;   // configured: v1, v1beta1 or auto
+    std::string version_;       // in use
     LastValid<Object> routes_;  // by name
-    SnapshotPtr last_published_;
 };
 
 }  // namespace crossover::kube

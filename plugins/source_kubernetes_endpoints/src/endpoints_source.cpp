@@ -20,8 +20,7 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 }  // namespace
 
 EndpointsSource::EndpointsSource(const ComponentConfig& config)
-    : log_(logger_for(config)),
-      onetime_(config.onetime),
+    : ObjectSource(logger_for(config), config.onetime, "EndpointSlices"),
       slices_(
           [this](const Poco::JSON::Object::Ptr& json) {
               auto slice = std::make_shared<const eds::EndpointSlice>(
@@ -77,16 +76,21 @@ EndpointsSource::EndpointsSource(const ComponentConfig& config)
                     "'");
     }
     const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
-    ns_ = cluster.ns;
+    connect(cluster, timeouts(config));
     informer_options_ = informer_options(config);
     if (config.has("wait_timeout")) {
         wait_timeout_ = config.get_duration("wait_timeout");
     }
 }
 
-void EndpointsSource::stop() noexcept {
-    client_->interrupt();
+std::string EndpointsSource::collection(SourceContext& /*context*/,
+                                        std::chrono::steady_clock::time_point /*deadline*/) {
+    return namespaced("/apis/discovery.k8s.io/v1", "endpointslices");
+}
+
+// A slice may change in a way EDS does not show (a starting pod, a label).
+bool EndpointsSource::same_output(const Snapshot& last, const Snapshot& next) const {
+    return last.documents[0]->content == next.documents[0]->content;
 }
 
 SnapshotPtr EndpointsSource::build(const Informer::State& state) {
@@ -112,35 +116,6 @@ SnapshotPtr EndpointsSource::build(const Informer::State& state) {
         Document{document_, std::move(doc.content),
                  ObjectRef{"EndpointSlices", ns_, selection_.label_selector, {}}}));
     return snap;
-}
-
-void EndpointsSource::on_change(SourceContext& context, const Informer::State& state) {
-    SnapshotPtr snap = build(state);
-    if (last_published_ && last_published_->complete == snap->complete &&
-        last_published_->missing == snap->missing &&
-        last_published_->documents[0]->content == snap->documents[0]->content) {
-        return;  // a slice changed in a way EDS does not show (a starting pod, a label)
-    }
-    if (!snap->complete) {
-        log_(LogLevel::Warn, join(snap->missing, "; ") + "; keeping the last output in place");
-    }
-    last_published_ = snap;
-    context.publish(snap);
-}
-
-Status EndpointsSource::run(SourceContext& context) noexcept {
-    return guard([&]() -> Status {
-        Informer informer(
-            *client_, "/apis/discovery.k8s.io/v1/namespaces/" + url_encode(ns_) + "/endpointslices",
-            selection_, informer_options_, log_);
-        if (onetime_) {
-            return list_until_complete(
-                context, informer, std::chrono::steady_clock::now() + wait_timeout_, wait_timeout_,
-                "EndpointSlices", [this](const Informer::State& s) { return build(s); });
-        }
-        informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
-        return Status::ok();
-    });
 }
 
 }  // namespace crossover::kube

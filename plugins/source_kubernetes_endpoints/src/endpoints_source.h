@@ -4,14 +4,13 @@
 #pragma once
 
 #include <chrono>
-#include <map>
-#include <memory>
 #include <string>
+#include <vector>
 
 #include "crossover/sdk.h"
-#include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/last_valid.h"
+#include "crossover_kube/object_source.h"
 #include "crossover_kube/options.h"
 #include "endpointslice.h"
 
@@ -43,31 +42,23 @@ inline constexpr const char* kEndpointsSourceDoc =
     "zone. An invalid slice is reported with its namespace/name and field; its last valid "
     "version is kept.";
 
-class EndpointsSource final : public Source {
+class EndpointsSource final : public ObjectSource {
 public:
     explicit EndpointsSource(const ComponentConfig& config);
-    Status run(SourceContext& context) noexcept override;
-    void stop() noexcept override;
 
     // Builds a snapshot from the watched slices (exposed for tests).
-    SnapshotPtr build(const Informer::State& state);
+    SnapshotPtr build(const Informer::State& state) override;
 
 private:
-    void on_change(SourceContext& context, const Informer::State& state);
+    std::string collection(SourceContext& context,
+                           std::chrono::steady_clock::time_point deadline) override;
+    [[nodiscard]] bool same_output(const Snapshot& last, const Snapshot& next) const override;
 
-    LogFn log_;
-    std::unique_ptr<Client> client_;
-    std::string ns_;
     std::vector<std::string> services_;
-    Selection selection_;
-    InformerOptions informer_options_;
-    std::chrono::milliseconds wait_timeout_{30000};
-    bool onetime_ = false;
     std::string document_;
     eds::EdsOptions eds_;
     eds::EdsBuilder eds_builder_;           // keeps unchanged Services' text
     LastValid<eds::EndpointSlice> slices_;  // by slice name
-    SnapshotPtr last_published_;
 };
 
 }  // namespace crossover::kube

@@ -145,10 +145,11 @@ private:
 // publishes it, retrying every 500 ms; gives up at `deadline` (the source's
 // start plus `wait_timeout`, named in the message) with the last reason: what
 // the snapshot misses, or the list's error. `what` names the objects in
-// messages ("EndpointSlices").
+// messages ("EndpointSlices"). `log_wait`, when given, is told each wait.
 Status list_until_complete(SourceContext& context, Informer& informer,
                            std::chrono::steady_clock::time_point deadline,
                            std::chrono::milliseconds wait_timeout, const std::string& what,
-                           const std::function<SnapshotPtr(const Informer::State&)>& build);
+                           const std::function<SnapshotPtr(const Informer::State&)>& build,
+                           const LogFn& log_wait = {});
 
 }  // namespace crossover::kube

@@ -1,0 +1,88 @@
+#include "crossover_kube/object_source.h"
+
+#include <vector>
+
+namespace crossover::kube {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        out += out.empty() ? "" : "; ";
+        out += i;
+    }
+    return out;
+}
+
+}  // namespace
+
+ObjectSource::ObjectSource(LogFn log, bool onetime, std::string what)
+    : log_(std::move(log)), onetime_(onetime), what_(std::move(what)) {}
+
+void ObjectSource::connect(const ClusterConfig& cluster, const Timeouts& timeouts) {
+    client_ = std::make_unique<Client>(cluster, timeouts, log_);
+    ns_ = cluster.ns;
+}
+
+std::string ObjectSource::namespaced(const std::string& api, const std::string& plural) const {
+    return api + "/namespaces/" + url_encode(ns_) + "/" + plural;
+}
+
+SnapshotPtr ObjectSource::objects_snapshot(const std::string& kind, const Informer::State& state,
+                                           const std::map<std::string, ObjectPtr>& valid) const {
+    auto snap = std::make_shared<Snapshot>();
+    for (const auto& [name, obj] : valid) {
+        snap->objects.push_back(obj);
+    }
+    for (const auto& name : selection_.names) {
+        if (valid.find(name) == valid.end()) {
+            snap->missing.push_back(
+                kind + " " + ns_ + "/" + name +
+                (state.find(name) == state.end() ? " not found" : " is invalid"));
+        }
+    }
+    snap->complete = snap->missing.empty();
+    return snap;
+}
+
+void ObjectSource::stop() noexcept {
+    client_->interrupt();
+}
+
+void ObjectSource::on_change(SourceContext& context, const Informer::State& state) {
+    publish_if_new(context, build(state));
+}
+
+void ObjectSource::publish_if_new(SourceContext& context, const SnapshotPtr& snap) {
+    if (last_published_ && last_published_->complete == snap->complete &&
+        last_published_->missing == snap->missing && same_output(*last_published_, *snap)) {
+        return;
+    }
+    if (!snap->complete) {
+        log_(LogLevel::Warn, join(snap->missing) + "; keeping the last output in place");
+    }
+    last_published_ = snap;
+    context.publish(snap);
+}
+
+Status ObjectSource::run(SourceContext& context) noexcept {
+    return guard([&]() -> Status {
+        const auto deadline = std::chrono::steady_clock::now() + wait_timeout_;
+        std::string path;
+        try {
+            path = collection(context, deadline);
+        } catch (const Interrupted&) {
+            return onetime_ ? Status::error("interrupted during API discovery") : Status::ok();
+        }
+        Informer informer(*client_, path, selection_, informer_options_, log_);
+        if (onetime_) {
+            return list_until_complete(
+                context, informer, deadline, wait_timeout_, what_,
+                [this](const Informer::State& s) { return build(s); }, log_waits_ ? log_ : LogFn{});
+        }
+        informer.run(context, [&](const Informer::State& state) { on_change(context, state); });
+        return Status::ok();
+    });
+}
+
+}  // namespace crossover::kube
