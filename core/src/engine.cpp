@@ -301,9 +301,6 @@ Clock::time_point Engine::next_retry() const {
 
 void Engine::tick() {
     last_tick_ns_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    if (observer_ != nullptr) {
-        observer_->on_tick();
-    }
 }
 
 Clock::duration Engine::pending_input_age() const {

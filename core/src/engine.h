@@ -37,8 +37,6 @@ public:
     // Engine thread: a sink finished; latency from the oldest unprocessed publish.
     virtual void on_write(const std::string& /*component*/, WriteOutcome /*outcome*/,
                           std::chrono::nanoseconds /*latency*/) {}
-    // Engine thread: the loop is alive (once per iteration and at least every second).
-    virtual void on_tick() {}
     // Source thread: Source::run returned (an error: it is restarted with backoff).
     virtual void on_source_exit(const std::string& /*component*/, bool /*ok*/) {}
 };
