@@ -360,6 +360,107 @@ Status merge_inputs(const std::vector<Input>& inputs, SnapshotPtr& merged) {
 
 }  // namespace
 
+std::string Engine::collect_inputs(const Node& node, std::vector<Input>& inputs,
+                                   std::vector<std::uint64_t>& generations) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (const std::size_t i : node.inputs) {
+        const Node& in = *nodes_[i];
+        if (!in.output) {
+            return "waiting for input '" + in.spec->name + "'";
+        }
+        if (!in.output->complete) {
+            std::string missing;
+            for (const auto& m : in.output->missing) {
+                missing += (missing.empty() ? "" : ", ") + m;
+            }
+            return "input '" + in.spec->name + "' is incomplete (missing: " + missing +
+                   "); keeping the last output";
+        }
+        inputs.push_back(Input{in.spec->name, in.output});
+        generations.push_back(in.generation);
+    }
+    return {};
+}
+
+Status Engine::run_node(Node& node, const std::vector<Input>& inputs, WriteOutcome& outcome) {
+    if (node.spec->kind == Kind::Transform) {
+        SnapshotPtr out;
+        Status status = static_cast<Transform*>(node.component)->transform(inputs, out);
+        if (status.is_ok() && !out) {
+            status = Status::error("the transform produced no output");
+        }
+        if (status.is_ok()) {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            if (out != node.output) {
+                node.output = std::move(out);
+                ++node.generation;
+            }
+        }
+        return status;
+    }
+    SnapshotPtr merged;
+    Status status = merge_inputs(inputs, merged);
+    if (status.is_ok()) {
+        status = static_cast<Sink*>(node.component)->write(*merged, outcome);
+    }
+    return status;
+}
+
+void Engine::succeeded(Node& node, WriteOutcome outcome, Clock::time_point batch_start) {
+    if (node.failing) {
+        log(LogLevel::Info, node.spec->name, "recovered");
+    }
+    node.last_error.clear();
+    node.failing = false;
+    node.failures = 0;
+    if (node.spec->kind != Kind::Sink) {
+        return;
+    }
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        node.wrote_once = true;
+    }
+    const auto latency = Clock::now() - batch_start;
+    if (observer_ != nullptr) {
+        observer_->on_write(node.spec->name, outcome, latency);
+    }
+    if (outcome == WriteOutcome::Written && options_.dry_run) {
+        log(LogLevel::Info, node.spec->name, "printed the output (dry run: nothing written)");
+    } else if (outcome == WriteOutcome::Written) {
+        log(LogLevel::Info, node.spec->name,
+            "wrote new output (" +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
+                " us after the change)");
+    } else if (options_.onetime) {
+        // The only line a one-time run would print: say it did its job.
+        log(LogLevel::Info, node.spec->name,
+            "output unchanged: the files in place are up to date, nothing written");
+    } else if (logger_.enabled(LogLevel::Debug)) {
+        log(LogLevel::Debug, node.spec->name, "output unchanged, nothing written");
+    }
+}
+
+void Engine::failed(Node& node, const Status& status) {
+    ++node.failures;
+    node.failing = true;
+    auto delay = spec_.engine.retry_initial;
+    for (int i = 1; i < node.failures && delay < spec_.engine.retry_max; ++i) {
+        delay *= 2;
+    }
+    delay = std::min(delay, spec_.engine.retry_max);
+    node.retry_at = Clock::now() + delay;
+    // A deterministic failure is logged once; its retries only at debug level, until the
+    // error changes or clears ("recovered").
+    const bool repeated = status.message() == node.last_error;
+    node.last_error = status.message();
+    log(repeated ? LogLevel::Debug : LogLevel::Error, node.spec->name,
+        std::string(kind_name(node.spec->kind)) + " failed" + (repeated ? " again" : "") + ": " +
+            status.message() + "; the previous output stays in place" +
+            (options_.onetime ? std::string()
+                              : "; retrying on the next change or in " + ms_text(delay)));
+}
+
 bool Engine::recompute(Clock::time_point batch_start) {
     const auto now = Clock::now();
     bool all_ok = true;
@@ -370,29 +471,7 @@ bool Engine::recompute(Clock::time_point batch_start) {
         }
         std::vector<Input> inputs;
         std::vector<std::uint64_t> gens;
-        std::string wait_reason;
-        {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            for (const std::size_t i : node.inputs) {
-                const Node& in = *nodes_[i];
-                if (!in.output) {
-                    wait_reason = "waiting for input '" + in.spec->name + "'";
-                    break;
-                }
-                if (!in.output->complete) {
-                    std::string missing;
-                    for (const auto& m : in.output->missing) {
-                        missing += (missing.empty() ? "" : ", ") + m;
-                    }
-                    wait_reason = "input '" + in.spec->name +
-                                  "' is incomplete (missing: " + missing +
-                                  "); keeping the last output";
-                    break;
-                }
-                inputs.push_back(Input{in.spec->name, in.output});
-                gens.push_back(in.generation);
-            }
-        }
+        const std::string wait_reason = collect_inputs(node, inputs, gens);
         if (!wait_reason.empty()) {
             if (wait_reason != node.last_wait_reason) {
                 log(LogLevel::Warn, node.spec->name, wait_reason);
@@ -412,29 +491,9 @@ bool Engine::recompute(Clock::time_point batch_start) {
         }
         node.ran = true;
         node.seen = gens;
-        Status status;
         WriteOutcome outcome = WriteOutcome::Unchanged;
         const auto run_started = Clock::now();
-        if (node.spec->kind == Kind::Transform) {
-            SnapshotPtr out;
-            status = static_cast<Transform*>(node.component)->transform(inputs, out);
-            if (status.is_ok() && !out) {
-                status = Status::error("the transform produced no output");
-            }
-            if (status.is_ok()) {
-                const std::lock_guard<std::mutex> lock(mutex_);
-                if (out != node.output) {
-                    node.output = std::move(out);
-                    ++node.generation;
-                }
-            }
-        } else {
-            SnapshotPtr merged;
-            status = merge_inputs(inputs, merged);
-            if (status.is_ok()) {
-                status = static_cast<Sink*>(node.component)->write(*merged, outcome);
-            }
-        }
+        const Status status = run_node(node, inputs, outcome);
         if (observer_ != nullptr) {
             observer_->on_run(node.spec->name, node.spec->kind, status.is_ok());
         }
@@ -448,59 +507,11 @@ bool Engine::recompute(Clock::time_point batch_start) {
                     (status.is_ok() ? "" : ": failed"));
         }
         if (status.is_ok()) {
-            if (node.failing) {
-                log(LogLevel::Info, node.spec->name, "recovered");
-            }
-            node.last_error.clear();
-            node.failing = false;
-            node.failures = 0;
-            if (node.spec->kind == Kind::Sink) {
-                {
-                    const std::lock_guard<std::mutex> lock(mutex_);
-                    node.wrote_once = true;
-                }
-                const auto latency = Clock::now() - batch_start;
-                if (observer_ != nullptr) {
-                    observer_->on_write(node.spec->name, outcome, latency);
-                }
-                if (outcome == WriteOutcome::Written && options_.dry_run) {
-                    log(LogLevel::Info, node.spec->name,
-                        "printed the output (dry run: nothing written)");
-                } else if (outcome == WriteOutcome::Written) {
-                    log(LogLevel::Info, node.spec->name,
-                        "wrote new output (" +
-                            std::to_string(
-                                std::chrono::duration_cast<std::chrono::microseconds>(latency)
-                                    .count()) +
-                            " us after the change)");
-                } else if (options_.onetime) {
-                    // The only line a one-time run would print: say it did its job.
-                    log(LogLevel::Info, node.spec->name,
-                        "output unchanged: the files in place are up to date, nothing written");
-                } else if (logger_.enabled(LogLevel::Debug)) {
-                    log(LogLevel::Debug, node.spec->name, "output unchanged, nothing written");
-                }
-            }
-            continue;
+            succeeded(node, outcome, batch_start);
+        } else {
+            all_ok = false;
+            failed(node, status);
         }
-        all_ok = false;
-        ++node.failures;
-        node.failing = true;
-        auto delay = spec_.engine.retry_initial;
-        for (int i = 1; i < node.failures && delay < spec_.engine.retry_max; ++i) {
-            delay *= 2;
-        }
-        delay = std::min(delay, spec_.engine.retry_max);
-        node.retry_at = Clock::now() + delay;
-        // A deterministic failure is logged once; its retries only at debug level, until the
-        // error changes or clears ("recovered").
-        const bool repeated = status.message() == node.last_error;
-        node.last_error = status.message();
-        log(repeated ? LogLevel::Debug : LogLevel::Error, node.spec->name,
-            std::string(kind_name(node.spec->kind)) + " failed" + (repeated ? " again" : "") +
-                ": " + status.message() + "; the previous output stays in place" +
-                (options_.onetime ? std::string()
-                                  : "; retrying on the next change or in " + ms_text(delay)));
     }
     return all_ok;
 }

@@ -85,6 +85,14 @@ private:
     // Runs transforms and sinks whose inputs changed or whose retry is due.
     // Returns true if every sink's output is up to date and succeeded.
     bool recompute(Clock::time_point batch_start);
+    // The steps of recompute for one transform or sink: its inputs' latest
+    // snapshots and generations (empty when it must wait, and why), running
+    // it, and what follows a success or a failure.
+    std::string collect_inputs(const Node& node, std::vector<Input>& inputs,
+                               std::vector<std::uint64_t>& generations) const;
+    Status run_node(Node& node, const std::vector<Input>& inputs, WriteOutcome& outcome);
+    void succeeded(Node& node, WriteOutcome outcome, Clock::time_point batch_start);
+    void failed(Node& node, const Status& status);
     Clock::time_point next_retry() const;
     void log(LogLevel level, const std::string& component, const std::string& message) const;
     void tick();
