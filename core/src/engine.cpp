@@ -160,6 +160,8 @@ bool Engine::build(std::vector<std::string>& errors) {
         config.options = c->options;
         config.onetime = options_.onetime;
         config.logger = &logger_;
+        config.metrics = &metrics_or_discard(
+            observer_ != nullptr ? observer_->component_metrics(c->name) : nullptr);
         std::string error;
         Component* component = plugin->descriptor->create(config, error);
         if (component == nullptr) {

@@ -15,6 +15,7 @@
 
 #include "crossover/component.h"
 #include "crossover/log.h"
+#include "crossover/metrics.h"
 #include "pipeline_config.h"
 #include "plugin_registry.h"
 
@@ -39,6 +40,11 @@ public:
                           std::chrono::nanoseconds /*latency*/) {}
     // Source thread: Source::run returned (an error: it is restarted with backoff).
     virtual void on_source_exit(const std::string& /*component*/, bool /*ok*/) {}
+    // Engine thread, while building: where the component exports its own
+    // metrics (null: nowhere). Must outlive the component.
+    virtual crossover::Metrics* component_metrics(const std::string& /*component*/) {
+        return nullptr;
+    }
 };
 
 struct EngineOptions {

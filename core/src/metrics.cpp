@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <set>
 #include <sstream>
 
 namespace crossover::core {
@@ -105,6 +106,22 @@ Metrics::Metrics()
     info_.Add({{"version", CROSSOVER_VERSION}}).Set(1);
     ready_.Add({}).Set(0);
     pending_age_.Add({}).Set(0);
+    // Components may not add series to these (families without a sample yet included).
+    const std::set<std::string> core_names{
+        watch_connects_.GetName(), relists_.GetName(),       gone_.GetName(),
+        watch_events_.GetName(),   source_events_.GetName(), objects_.GetName(),
+        documents_.GetName(),      runs_.GetName(),          failures_.GetName(),
+        writes_.GetName(),         unchanged_.GetName(),     last_write_.GetName(),
+        latency_.GetName(),        ready_.GetName(),         reloads_.GetName(),
+        info_.GetName(),           log_messages_.GetName(),  component_ok_.GetName(),
+        pending_age_.GetName()};
+    component_metrics_ = std::make_unique<ComponentMetrics>(*registry_, core_names);
+}
+
+Metrics::~Metrics() = default;
+
+crossover::Metrics* Metrics::component_metrics(const std::string& component) {
+    return &component_metrics_->of(component);
 }
 
 void Metrics::attempt(const std::string& component, Kind kind, bool ok) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "component_board.h"
+#include "component_metrics.h"
 #include "engine.h"
 
 namespace crossover::core {
@@ -19,6 +20,11 @@ namespace crossover::core {
 class Metrics final : public EngineObserver {
 public:
     Metrics();
+    ~Metrics() override;
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+    Metrics(Metrics&&) = delete;
+    Metrics& operator=(Metrics&&) = delete;
 
     void on_count(const std::string& component, std::string_view event, double amount) override;
     void on_publish(const std::string& component, const Snapshot& snapshot) override;
@@ -26,6 +32,8 @@ public:
     void on_write(const std::string& component, WriteOutcome outcome,
                   std::chrono::nanoseconds latency) override;
     void on_source_exit(const std::string& component, bool ok) override;
+    // The component's own metrics (crossover/metrics.h), exposed with the core's.
+    crossover::Metrics* component_metrics(const std::string& component) override;
 
     void set_ready(bool ready);
     void set_pending_input_age(std::chrono::nanoseconds age);
@@ -63,6 +71,7 @@ private:
     prometheus::Family<prometheus::Counter>& log_messages_;
     prometheus::Family<prometheus::Gauge>& component_ok_;
     prometheus::Family<prometheus::Gauge>& pending_age_;
+    std::unique_ptr<ComponentMetrics> component_metrics_;  // after the core's families
 };
 
 // Passes every line on to `inner`, and counts warnings and errors (and keeps

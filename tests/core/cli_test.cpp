@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "../support/process.h"
+#include "crossover/plugin.h"
 
 using namespace crossover::test;
 
@@ -74,8 +75,10 @@ BOOST_AUTO_TEST_CASE(plugin_loader_errors_reach_the_user) {
                                  "]\n" + pipeline(t).substr(pipeline(t).find('\n') + 1));
     auto r = run({crossover_bin(), "validate", t / "p.yaml"}, t.path());
     BOOST_CHECK_EQUAL(r.code, 1);
-    BOOST_CHECK_MESSAGE(r.err.find("bad_abi.so: built for plugin ABI version 999, but this "
-                                   "crossover uses ABI version 1") != std::string::npos,
+    BOOST_CHECK_MESSAGE(r.err.find("bad_abi.so: built for plugin ABI version " +
+                                   std::to_string(CROSSOVER_ABI_VERSION + 998u) +
+                                   ", but this crossover uses ABI version " +
+                                   std::to_string(CROSSOVER_ABI_VERSION)) != std::string::npos,
                         r.err);
     BOOST_CHECK_NE(r.err.find("bad_nosymbol.so: not a crossover plugin"), std::string::npos);
     BOOST_CHECK_NE(r.err.find("bad_duplicate.so: duplicate source type 'file'"), std::string::npos);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "crossover/plugin.h"
 #include "pipeline_config.h"
 #include "plugin_registry.h"
 
@@ -297,9 +298,11 @@ BOOST_AUTO_TEST_CASE(plugin_loader_errors) {
                                      "/nosymbol/bad_nosymbol.so: not a crossover plugin (no "
                                      "'crossover_plugin_entry' symbol)");
     BOOST_CHECK_EQUAL(errors[1], "plugin " + base +
-                                     "/abi/bad_abi.so: built for plugin ABI version 999, but this "
-                                     "crossover uses ABI version 1; rebuild the plugin against "
-                                     "this crossover's SDK");
+                                     "/abi/bad_abi.so: built for plugin ABI version " +
+                                     std::to_string(CROSSOVER_ABI_VERSION + 998u) +
+                                     ", but this crossover uses ABI version " +
+                                     std::to_string(CROSSOVER_ABI_VERSION) +
+                                     "; rebuild the plugin against this crossover's SDK");
     BOOST_CHECK_MESSAGE(errors[2].rfind("plugin " + base +
                                             "/duplicate/bad_duplicate.so: duplicate source type "
                                             "'file', already provided by ",

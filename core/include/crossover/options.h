@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/log.h"
+#include "crossover/metrics.h"
 #include "crossover/status.h"
 
 namespace crossover {
@@ -138,6 +139,9 @@ public:
     YAML::Node options;        // validated map with defaults applied (type/inputs removed)
     bool onetime = false;      // run once and exit (init-container mode)
     Logger* logger = nullptr;  // never null when handed to a factory
+    // Where the component exports its own metrics (crossover/metrics.h); never
+    // null when handed to a factory by the engine.
+    Metrics* metrics = nullptr;
 
     [[nodiscard]] bool has(const std::string& key) const;
     [[nodiscard]] std::string get_string(const std::string& key) const;

@@ -22,7 +22,7 @@
 #include "crossover/component.h"
 #include "crossover/options.h"
 
-#define CROSSOVER_ABI_VERSION 1u
+#define CROSSOVER_ABI_VERSION 2u
 
 #if defined(__GXX_ABI_VERSION)
 #define CROSSOVER_TOOLCHAIN_ID \

@@ -4,6 +4,7 @@
 #include "crossover/component.h"
 #include "crossover/files.h"
 #include "crossover/log.h"
+#include "crossover/metrics.h"
 #include "crossover/options.h"
 #include "crossover/plugin.h"
 #include "crossover/snapshot.h"
