@@ -19,75 +19,19 @@
 
 #include "fake_apiserver.h"
 #include "process.h"
+#include "prometheus_text.h"
 
 namespace ct = crossover::test;
 using crossover::testing::FakeApiServer;
 
 namespace {
 
-struct Family {
-    std::string type;
-    std::set<std::string> labels;
-};
-
-// The table rows of docs/metrics.md: | `name` | type | `label`, `label` | meaning |
-std::map<std::string, Family> documented() {
-    std::map<std::string, Family> out;
-    std::istringstream in(ct::read_text(ct::source_dir() + "/docs/metrics.md"));
-    const std::regex row(R"(^\| `(crossover_[a-z_]+)` \| ([a-z]+) \| ([^|]*)\|)");
-    const std::regex label("`([a-z_]+)`");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::smatch m;
-        if (!std::regex_search(line, m, row)) {
-            continue;
-        }
-        Family f;
-        f.type = m[2];
-        const std::string labels = m[3];
-        for (std::sregex_iterator it(labels.begin(), labels.end(), label), end; it != end; ++it) {
-            f.labels.insert((*it)[1]);
-        }
-        BOOST_TEST(out.count(m[1]) == 0u, "listed twice: " << m[1]);
-        out[m[1]] = f;
-    }
-    return out;
-}
-
-// Families of a Prometheus text exposition: # TYPE lines, and the label names
-// seen on their samples (histogram series folded into their family, `le` left out).
-std::map<std::string, Family> exposed(const std::string& text) {
-    std::map<std::string, Family> out;
-    std::istringstream in(text);
-    const std::regex type_line(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) ([a-z]+)$)");
-    const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? )");
-    const std::regex label(R"(([a-zA-Z_][a-zA-Z0-9_]*)=")");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::smatch m;
-        if (std::regex_search(line, m, type_line)) {
-            out[m[1]].type = m[2];
-            continue;
-        }
-        if (line.empty() || line[0] == '#' || !std::regex_search(line, m, sample)) {
-            continue;
-        }
-        std::string name = m[1];
-        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-            const std::string s(suffix);
-            const std::string base = name.substr(0, name.size() - std::min(name.size(), s.size()));
-            if (name.size() > s.size() && name.compare(base.size(), s.size(), s) == 0 &&
-                out.count(base) != 0 && out[base].type == "histogram") {
-                name = base;
-                break;
-            }
-        }
-        const std::string labels = m[3];
-        for (std::sregex_iterator it(labels.begin(), labels.end(), label), end; it != end; ++it) {
-            if ((*it)[1] != "le") {
-                out[name].labels.insert((*it)[1]);
-            }
-        }
+// The table rows of docs/metrics.md.
+std::map<std::string, ct::MetricFamily> documented() {
+    std::set<std::string> twice;
+    auto out = ct::documented_metrics(ct::read_text(ct::source_dir() + "/docs/metrics.md"), &twice);
+    for (const auto& name : twice) {
+        BOOST_ERROR("listed twice: " << name);
     }
     return out;
 }
@@ -187,7 +131,7 @@ BOOST_AUTO_TEST_CASE(metrics_md_lists_every_exposed_metric) {
     wait_until("crossover_watch_connects_total{component=\"splits\"}");
 
     const std::string text = scrape();
-    const auto seen = exposed(text);
+    const auto seen = ct::exposed_metrics(text);
     for (const auto& [name, family] : seen) {
         if (name.rfind("crossover_", 0) != 0) {
             continue;

@@ -11,36 +11,43 @@
 
 #include "crossover/status.h"
 #include "delta_protocol.h"
+#include "server_metrics.h"
 #include "sotw_protocol.h"
 
 namespace crossover::xds_server {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr std::string_view kAds = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
 
 struct Method {
     std::string_view type;  // empty: any type (ADS)
     bool delta;
+    std::string_view service;  // for metrics
 };
 
 // The methods served: ADS and the per-type services, each in both variants.
 const std::map<std::string, Method, std::less<>>& methods() {
     static const std::map<std::string, Method, std::less<>> m{
-        {std::string(kAds) + "StreamAggregatedResources", {{}, false}},
-        {std::string(kAds) + "DeltaAggregatedResources", {{}, true}},
-        {"/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters", {kClusterType, false}},
-        {"/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters", {kClusterType, true}},
+        {std::string(kAds) + "StreamAggregatedResources", {{}, false, "ads"}},
+        {std::string(kAds) + "DeltaAggregatedResources", {{}, true, "ads"}},
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters",
+         {kClusterType, false, "clusters"}},
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters",
+         {kClusterType, true, "clusters"}},
         {"/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints",
-         {kEndpointType, false}},
+         {kEndpointType, false, "endpoints"}},
         {"/envoy.service.endpoint.v3.EndpointDiscoveryService/DeltaEndpoints",
-         {kEndpointType, true}},
+         {kEndpointType, true, "endpoints"}},
         {"/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners",
-         {kListenerType, false}},
+         {kListenerType, false, "listeners"}},
         {"/envoy.service.listener.v3.ListenerDiscoveryService/DeltaListeners",
-         {kListenerType, true}},
-        {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes", {kRouteType, false}},
-        {"/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes", {kRouteType, true}},
+         {kListenerType, true, "listeners"}},
+        {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes",
+         {kRouteType, false, "routes"}},
+        {"/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes", {kRouteType, true, "routes"}},
     };
     return m;
 }
@@ -99,10 +106,13 @@ std::shared_ptr<grpc::ServerCredentials> credentials(const ServerOptions& option
 }  // namespace
 
 struct GrpcServer::Shared {
+    explicit Shared(Metrics* m) : metrics(m) {}
+
     std::shared_ptr<const DiscoveryCodec> codec;
     LogFn log;
     ServerOptions options;
     ServerCounters counters;
+    ServerMetrics metrics;
 
     std::mutex mu;  // guards sets and streams
     std::vector<ResourceSetPtr> sets;
@@ -121,19 +131,31 @@ struct GrpcServer::Shared {
 // One stream: ADS or a per-type service, state of the world or Delta.
 class GrpcServer::Stream final : public grpc::ServerGenericBidiReactor {
 public:
-    Stream(std::shared_ptr<Shared> shared, std::string fixed_type, bool delta, std::string peer)
+    Stream(std::shared_ptr<Shared> shared, std::string fixed_type, bool delta, std::string peer,
+           Gauge& open)
         : shared_(std::move(shared)),
           fixed_type_(std::move(fixed_type)),
           delta_(delta),
-          peer_(std::move(peer)) {}
+          peer_(std::move(peer)),
+          open_(open) {}
 
     void start(std::shared_ptr<Stream> self) {
         self_ = std::move(self);
         StartRead(&read_buf_);
     }
 
-    // A new ResourceSet was published.
-    void poke() { pump(); }
+    // A new ResourceSet was published at `when`.
+    void poke(Clock::time_point when) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            // Responses from here on carry the change, until nothing is due; a
+            // stream that has not asked for anything yet is not pushed to.
+            if (group_ != kNoGroup && !change_since_) {
+                change_since_ = when;
+            }
+        }
+        pump();
+    }
 
     void OnReadDone(bool ok) override {
         if (!ok) {
@@ -170,6 +192,12 @@ public:
         bool finish_now = false;
         {
             std::lock_guard<std::mutex> lock(mu_);
+            if (ok) {
+                shared_->metrics.pushed(write_type_);
+                if (write_change_since_) {
+                    shared_->metrics.push_latency(write_type_, Clock::now() - *write_change_since_);
+                }
+            }
             writing_ = false;
             write_buf_.Clear();
             if (!ok) {
@@ -193,6 +221,7 @@ public:
             done_ = true;
         }
         shared_->counters.streams_open.fetch_sub(1);
+        open_.add(-1);
         std::shared_ptr<Stream> self;
         {
             std::lock_guard<std::mutex> lock(shared_->mu);
@@ -235,9 +264,13 @@ private:
             node = delta_ ? delta_protocol_.node() : protocol_.node();
         }
         switch (result.kind) {
-            case RequestKind::Ack: shared_->counters.acks.fetch_add(1); break;
+            case RequestKind::Ack:
+                shared_->counters.acks.fetch_add(1);
+                shared_->metrics.ack(request.type_url);
+                break;
             case RequestKind::Nack:
                 shared_->counters.nacks.fetch_add(1);
+                shared_->metrics.nack(request.type_url);
                 shared_->log(LogLevel::Warn, "xDS client " + describe(node) + " refused " +
                                                  request.type_url + " version " + result.version +
                                                  ": " + request.error_message);
@@ -265,20 +298,25 @@ private:
         if (delta_) {
             std::optional<DueDelta> due = delta_protocol_.next(*set);
             if (!due) {
+                change_since_.reset();
                 return;
             }
+            write_type_ = due->type_url;
             const grpc::Slice slice(shared_->codec->delta_response(
                 due->type_url, due->system_version, due->changed, due->removed, due->nonce));
             write_buf_ = grpc::ByteBuffer(&slice, 1);
         } else {
             std::optional<DueResponse> due = protocol_.next(*set);
             if (!due) {
+                change_since_.reset();
                 return;
             }
+            write_type_ = due->type_url;
             const TypeResources& type = set->type(due->type_url);
             write_buf_ = to_byte_buffer(shared_->codec->sotw_response(
                 set, type, due->type_url, due->all, due->selected, due->nonce));
         }
+        write_change_since_ = change_since_;
         writing_ = true;
         lock.unlock();
         shared_->counters.responses.fetch_add(1);
@@ -307,6 +345,7 @@ private:
     const std::string fixed_type_;
     const bool delta_;
     const std::string peer_;
+    Gauge& open_;                   // streams of this service and mode
     std::shared_ptr<Stream> self_;  // the registry's hold is dropped in OnDone
     grpc::ByteBuffer read_buf_;
 
@@ -322,6 +361,11 @@ private:
     bool finished_ = false;   // Finish called
     bool done_ = false;
     grpc::Status finish_status_;
+    // The oldest published change not yet sent (unset: nothing pending), and
+    // the one the response in flight carries, with its type.
+    std::optional<Clock::time_point> change_since_;
+    std::optional<Clock::time_point> write_change_since_;
+    std::string write_type_;
 };
 
 namespace {
@@ -347,13 +391,15 @@ public:
             return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                             "method " + method + " is not served"));
         }
+        Gauge& open = shared_->metrics.streams(served->second.service, served->second.delta);
         auto stream = std::make_shared<Stream>(shared_, std::string(served->second.type),
-                                               served->second.delta, context->peer());
+                                               served->second.delta, context->peer(), open);
         {
             std::lock_guard<std::mutex> lock(shared_->mu);
             if (static_cast<std::int64_t>(shared_->streams.size()) >=
                 shared_->options.max_streams) {
                 shared_->counters.streams_refused.fetch_add(1);
+                shared_->metrics.refused().increment();
                 return new Refusal(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                                 "too many xDS streams (max_streams " +
                                                     std::to_string(shared_->options.max_streams) +
@@ -364,6 +410,7 @@ public:
         }
         shared_->counters.streams_open.fetch_add(1);
         shared_->counters.streams_total.fetch_add(1);
+        open.add(1);
         Stream* raw = stream.get();
         raw->start(std::move(stream));
         return raw;
@@ -375,7 +422,7 @@ private:
 
 GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec,
                        LogFn log)
-    : shared_(std::make_shared<Shared>()), counters_(shared_->counters) {
+    : shared_(std::make_shared<Shared>(options.metrics)), counters_(shared_->counters) {
     shared_->codec = std::move(codec);
     shared_->log = std::move(log);
     shared_->options = options;
@@ -411,6 +458,7 @@ void GrpcServer::publish(ResourceSetPtr set) {
 }
 
 void GrpcServer::publish(std::vector<ResourceSetPtr> sets) {
+    const Clock::time_point now = Clock::now();
     std::vector<std::shared_ptr<Stream>> streams;
     {
         std::lock_guard<std::mutex> lock(shared_->mu);
@@ -421,7 +469,7 @@ void GrpcServer::publish(std::vector<ResourceSetPtr> sets) {
         }
     }
     for (const auto& s : streams) {
-        s->poke();
+        s->poke(now);
     }
 }
 

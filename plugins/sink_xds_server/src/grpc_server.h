@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "crossover/log.h"
+#include "crossover/metrics.h"
 #include "discovery_codec.h"
 #include "resources.h"
 
@@ -40,6 +41,8 @@ struct ServerOptions {
     // The group (index into the sets publish() takes) that serves a node;
     // unset: every client is served the first set.
     std::function<std::size_t(const NodeInfo&)> group_of;
+    // Where streams, pushes, ACKs, NACKs and push latency are exported (null: nowhere).
+    Metrics* metrics = nullptr;
 };
 
 // Counters, readable at any time (metrics, tests).

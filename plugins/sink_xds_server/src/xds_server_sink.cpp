@@ -87,6 +87,7 @@ ServerOptions server_options(const ComponentConfig& config) {
     if (o.listen.find(':') == std::string::npos) {
         throw Error(config.where("listen") + "expected host:port, got '" + o.listen + "'");
     }
+    o.metrics = config.metrics;
     o.max_streams = config.get_int("max_streams");
     if (o.max_streams < 1) {
         throw Error(config.where("max_streams") + "must be at least 1");

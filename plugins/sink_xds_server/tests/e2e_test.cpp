@@ -8,9 +8,12 @@
 
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "http.h"
+#include "prometheus_text.h"
 #include "test_support.h"
 
 using namespace crossover::xds_server;
@@ -109,6 +112,98 @@ BOOST_AUTO_TEST_CASE(a_file_source_and_the_sink_are_a_complete_xds_server) {
     BOOST_REQUIRE(rds3);
     BOOST_TEST(rds3->version != rds2->version);
 
+    ::kill(crossover.pid(), SIGTERM);
+    BOOST_TEST(crossover.wait(20s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_follow_streams_pushes_acks_and_nacks_on_the_binary) {
+    const auto* api = api_or_skip();
+    if (api == nullptr) {
+        return;
+    }
+    const Messages messages(*api);
+    TempDir tmp;
+    std::filesystem::create_directories(tmp / "xds");
+    write_text(tmp / "xds/cds.yaml", cds_yaml());
+    write_text(tmp / "pipeline.yaml", "server: {listen: '127.0.0.1:0'}\n" + pipeline(tmp));
+    Process crossover({crossover::test::crossover_bin(), "run", tmp / "pipeline.yaml"}, tmp.path());
+    int port = 0;
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return (port = logged_port(crossover.err())) != 0; }),
+                          crossover.err());
+    const std::string addr = crossover::test::address_of(crossover);
+    BOOST_REQUIRE_MESSAGE(!addr.empty(), crossover.err());
+    const auto scrape = [&] { return crossover::test::get(addr, "/metrics").body; };
+    const auto value = [&](const std::string& series) {
+        return crossover::test::sample_value(scrape(), series).value_or(-1);
+    };
+    const auto reaches = [&](const std::string& series, double expected) {
+        const bool ok = eventually([&] { return value(series) == expected; });
+        BOOST_TEST(ok, series << " never reached " << expected << "\n" << scrape());
+        return ok;
+    };
+    const std::string streams =
+        R"(crossover_xds_streams{component="xds",mode="sotw",service="ads"})";
+    const std::string pushes = R"(crossover_xds_pushes_total{component="xds",type="Cluster"})";
+    const std::string acks = R"(crossover_xds_acks_total{component="xds",type="Cluster"})";
+    const std::string nacks = R"(crossover_xds_nacks_total{component="xds",type="Cluster"})";
+    const std::string latency =
+        R"(crossover_xds_push_latency_seconds_count{component="xds",type="Cluster"})";
+    // Before any client: the per-type series are there at zero, no stream is.
+    BOOST_TEST(value(pushes) == 0);
+    BOOST_TEST(value(acks) == 0);
+    BOOST_TEST(value(streams) <= 0);
+
+    auto c = std::make_unique<SotwClient>(channel_to(port), messages);
+    BOOST_REQUIRE(c->send({std::string(kClusterType), {}}));
+    auto cds = c->receive();
+    BOOST_REQUIRE(cds);
+    reaches(streams, 1);
+    reaches(pushes, 1);
+    // The first response answers the client's request: no push latency for it.
+    BOOST_TEST(value(latency) == 0);
+    BOOST_REQUIRE(c->ack(*cds, {}));
+    reaches(acks, 1);
+    BOOST_TEST(value(nacks) == 0);
+
+    // A change is pushed (and timed); the client refuses it.
+    write_text(tmp / "xds/cds.yaml", cds_yaml("podinfo-extra"));
+    auto cds2 = c->receive();
+    BOOST_REQUIRE_MESSAGE(cds2, crossover.err());
+    reaches(pushes, 2);
+    reaches(latency, 1);
+    SotwRequestSpec nack{std::string(kClusterType), {}, cds->version, cds2->nonce};
+    nack.error = "cluster podinfo-extra: unsupported";
+    BOOST_REQUIRE(c->send(nack));
+    reaches(nacks, 1);
+    BOOST_TEST(value(acks) == 1);
+
+    // The plugin's README lists exactly the crossover_xds_ families exposed.
+    const std::string text = scrape();
+    auto exposed = crossover::test::exposed_metrics(text);
+    std::erase_if(exposed, [](const auto& f) { return f.first.rfind("crossover_xds_", 0) != 0; });
+    std::set<std::string> twice;
+    const auto documented = crossover::test::documented_metrics(
+        crossover::test::read_text(crossover::test::source_dir() +
+                                   "/plugins/sink_xds_server/README.md"),
+        &twice);
+    BOOST_TEST(twice.empty());
+    BOOST_TEST(documented.size() >= 6U);
+    for (const auto& [name, family] : exposed) {
+        const auto it = documented.find(name);
+        if (it == documented.end()) {
+            BOOST_ERROR("exposed but missing from the README: " << name);
+            continue;
+        }
+        BOOST_TEST(it->second.type == family.type, name);
+        BOOST_TEST(it->second.labels == family.labels, name);
+    }
+    for (const auto& [name, family] : documented) {
+        BOOST_TEST(exposed.count(name) == 1U, "documented but not exposed: " << name << "\n"
+                                                                             << text);
+    }
+
+    c.reset();
+    reaches(streams, 0);
     ::kill(crossover.pid(), SIGTERM);
     BOOST_TEST(crossover.wait(20s) == 0);
 }
