@@ -11,6 +11,7 @@
 
 #include "crossover/status.h"
 #include "delta_protocol.h"
+#include "fetch.h"
 #include "server_metrics.h"
 #include "sotw_protocol.h"
 
@@ -26,9 +27,11 @@ struct Method {
     std::string_view type;  // empty: any type (ADS)
     bool delta;
     std::string_view service;  // for metrics
+    bool unary = false;        // Fetch*: one request, one response
 };
 
-// The methods served: ADS and the per-type services, each in both variants.
+// The methods served: ADS and the per-type services, each in both stream
+// variants, and the per-type services' unary Fetch*.
 const std::map<std::string, Method, std::less<>>& methods() {
     static const std::map<std::string, Method, std::less<>> m{
         {std::string(kAds) + "StreamAggregatedResources", {{}, false, "ads"}},
@@ -48,6 +51,14 @@ const std::map<std::string, Method, std::less<>>& methods() {
         {"/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes",
          {kRouteType, false, "routes"}},
         {"/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes", {kRouteType, true, "routes"}},
+        {"/envoy.service.cluster.v3.ClusterDiscoveryService/FetchClusters",
+         {kClusterType, false, "clusters", true}},
+        {"/envoy.service.endpoint.v3.EndpointDiscoveryService/FetchEndpoints",
+         {kEndpointType, false, "endpoints", true}},
+        {"/envoy.service.listener.v3.ListenerDiscoveryService/FetchListeners",
+         {kListenerType, false, "listeners", true}},
+        {"/envoy.service.route.v3.RouteDiscoveryService/FetchRoutes",
+         {kRouteType, false, "routes", true}},
     };
     return m;
 }
@@ -379,6 +390,62 @@ public:
 
 }  // namespace
 
+// A unary Fetch* call: one DiscoveryRequest, answered with the resources of
+// the service's type the node is served now (see fetch.h), then done. The
+// answer is the current state even when the request's version_info is
+// current: gRPC has no "not modified", and a client compares version_info.
+class GrpcServer::FetchCall final : public grpc::ServerGenericBidiReactor {
+public:
+    FetchCall(std::shared_ptr<Shared> shared, std::string type_url, std::string peer)
+        : shared_(std::move(shared)), type_url_(std::move(type_url)), peer_(std::move(peer)) {
+        StartRead(&read_buf_);
+    }
+
+    void OnReadDone(bool ok) override {
+        const grpc::Status status =
+            ok ? answer()
+               : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no DiscoveryRequest sent");
+        if (!status.ok()) {
+            Finish(status);
+            return;
+        }
+        StartWriteAndFinish(&write_buf_, grpc::WriteOptions(), grpc::Status::OK);
+    }
+    void OnDone() override { delete this; }
+
+private:
+    grpc::Status answer() {
+        Request request;
+        try {
+            request = shared_->codec->parse_sotw_request(to_string(read_buf_));
+        } catch (const std::exception& e) {
+            shared_->counters.bad_requests.fetch_add(1);
+            shared_->log(LogLevel::Warn, "xDS fetch from " + peer_ + ": " + e.what());
+            return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+        }
+        shared_->counters.requests.fetch_add(1);
+        if (!request.type_url.empty() && request.type_url != type_url_) {
+            shared_->counters.unknown_types.fetch_add(1);
+            return {grpc::StatusCode::INVALID_ARGUMENT,
+                    "type_url " + request.type_url + " on the service for " + type_url_};
+        }
+        const ResourceSetPtr set = shared_->current(shared_->group_of(request.node));
+        if (!set) {
+            return {grpc::StatusCode::UNAVAILABLE,
+                    "no resources yet: the pipeline has not produced an output"};
+        }
+        write_buf_ = to_byte_buffer(fetch_response(*shared_->codec, set, type_url_, request));
+        shared_->counters.responses.fetch_add(1);
+        return grpc::Status::OK;
+    }
+
+    std::shared_ptr<Shared> shared_;
+    const std::string type_url_;
+    const std::string peer_;
+    grpc::ByteBuffer read_buf_;
+    grpc::ByteBuffer write_buf_;
+};
+
 class GrpcServer::Service final : public grpc::CallbackGenericService {
 public:
     explicit Service(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
@@ -390,6 +457,9 @@ public:
         if (served == methods().end()) {
             return new Refusal(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                             "method " + method + " is not served"));
+        }
+        if (served->second.unary) {
+            return new FetchCall(shared_, std::string(served->second.type), context->peer());
         }
         Gauge& open = shared_->metrics.streams(served->second.service, served->second.delta);
         auto stream = std::make_shared<Stream>(shared_, std::string(served->second.type),
@@ -434,8 +504,9 @@ GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCod
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_ms));
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                                static_cast<int>(options.keepalive_timeout_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                               options.keepalive_permit_without_calls ? 1 : 0);
     // Envoy and gRPC clients ping to keep idle streams open: allow it.
-    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {

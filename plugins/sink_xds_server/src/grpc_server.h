@@ -1,6 +1,7 @@
 // The gRPC side of the xDS server: one generic callback service answering
-// the aggregated (ADS) and per-type discovery services, one reactor per
-// stream, and the registry that pushes each new ResourceSet to every stream.
+// the aggregated (ADS) and per-type discovery services (streams, and the
+// per-type unary Fetch* calls), one reactor per call, and the registry that
+// pushes each new ResourceSet to every stream.
 //
 // No thread ever waits for a client: a push marks the stream and starts a
 // write only when none is in flight; a stream whose client does not read keeps
@@ -30,9 +31,12 @@ namespace crossover::xds_server {
 struct ServerOptions {
     std::string listen = "127.0.0.1:18000";
     std::int64_t max_streams = 10000;
-    // HTTP/2 keepalive pings to detect dead clients.
+    // HTTP/2 keepalive: a connection idle this long is pinged, and closed when
+    // the answer takes longer than the timeout (a client that vanished).
     std::int64_t keepalive_ms = 30000;
     std::int64_t keepalive_timeout_ms = 10000;
+    // Ping connections without an open call too, and accept clients' pings on them.
+    bool keepalive_permit_without_calls = true;
     // TLS: PEM certificate chain and key; empty serves plaintext. With a
     // client CA, clients must present a certificate it signed (mTLS).
     std::string tls_cert_pem;
@@ -91,6 +95,7 @@ public:
 
 private:
     class Service;
+    class FetchCall;
 
     std::shared_ptr<Shared> shared_;
     std::unique_ptr<Service> service_;

@@ -18,9 +18,9 @@
 #include <istream>
 #include <map>
 #include <utility>
-#include <vector>
 
 #include "crossover/status.h"
+#include "fetch.h"
 
 namespace crossover::xds_server {
 
@@ -151,24 +151,7 @@ RestAnswer RestGateway::answer(const std::string& method, const std::string& pat
         a.status = 304;
         return a;
     }
-    bool all = false;
-    std::vector<ResourcePtr> selected;
-    if (request.resource_names.empty() && wildcard_by_default(type_url)) {
-        all = true;
-    } else {
-        for (const auto& name : request.resource_names) {
-            if (name == "*") {
-                all = true;
-                selected.clear();
-                break;
-            }
-            if (const auto it = resources.by_name.find(name); it != resources.by_name.end()) {
-                selected.push_back(it->second);
-            }
-        }
-    }
-    const std::string bytes =
-        codec_->sotw_response(set, resources, type_url, all, selected, {}).flatten();
+    const std::string bytes = fetch_response(*codec_, set, type_url, request).flatten();
     const pb::Descriptor* response_type = codec_->sotw_response_type();
     std::unique_ptr<pb::Message> response(factory.GetPrototype(response_type)->New());
     if (!response->ParseFromString(bytes)) {

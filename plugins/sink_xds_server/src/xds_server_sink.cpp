@@ -2,6 +2,7 @@
 // clients over the aggregated discovery service (state of the world) and the
 // per-type discovery services.
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -26,6 +27,12 @@ const OptionSpec kOptions[] = {
      ":listeners, :routes); off unless set"},
     {"max_streams", OptionType::Int, "10000", false,
      "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
+    {"keepalive_time", OptionType::Duration, "\"30s\"", false,
+     "A client connection idle this long is pinged (HTTP/2 keepalive)"},
+    {"keepalive_timeout", OptionType::Duration, "\"10s\"", false,
+     "A client that does not answer a keepalive ping within this time is disconnected"},
+    {"keepalive_permit_without_calls", OptionType::Bool, "true", false,
+     "Ping connections that have no open stream too, and accept clients' pings on them"},
     {"tls_cert_file", OptionType::String, nullptr, false,
      "PEM certificate chain to serve gRPC over TLS (with tls_key_file); plaintext unless set"},
     {"tls_key_file", OptionType::String, nullptr, false, "PEM private key of tls_cert_file"},
@@ -70,6 +77,15 @@ std::string read_pem(const ComponentConfig& config, const std::string& key) {
     return text.str();
 }
 
+// A keepalive duration in milliseconds, as gRPC takes it (an int).
+std::int64_t keepalive(const ComponentConfig& config, const std::string& key) {
+    const std::int64_t ms = config.get_duration(key).count();
+    if (ms < 1 || ms > std::numeric_limits<int>::max()) {
+        throw Error(config.where(key) + "must be between 1ms and 24 days");
+    }
+    return ms;
+}
+
 ServerOptions server_options(const ComponentConfig& config) {
     ServerOptions o;
     o.tls_cert_pem = read_pem(config, "tls_cert_file");
@@ -92,6 +108,9 @@ ServerOptions server_options(const ComponentConfig& config) {
     if (o.max_streams < 1) {
         throw Error(config.where("max_streams") + "must be at least 1");
     }
+    o.keepalive_ms = keepalive(config, "keepalive_time");
+    o.keepalive_timeout_ms = keepalive(config, "keepalive_timeout");
+    o.keepalive_permit_without_calls = config.get_bool("keepalive_permit_without_calls");
     return o;
 }
 

@@ -343,3 +343,54 @@ BOOST_AUTO_TEST_CASE(per_type_services_serve_their_type) {
     BOOST_TEST(static_cast<int>(u->raw().finish().error_code()) ==
                static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
 }
+
+BOOST_AUTO_TEST_CASE(fetch_answers_one_request_with_the_current_resources) {
+    const auto* api = api_or_skip();
+    if (api == nullptr) {
+        return;
+    }
+    ServerFixture f(*api);
+    const std::string clusters = "/envoy.service.cluster.v3.ClusterDiscoveryService/FetchClusters";
+    const std::string routes = "/envoy.service.route.v3.RouteDiscoveryService/FetchRoutes";
+    const auto fetch = [&](const std::string& method, const SotwRequestSpec& spec) {
+        return unary_call(f.channel(), method, f.messages().request(spec));
+    };
+    // Nothing published yet.
+    const auto early = fetch(clusters, {"", {}});
+    BOOST_TEST(static_cast<int>(early.status.error_code()) ==
+               static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+
+    f.publish(90, 10);
+    auto all = fetch(clusters, {"", {}});  // the type is the service's; CDS is wildcard
+    BOOST_REQUIRE_MESSAGE(all.status.ok(), all.status.error_message());
+    const auto cds = f.messages().response(all.response);
+    BOOST_TEST(cds.type_url == kCds);
+    BOOST_TEST(cds.names.size() == 2U);
+    BOOST_TEST(!cds.version.empty());
+
+    auto named = fetch(routes, {kRds, {"podinfo", "absent"}});
+    BOOST_REQUIRE_MESSAGE(named.status.ok(), named.status.error_message());
+    const auto rds = f.messages().response(named.response);
+    BOOST_TEST(rds.names == std::vector<std::string>{"podinfo"});
+    BOOST_TEST(rds.messages.at(0)->ShortDebugString().find("weight { value: 90 }") !=
+               std::string::npos);
+
+    // A change: the next fetch has it, with a new version.
+    f.publish(50, 50);
+    const auto rds2 = f.messages().response(fetch(routes, {kRds, {"podinfo"}}).response);
+    BOOST_TEST(rds2.version != rds.version);
+    BOOST_TEST(rds2.messages.at(0)->ShortDebugString().find("weight { value: 50 }") !=
+               std::string::npos);
+
+    // Another type on a service, and garbage: refused, the server goes on.
+    const auto wrong = fetch(clusters, {kRds, {"podinfo"}});
+    BOOST_TEST(static_cast<int>(wrong.status.error_code()) ==
+               static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    BOOST_TEST(wrong.status.error_message().find("on the service for") != std::string::npos);
+    const auto garbage = unary_call(f.channel(), clusters, std::string("\xff\xff\xff\x0f", 4));
+    BOOST_TEST(static_cast<int>(garbage.status.error_code()) ==
+               static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    BOOST_TEST(fetch(clusters, {"", {}}).status.ok());
+    // Fetch calls are not streams.
+    BOOST_TEST(f.server().counters().streams_total.load() == 0);
+}

@@ -389,6 +389,26 @@ private:
     const Messages& messages_;
 };
 
+// One unary call of `method` (a Fetch*): its status, and the response's bytes when it is OK.
+struct UnaryResult {
+    grpc::Status status;
+    std::string response;
+};
+
+// On the wire a unary call is a stream of one message each way.
+inline UnaryResult unary_call(const std::shared_ptr<grpc::Channel>& channel,
+                              const std::string& method, const std::string& request) {
+    RawStream stream(channel, method);
+    UnaryResult out;
+    if (stream.send(request)) {
+        if (auto response = stream.read(std::chrono::milliseconds(10000))) {
+            out.response = std::move(*response);
+        }
+    }
+    out.status = stream.finish();
+    return out;
+}
+
 inline std::shared_ptr<grpc::Channel> channel_to(int port) {
     grpc::ChannelArguments args;
     // A fresh connection per channel, so tests do not share one subchannel.
