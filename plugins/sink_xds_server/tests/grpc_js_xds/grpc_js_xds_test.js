@@ -1,8 +1,9 @@
 // gRPC's own xDS client for Node (@grpc/grpc-js-xds) against crossover's
 // xds_server sink: the channel `xds:///podinfo` resolves through the server
 // (LDS api_listener -> RDS -> CDS -> EDS) to two local gRPC servers, the calls
-// split as the TrafficSplit says, and a canary step moves the split without
-// restarting the client.
+// split as the TrafficSplit says, a canary step moves the split without
+// restarting the client, and so does an endpoint change (EDS): the canary's
+// ClusterLoadAssignment moves to another server and the calls follow it.
 //
 // Usage: node grpc_js_xds_test.js CROSSOVER_BINARY PROTO_PATH
 'use strict';
@@ -84,15 +85,8 @@ spec:
 `;
 }
 
-function writeXds(dir, primaryPort, canaryPort) {
-  const cluster = (name) => `- "@type": type.googleapis.com/envoy.config.cluster.v3.Cluster
-  name: ${name}
-  type: EDS
-  lb_policy: ROUND_ROBIN
-  connect_timeout: 1s
-  eds_cluster_config: {eds_config: {ads: {}, resource_api_version: V3}}
-`;
-  const endpoints = (name, port) => `- "@type": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment
+function endpoints(name, port) {
+  return `- "@type": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment
   cluster_name: ${name}
   endpoints:
   - locality: {region: local, zone: a}
@@ -102,10 +96,24 @@ function writeXds(dir, primaryPort, canaryPort) {
         address:
           socket_address: {address: 127.0.0.1, port_value: ${port}}
 `;
-  writeFile(path.join(dir, 'cds.yaml'),
-    'version_info: "1"\nresources:\n' + cluster('podinfo-primary') + cluster('podinfo-canary'));
+}
+
+function writeEds(dir, primaryPort, canaryPort) {
   writeFile(path.join(dir, 'eds.yaml'), 'version_info: "1"\nresources:\n' +
     endpoints('podinfo-primary', primaryPort) + endpoints('podinfo-canary', canaryPort));
+}
+
+function writeXds(dir, primaryPort, canaryPort) {
+  const cluster = (name) => `- "@type": type.googleapis.com/envoy.config.cluster.v3.Cluster
+  name: ${name}
+  type: EDS
+  lb_policy: ROUND_ROBIN
+  connect_timeout: 1s
+  eds_cluster_config: {eds_config: {ads: {}, resource_api_version: V3}}
+`;
+  writeFile(path.join(dir, 'cds.yaml'),
+    'version_info: "1"\nresources:\n' + cluster('podinfo-primary') + cluster('podinfo-canary'));
+  writeEds(dir, primaryPort, canaryPort);
   writeFile(path.join(dir, 'lds.yaml'), `version_info: "1"
 resources:
 - "@type": type.googleapis.com/envoy.config.listener.v3.Listener
@@ -171,7 +179,7 @@ function call(client) {
 
 // Counts which backend answered `n` calls, 50 in flight at a time.
 async function split(client, n) {
-  const counts = { primary: 0, canary: 0 };
+  const counts = { primary: 0, canary: 0, 'canary-moved': 0 };
   for (let done = 0; done < n;) {
     const batch = Math.min(50, n - done);
     const answers = await Promise.all(Array.from({ length: batch }, () => call(client)));
@@ -185,14 +193,14 @@ async function split(client, n) {
 
 // Binomial tolerance: the canary count of n calls at probability p lies
 // within 5 standard deviations of n*p (false failure odds below 1e-6).
-function checkSplit(counts, n, canaryShare, what) {
+function checkSplit(counts, n, canaryShare, what, canary = 'canary') {
   const mean = n * canaryShare;
   const sd = Math.sqrt(n * canaryShare * (1 - canaryShare));
   const low = Math.floor(mean - 5 * sd);
   const high = Math.ceil(mean + 5 * sd);
-  console.log(`${what}: primary ${counts.primary}, canary ${counts.canary} of ${n} ` +
-              `(expected canary in [${low}, ${high}])`);
-  if (counts.primary + counts.canary !== n || counts.canary < low || counts.canary > high) {
+  console.log(`${what}: primary ${counts.primary}, ${canary} ${counts[canary]} of ${n} ` +
+              `(expected ${canary} in [${low}, ${high}])`);
+  if (counts.primary + counts[canary] !== n || counts[canary] < low || counts[canary] > high) {
     fail(`${what}: the split does not follow the TrafficSplit`);
   }
 }
@@ -203,6 +211,7 @@ async function main() {
   fs.mkdirSync(xdsDir);
   const primaryPort = await startBackend('primary');
   const canaryPort = await startBackend('canary');
+  const movedPort = await startBackend('canary-moved');
   writeXds(xdsDir, primaryPort, canaryPort);
   writeFile(path.join(xdsDir, 'trafficsplit.yaml'), trafficSplit(90, 10));
   const pipeline = path.join(tmp, 'pipeline.yaml');
@@ -252,6 +261,21 @@ sinks:
     }
   }
   checkSplit(await split(client, CALLS), CALLS, 0.5, 'TrafficSplit 50/50');
+
+  // An endpoint change (EDS only): the canary's ClusterLoadAssignment names
+  // another server; the client drops the old endpoint and calls the new one.
+  writeEds(xdsDir, primaryPort, movedPort);
+  const edsDeadline = Date.now() + 30000;
+  for (;;) {
+    const probe = await split(client, 100);
+    if (probe.canary === 0 && probe['canary-moved'] > 0) {
+      break;
+    }
+    if (Date.now() > edsDeadline) {
+      fail('the calls did not follow the endpoint change within 30 s');
+    }
+  }
+  checkSplit(await split(client, CALLS), CALLS, 0.5, 'canary endpoint moved', 'canary-moved');
 
   client.close();
   crossover.kill('SIGTERM');
