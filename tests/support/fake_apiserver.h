@@ -348,7 +348,7 @@ public:
     // The stored object as JSON text (as written, before any apiVersion rewrite); throws when
     // missing.
     std::string get_object(const std::string& kind, const std::string& ns,
-                           const std::string& name) {
+                           const std::string& name) const {
         return checked("GET", "/get?kind=" + kind + "&namespace=" + ns + "&name=" + name, "");
     }
 
@@ -420,7 +420,7 @@ public:
     // ---- counters
     // Requests received (before auth and fault injection) whose method is `method`
     // (empty: any) and whose "path?query" contains `path_substring`.
-    long request_count(const std::string& method, const std::string& path_substring) {
+    long request_count(const std::string& method, const std::string& path_substring) const {
         return std::stol(fake_apiserver_detail::json_field(
             checked("GET",
                     "/count?method=" + url_encode(method) + "&path=" + url_encode(path_substring),
@@ -435,18 +435,18 @@ public:
         return count_with("GET", path_substring, "1");
     }
     void reset_counts() { checked("POST", "/reset-counts", "{}"); }
-    std::string state_json() { return checked("GET", "/state", ""); }
+    std::string state_json() const { return checked("GET", "/state", ""); }
     std::string resource_version() {
         return fake_apiserver_detail::json_field(state_json(), "resourceVersion");
     }
-    int open_watches() {
+    int open_watches() const {
         return std::stoi(fake_apiserver_detail::json_field(state_json(), "openWatches"));
     }
     std::string requests_json() { return checked("GET", "/requests", ""); }
 
     // Raw control call: returns {HTTP status, body}.
     std::pair<int, std::string> control(const std::string& method, const std::string& path,
-                                        const std::string& body) {
+                                        const std::string& body) const {
         return http_call(method, path, body);
     }
 
@@ -640,7 +640,7 @@ private:
     }
 
     std::string checked(const std::string& method, const std::string& path,
-                        const std::string& body) {
+                        const std::string& body) const {
         auto [code, text] = http_call(method, path, body);
         if (code < 200 || code >= 300)
             throw std::runtime_error("fake apiserver control " + method + " " + path + " -> " +

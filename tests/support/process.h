@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace crossover::test {
 
 inline std::string env_or(const char* name, const std::string& fallback = {}) {
@@ -54,31 +56,6 @@ inline void write_text(const std::string& path, const std::string& text) {
     }
     std::filesystem::rename(tmp, path);
 }
-
-// A fresh directory removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::string templ = (std::filesystem::temp_directory_path() / "crossover-test-XXXXXX");
-        std::vector<char> buf(templ.begin(), templ.end());
-        buf.push_back('\0');
-        if (::mkdtemp(buf.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = buf.data();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::string& path() const { return path_; }
-    [[nodiscard]] std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
-private:
-    std::string path_;
-};
 
 // A child process with stdout and stderr sent to files (so a chatty child
 // never blocks on a full pipe).

@@ -32,13 +32,13 @@ Snapshot snapshot(const std::map<std::string, std::string>& docs) {
 }
 
 std::string data(const FakeApiServer& server, const std::string& key) {
-    const auto cm = server.get("ConfigMap", "test", "envoy-xds-gen");
+    const auto cm = stored_object(server, "ConfigMap", "test", "envoy-xds-gen");
     const auto d = cm->getObject("data");
     return d.isNull() || !d->has(key) ? "<none>" : d->getValue<std::string>(key);
 }
 
 int writes(const FakeApiServer& server) {
-    return server.count("POST", "/configmaps") + server.count("PUT", "/configmaps");
+    return count(server, "POST", "/configmaps") + count(server, "PUT", "/configmaps");
 }
 
 }  // namespace
@@ -52,28 +52,28 @@ BOOST_AUTO_TEST_CASE(creates_updates_and_skips_unchanged_content) {
     auto st = sink->write(snapshot({{"rds.yaml", "r1"}, {"cds.yaml", "c1"}}), outcome);
     BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
     BOOST_TEST((outcome == WriteOutcome::Written));
-    BOOST_TEST(server.count("POST", "/configmaps") == 1);
+    BOOST_TEST(count(server, "POST", "/configmaps") == 1);
     BOOST_TEST(data(server, "rds.yaml") == "r1");
-    BOOST_TEST(server.get("ConfigMap", "test", "envoy-xds-gen")
+    BOOST_TEST(stored_object(server, "ConfigMap", "test", "envoy-xds-gen")
                    ->getObject("metadata")
                    ->getObject("labels")
                    ->getValue<std::string>("app.kubernetes.io/managed-by") == "crossover");
 
     // Unchanged: no request at all.
-    const int before = server.count("", "/configmaps");
+    const int before = count(server, "", "/configmaps");
     st = sink->write(snapshot({{"rds.yaml", "r1"}, {"cds.yaml", "c1"}}), outcome);
     BOOST_REQUIRE(st.is_ok());
     BOOST_TEST((outcome == WriteOutcome::Unchanged));
-    BOOST_TEST(server.count("", "/configmaps") == before);
+    BOOST_TEST(count(server, "", "/configmaps") == before);
 
     st = sink->write(snapshot({{"rds.yaml", "r2"}, {"bin.dat", std::string("\xff\x00", 2)}}),
                      outcome);
     BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
     BOOST_TEST((outcome == WriteOutcome::Written));
-    BOOST_TEST(server.count("PUT", "/configmaps/envoy-xds-gen") == 1);
+    BOOST_TEST(count(server, "PUT", "/configmaps/envoy-xds-gen") == 1);
     BOOST_TEST(data(server, "rds.yaml") == "r2");
     BOOST_TEST(data(server, "cds.yaml") == "<none>");
-    BOOST_TEST(server.get("ConfigMap", "test", "envoy-xds-gen")
+    BOOST_TEST(stored_object(server, "ConfigMap", "test", "envoy-xds-gen")
                    ->getObject("binaryData")
                    ->getValue<std::string>("bin.dat") == "/wA=");
 }
@@ -119,10 +119,10 @@ BOOST_AUTO_TEST_CASE(conflict_rereads_and_retries) {
     const auto st = sink->write(snapshot({{"rds.yaml", "r2"}}), outcome);
     BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
     BOOST_TEST((outcome == WriteOutcome::Written));
-    BOOST_TEST(server.count("PUT", "/configmaps/envoy-xds-gen") == 2);  // 409, then success
+    BOOST_TEST(count(server, "PUT", "/configmaps/envoy-xds-gen") == 2);  // 409, then success
     BOOST_TEST(data(server, "rds.yaml") == "r2");
     // Their annotation survived the re-read.
-    BOOST_TEST(server.get("ConfigMap", "test", "envoy-xds-gen")
+    BOOST_TEST(stored_object(server, "ConfigMap", "test", "envoy-xds-gen")
                    ->getObject("metadata")
                    ->getObject("annotations")
                    ->getValue<std::string>("note") == "edited");
@@ -135,14 +135,14 @@ BOOST_AUTO_TEST_CASE(persistent_conflict_is_an_error_not_a_success) {
     auto sink = make_sink(server, logger, "max_conflict_retries: 2\n");
     WriteOutcome outcome = WriteOutcome::Unchanged;
     BOOST_REQUIRE(sink->write(snapshot({{"rds.yaml", "r1"}}), outcome).is_ok());
-    server.control("/fail", R"({"count": 100, "status": 409, "method": "PUT"})");
+    control(server, "/fail", R"({"count": 100, "status": 409, "method": "PUT"})");
     const auto st = sink->write(snapshot({{"rds.yaml", "r2"}}), outcome);
     BOOST_REQUIRE(!st.is_ok());
     BOOST_TEST(st.message().find("ConfigMap test/envoy-xds-gen") != std::string::npos);
-    BOOST_TEST(server.count("PUT", "/configmaps/envoy-xds-gen") == 3);
+    BOOST_TEST(count(server, "PUT", "/configmaps/envoy-xds-gen") == 3);
     BOOST_TEST(data(server, "rds.yaml") == "r1");
     // Once the conflict clears, the same content is written (not skipped).
-    server.control("/clear-failures");
+    control(server, "/clear-failures");
     BOOST_REQUIRE(sink->write(snapshot({{"rds.yaml", "r2"}}), outcome).is_ok());
     BOOST_TEST((outcome == WriteOutcome::Written));
     BOOST_TEST(data(server, "rds.yaml") == "r2");
@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_CASE(server_errors_and_bad_keys_are_reported) {
     CaptureLogger logger;
     auto sink = make_sink(server, logger);
     WriteOutcome outcome = WriteOutcome::Unchanged;
-    server.control("/fail", R"({"count": 1, "status": 500})");
+    control(server, "/fail", R"({"count": 1, "status": 500})");
     auto st = sink->write(snapshot({{"rds.yaml", "r1"}}), outcome);
     BOOST_REQUIRE(!st.is_ok());
     BOOST_TEST(st.message().find("HTTP 500") != std::string::npos);

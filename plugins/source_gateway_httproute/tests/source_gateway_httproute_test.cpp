@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(weight_steps_arrive_as_objects) {
     BOOST_TEST(o->ref.describe() == "HTTPRoute test/podinfo");
     BOOST_TEST(o->api_version == "gateway.networking.k8s.io/v1");
     BOOST_TEST(
-        server.count("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/test/httproutes") >= 1);
+        count(server, "GET", "/apis/gateway.networking.k8s.io/v1/namespaces/test/httproutes") >= 1);
     server.apply(route_json(90, 10));
     BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return canary_weight(s) == "10"; }));
 
@@ -104,8 +104,8 @@ BOOST_AUTO_TEST_CASE(v1beta1_onetime_and_missing_routes) {
 // server prefers v1beta1 (the two are the same objects and schema).
 BOOST_AUTO_TEST_CASE(auto_prefers_v1) {
     FakeApiServer server;
-    server.control("/config",
-                   R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1", "v1"]}})");
+    control(server, "/config",
+            R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1", "v1"]}})");
     server.apply(route_json(70, 30));
     CaptureLogger logger;
     auto source = make_source(server, "names: [podinfo]\n", logger, true);
@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(auto_prefers_v1) {
 // never asks for v1.
 BOOST_AUTO_TEST_CASE(auto_falls_back_to_v1beta1) {
     FakeApiServer server;
-    server.control("/config", R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1"]}})");
+    control(server, "/config", R"({"group_versions": {"gateway.networking.k8s.io": ["v1beta1"]}})");
     server.apply(route_json(60, 40));
     CaptureLogger logger;
     auto source = make_source(server, "names: [podinfo]\napi_version: auto\n", logger);
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_v1beta1) {
 // group and the server; a version the source does not know is refused at configuration.
 BOOST_AUTO_TEST_CASE(auto_fails_clearly_without_a_served_version) {
     FakeApiServer server;
-    server.control("/config", R"({"group_versions": {"gateway.networking.k8s.io": []}})");
+    control(server, "/config", R"({"group_versions": {"gateway.networking.k8s.io": []}})");
     server.apply(route_json(100, 0));
     CaptureLogger logger;
     auto source = make_source(server, "names: [podinfo]\nwait_timeout: 1s\nbackoff_initial: 20ms\n",
@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_CASE(auto_fails_clearly_without_a_served_version) {
     const crossover::Status st = source->run(ctx);
     BOOST_REQUIRE(!st.is_ok());
     BOOST_TEST(st.message().find("the API group gateway.networking.k8s.io is not served by " +
-                                 server.url) != std::string::npos,
+                                 server.url()) != std::string::npos,
                st.message());
     BOOST_TEST(st.message().find("(are the Gateway API CRDs installed?)") != std::string::npos,
                st.message());

@@ -20,10 +20,10 @@ std::string write_kubeconfig(const FakeApiServer& server, const std::string& dir
     std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
                         << "contexts:\n- name: test\n  context: {cluster: fake, user: crossover, "
                            "namespace: test}\n"
-                        << "clusters:\n- name: fake\n  cluster:\n    server: " << server.url
-                        << "\n    certificate-authority: " << server.ca_file << "\n"
+                        << "clusters:\n- name: fake\n  cluster:\n    server: " << server.url()
+                        << "\n    certificate-authority: " << server.ca_file() << "\n"
                         << "users:\n- name: crossover\n  user:\n    tokenFile: "
-                        << server.token_file << "\n";
+                        << server.token_file() << "\n";
     return path;
 }
 

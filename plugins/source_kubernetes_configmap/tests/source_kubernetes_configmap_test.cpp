@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(streams_dropped_twenty_times_resume_without_relisting) {
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v0")));
     for (int i = 1; i <= 20; ++i) {
         BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
-        server.control("/drop-streams");
+        control(server, "/drop-streams");
         // The update lands while the client has no stream open.
         server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v" + std::to_string(i)}}));
         BOOST_REQUIRE_MESSAGE(ctx.wait_for(has_doc("rds.yaml", "v" + std::to_string(i))),
@@ -132,7 +132,9 @@ BOOST_AUTO_TEST_CASE(streams_dropped_twenty_times_resume_without_relisting) {
 BOOST_AUTO_TEST_CASE(compacted_history_relists_and_converges) {
     for (const std::string mode : {"event", "http"}) {
         BOOST_TEST_CONTEXT("gone_mode " << mode) {
-            FakeApiServer server({"--gone-mode", mode});
+            FakeApiServer::Options options;
+            options.gone_mode = mode;
+            FakeApiServer server(options);
             server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
             server.apply(configmap_json("test", "second", {{"cds.yaml", "c1"}}));
             CaptureLogger logger;
@@ -143,12 +145,12 @@ BOOST_AUTO_TEST_CASE(compacted_history_relists_and_converges) {
             BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
             BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
             // Changes the client does not see, then history is compacted.
-            server.control("/stall", R"({"stall": true})");
+            control(server, "/stall", R"({"stall": true})");
             server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
             server.remove("ConfigMap", "test", "second");
-            server.control("/compact");
-            server.control("/drop-streams");  // the stalled stream never delivered them
-            server.control("/stall", R"({"stall": false})");
+            control(server, "/compact");
+            control(server, "/drop-streams");  // the stalled stream never delivered them
+            control(server, "/stall", R"({"stall": false})");
             BOOST_REQUIRE(ctx.wait_for(
                 [](const Snapshot& s) { return doc(s, "rds.yaml") == "v2" && !s.complete; }));
             BOOST_TEST(ctx.counter("gone_410") >= 1.0);
@@ -167,8 +169,8 @@ BOOST_AUTO_TEST_CASE(token_rotated_and_old_one_revoked_keeps_working) {
     TestContext ctx;
     SourceRunner runner(*source, ctx);
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
-    server.rotate_token("rotated-token-1");
-    server.control("/drop-streams");  // the next watch must authenticate again
+    server.rotate_token("rotated-token-1", true);
+    control(server, "/drop-streams");  // the next watch must authenticate again
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
     BOOST_TEST(logger.contains("bearer token reloaded"));
@@ -181,8 +183,8 @@ BOOST_AUTO_TEST_CASE(wrong_ca_is_refused_with_a_clear_message) {
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
     CaptureLogger logger;
     auto config = make_config(kConfigMapSourceOptions, kOptionCount,
-                              "apiserver: " + server.url + "\nca_file: " + other.ca_file +
-                                  "\ntoken_file: " + server.token_file +
+                              "apiserver: " + server.url() + "\nca_file: " + other.ca_file() +
+                                  "\ntoken_file: " + server.token_file() +
                                   "\nnamespace: test\nnames: [envoy-xds]\nwait_timeout: 1s\n",
                               logger, true);
     ConfigMapSource source(config);
@@ -192,8 +194,8 @@ BOOST_AUTO_TEST_CASE(wrong_ca_is_refused_with_a_clear_message) {
     BOOST_TEST_MESSAGE(st.message());
     BOOST_TEST(st.message().find("TLS") != std::string::npos);
     BOOST_TEST(st.message().find("certificate") != std::string::npos);
-    BOOST_TEST(st.message().find(server.url) != std::string::npos);
-    BOOST_TEST(st.message().find(other.ca_file) != std::string::npos);
+    BOOST_TEST(st.message().find(server.url()) != std::string::npos);
+    BOOST_TEST(st.message().find(other.ca_file()) != std::string::npos);
     BOOST_TEST(ctx.published() == 0u);
     // The same client with the right CA works.
     auto good = make_source(server, "names: [envoy-xds]\n", logger, true);
@@ -223,7 +225,7 @@ BOOST_AUTO_TEST_CASE(five_mib_configmap_is_read_by_list_and_watch) {
 BOOST_AUTO_TEST_CASE(server_errors_back_off_and_recover) {
     FakeApiServer server;
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
-    server.control("/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
+    control(server, "/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
     CaptureLogger logger;
     auto source = make_source(
         server, "names: [envoy-xds]\nbackoff_initial: 50ms\nbackoff_max: 400ms\n", logger);
@@ -237,7 +239,7 @@ BOOST_AUTO_TEST_CASE(server_errors_back_off_and_recover) {
     BOOST_TEST(during <= 25);
     BOOST_TEST(ctx.published() == 0u);
     BOOST_TEST(logger.contains("HTTP 500"));
-    server.control("/clear-failures");
+    control(server, "/clear-failures");
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
@@ -253,7 +255,7 @@ BOOST_AUTO_TEST_CASE(silent_stream_is_detected_and_resumed) {
     SourceRunner runner(*source, ctx);
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
     BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
-    server.control("/stall", R"({"stall": true})");  // open streams go silent
+    control(server, "/stall", R"({"stall": true})");  // open streams go silent
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2"), 30s));
     BOOST_TEST(ctx.counter("watch_timeouts") >= 1.0);
@@ -296,8 +298,8 @@ BOOST_AUTO_TEST_CASE(insecure_is_logged_and_stop_is_prompt) {
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
     CaptureLogger logger;
     auto config = make_config(kConfigMapSourceOptions, kOptionCount,
-                              "apiserver: " + server.url + "\ninsecure: true\ntoken_file: " +
-                                  server.token_file + "\nnamespace: test\nnames: [envoy-xds]\n",
+                              "apiserver: " + server.url() + "\ninsecure: true\ntoken_file: " +
+                                  server.token_file() + "\nnamespace: test\nnames: [envoy-xds]\n",
                               logger);
     ConfigMapSource source(config);
     BOOST_TEST(logger.contains("DISABLED"));
@@ -339,12 +341,12 @@ BOOST_AUTO_TEST_CASE(bookmarks_advance_the_resume_point_past_compaction) {
     for (int i = 0; i < 3; ++i) {
         server.apply(configmap_json("test", "noise", {{"n", std::to_string(i)}}));
     }
-    server.control("/bookmark");
+    control(server, "/bookmark");
     BOOST_REQUIRE(eventually([&] { return ctx.counter("bookmarks") >= 1.0; }));
     // History before the bookmark is gone: resuming from the object's own
     // resourceVersion would now get 410 Gone.
-    server.control("/compact");
-    server.control("/drop-streams");
+    control(server, "/compact");
+    control(server, "/drop-streams");
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
     BOOST_TEST(ctx.counter("gone_410") == 0.0);
@@ -417,10 +419,10 @@ std::string joined(const std::vector<std::string>& entries) {
 // times (so that its backoff has grown), runs `during`, and brings it back.
 void outage(const FakeApiServer& server, const TestContext& ctx, double failures,
             const std::function<void()>& during) {
-    server.control("/outage", R"({"down": true})");
+    control(server, "/outage", R"({"down": true})");
     BOOST_REQUIRE(eventually([&] { return ctx.counter("watch_failures") >= failures; }));
     during();
-    server.control("/outage", R"({"down": false})");
+    control(server, "/outage", R"({"down": false})");
 }
 
 // A source watching envoy-xds (rds.yaml: v1, read) whose backoff grows from 100ms for an hour.
@@ -455,9 +457,9 @@ BOOST_AUTO_TEST_CASE(gone_after_an_outage_relists_at_once_and_resets_the_backoff
             auto& [server, logger, source, ctx, runner] = rig;
             outage(server, ctx, 4, [&] {
                 server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
-                server.control("/compact");
+                control(server, "/compact");
                 if (rotate) {
-                    server.rotate_token("rotated-during-the-outage");
+                    server.rotate_token("rotated-during-the-outage", true);
                 }
             });
             ctx.mark("up");
@@ -479,7 +481,7 @@ BOOST_AUTO_TEST_CASE(gone_after_an_outage_relists_at_once_and_resets_the_backoff
             // The backoff starts again from backoff_initial.
             BOOST_REQUIRE(eventually([&] { return server.open_watches() > 0; }));
             ctx.mark("dropped");
-            server.control("/drop-streams");
+            control(server, "/drop-streams");
             std::vector<std::string> after;
             BOOST_REQUIRE(eventually([&] {
                 after = since(ctx, "dropped");
@@ -498,7 +500,7 @@ BOOST_AUTO_TEST_CASE(forbidden_after_an_outage_does_not_inherit_its_backoff) {
     auto& [server, logger, source, ctx, runner] = rig;
     outage(server, ctx, 4, [&] {
         server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
-        server.control("/fail", R"({"count": 3, "status": 403, "path": "/configmaps"})");
+        control(server, "/fail", R"({"count": 3, "status": 403, "path": "/configmaps"})");
     });
     ctx.mark("up");
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
@@ -521,14 +523,14 @@ BOOST_AUTO_TEST_CASE(forbidden_after_an_outage_does_not_inherit_its_backoff) {
 BOOST_AUTO_TEST_CASE(a_repeated_failure_is_logged_once_and_its_recovery_once) {
     FakeApiServer server;
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
-    server.control("/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
+    control(server, "/fail", R"({"count": 100000, "status": 500, "path": "/configmaps"})");
     CaptureLogger logger;
     auto source = make_source(
         server, "names: [envoy-xds]\nbackoff_initial: 20ms\nbackoff_max: 40ms\n", logger);
     TestContext ctx;
     SourceRunner runner(*source, ctx);
     BOOST_REQUIRE(eventually([&] { return ctx.counter("list_errors") >= 5.0; }));
-    server.control("/clear-failures");
+    control(server, "/clear-failures");
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
     const auto count = [&](const std::string& level, const std::string& text) {
         const auto lines = logger.lines();

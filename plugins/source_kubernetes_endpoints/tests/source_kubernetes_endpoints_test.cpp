@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(a_pod_becoming_ready_reaches_the_eds_document) {
     BOOST_TEST(has(*first, "cluster_name: \"test/podinfo:http\""), eds(*first));
     BOOST_TEST(!has(*first, "10.0.0.2"));  // not ready
     BOOST_TEST(!has(*first, "10.9.9.9"));  // another Service
-    BOOST_TEST(server.count("GET", "labelSelector=kubernetes.io%2Fservice-name") >= 1);
+    BOOST_TEST(count(server, "GET", "labelSelector=kubernetes.io%2Fservice-name") >= 1);
 
     server.apply(slice_json("podinfo-a", "podinfo", {{"10.0.0.1", true}, {"10.0.0.2", true}}));
     BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return has(s, "10.0.0.2"); }));

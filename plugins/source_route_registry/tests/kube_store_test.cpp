@@ -32,8 +32,8 @@ std::string body(const std::string& domain, int port = 50051) {
 }
 
 std::string write_tokens(const kt::TempDir& dir) {
-    const std::string path = (dir.path / "tokens").string();
-    kt::FakeApiServer::write_file(path, kWriter + " pod-manager write\n");
+    const std::string path = dir / "tokens";
+    kt::write_file(path, kWriter + " pod-manager write\n");
     return path;
 }
 
@@ -54,9 +54,9 @@ struct Replica {
 
     Replica(const kt::FakeApiServer& server, const std::string& token_file) {
         crossover::kube::ConnectionOptions connection;
-        connection.apiserver = server.url;
-        connection.ca_file = server.ca_file;
-        connection.token_file = server.token_file;
+        connection.apiserver = server.url();
+        connection.ca_file = server.ca_file();
+        connection.token_file = server.token_file();
         connection.ns = "test";
         KubeStore::Options options;
         options.cluster =
@@ -123,8 +123,7 @@ struct FileReplica {
 
     FileReplica() {
         const auto log = [](crossover::LogLevel, std::string_view) {};
-        registry =
-            std::make_shared<Registry>(Registry::Options{(dir.path / "state").string(), 3}, log);
+        registry = std::make_shared<Registry>(Registry::Options{dir / "state", 3}, log);
         tokens = std::make_shared<TokenFile>(write_tokens(dir), log);
         api = std::make_shared<Api>(*registry, *tokens, RouteLimits{}, 65536, log);
         http = std::make_unique<HttpServer>(api, "127.0.0.1:0", 8);
@@ -227,11 +226,12 @@ BOOST_AUTO_TEST_CASE(the_api_behaves_the_same_over_the_kubernetes_store) {
     BOOST_REQUIRE(replica.synced());
     api_behaviour(replica.client());
     // Every write went through the API server: the routes are Route objects.
-    const auto thief = server.get("Route", "test", "thief");
+    const auto thief = kt::stored_object(server, "Route", "test", "thief");
     BOOST_CHECK_EQUAL(thief->getObject("spec")->getArray("domains")->getElement<std::string>(0),
                       "s1.example.org");
     BOOST_CHECK_EQUAL(thief->getValue<std::string>("apiVersion"), "crossover.io/v1alpha1");
-    BOOST_CHECK_GE(server.count("PUT", "/apis/crossover.io/v1alpha1/namespaces/test/routes/"), 4);
+    BOOST_CHECK_GE(kt::count(server, "PUT", "/apis/crossover.io/v1alpha1/namespaces/test/routes/"),
+                   4);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_write_on_one_replica_is_served_by_the_other, TwoReplicas) {
@@ -365,7 +365,8 @@ BOOST_AUTO_TEST_CASE(api_server_failures_answer_503_and_change_nothing) {
     Replica a(server, write_tokens(dir));
     BOOST_REQUIRE(a.synced());
     HttpClient c = a.client();
-    server.control("/fail", R"({"count": 1, "status": 500, "path": "/routes", "method": "POST"})");
+    kt::control(server, "/fail",
+                R"({"count": 1, "status": 500, "path": "/routes", "method": "POST"})");
     const HttpReply r = c.call("PUT", "/v1/routes/x", body("x.org"));
     BOOST_CHECK_EQUAL(r.status, 503);
     BOOST_CHECK(r.body.find("HTTP 500") != std::string::npos);
@@ -407,9 +408,9 @@ BOOST_AUTO_TEST_CASE(the_crd_schema_declares_every_field_of_a_route) {
 BOOST_AUTO_TEST_CASE(the_test_api_server_treats_routes_as_a_custom_resource) {
     kt::FakeApiServer server;
     crossover::kube::ConnectionOptions connection;
-    connection.apiserver = server.url;
-    connection.ca_file = server.ca_file;
-    connection.token_file = server.token_file;
+    connection.apiserver = server.url();
+    connection.ca_file = server.ca_file();
+    connection.token_file = server.token_file();
     crossover::kube::Client client(
         crossover::kube::resolve_config(connection, crossover::kube::Environment::system()), {},
         nullptr);

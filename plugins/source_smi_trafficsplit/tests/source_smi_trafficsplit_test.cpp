@@ -51,7 +51,9 @@ std::string weight(const Snapshot& s, const std::string& name, int backend) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(auto_version_uses_discovery_and_publishes_objects) {
-    FakeApiServer server({"--preferred-version", "v1alpha3"});
+    FakeApiServer::Options options;
+    options.preferred_version = "v1alpha3";
+    FakeApiServer server(options);
     server.apply(split_json("v1alpha3", "podinfo", "10", "90",
                             R"("matches":[{"kind":"HTTPRouteGroup","name":"ab"}],)"));
     CaptureLogger logger;
@@ -76,7 +78,9 @@ BOOST_AUTO_TEST_CASE(auto_version_uses_discovery_and_publishes_objects) {
 // Every split changed in one write (a `helm upgrade`): the events arrive
 // together and are published together, not one snapshot per event.
 BOOST_AUTO_TEST_CASE(a_burst_of_changes_is_published_together) {
-    FakeApiServer server({"--preferred-version", "v1alpha3"});
+    FakeApiServer::Options options;
+    options.preferred_version = "v1alpha3";
+    FakeApiServer server(options);
     constexpr int kSplits = 300;
     auto all = [](const std::string& canary, const std::string& primary) {
         std::string list = "{\"objects\":[";
@@ -175,7 +179,9 @@ BOOST_AUTO_TEST_CASE(unknown_api_version_is_a_configuration_error) {
 // `auto` picks the server's preferred version (v1alpha4); a v1alpha1 object is then read
 // through it unconverted (CRD conversion None) and keeps its "500m" quantities.
 BOOST_AUTO_TEST_CASE(auto_version_reads_v1alpha1_quantities_through_v1alpha4) {
-    FakeApiServer server({"--preferred-version", "v1alpha4"});
+    FakeApiServer::Options options;
+    options.preferred_version = "v1alpha4";
+    FakeApiServer server(options);
     server.apply(split_json("v1alpha1", "podinfo", R"("500m")", R"("1500m")"));
     CaptureLogger logger;
     auto source = make_source(server, "names: [podinfo]\nwait_timeout: 5s\n", logger, true);
@@ -192,7 +198,7 @@ BOOST_AUTO_TEST_CASE(auto_version_reads_v1alpha1_quantities_through_v1alpha4) {
 BOOST_AUTO_TEST_CASE(failed_discovery_is_counted_and_retried) {
     FakeApiServer server;
     server.apply(split_json("v1alpha2", "podinfo", "10", "90"));
-    server.control("/fail", R"({"count": 2, "status": 503, "path": "/apis/split.smi-spec.io"})");
+    control(server, "/fail", R"({"count": 2, "status": 503, "path": "/apis/split.smi-spec.io"})");
     CaptureLogger logger;
     auto source = make_source(
         server, "names: [podinfo]\nwait_timeout: 20s\nbackoff_initial: 20ms\n", logger, true);
