@@ -1,11 +1,18 @@
-# crossover_add_plugin(<target> SOURCES <files...> [LIBRARIES <libs...>])
+# crossover_add_plugin(<target> SOURCES <files...> [LIBRARIES <libs...>] [VERSION <x.y.z>])
 #
 # Builds one plugin as a MODULE named <target>.so into the plugin directory of
 # the build tree (and installs it into lib/crossover/plugins). Only the entry
-# point is exported: everything else has hidden visibility.
+# point is exported: everything else has hidden visibility. VERSION (default:
+# the enclosing project's version) is what `crossover plugins` shows.
 function(crossover_add_plugin target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "VERSION" "SOURCES;LIBRARIES" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
+  if(NOT ARG_VERSION)
+    set(ARG_VERSION "${PROJECT_VERSION}")
+  endif()
+  if(ARG_VERSION)
+    target_compile_definitions(${target} PRIVATE "CROSSOVER_PLUGIN_VERSION=\"${ARG_VERSION}\"")
+  endif()
   target_link_libraries(${target} PRIVATE crossover::sdk ${ARG_LIBRARIES})
   set_target_properties(${target} PROPERTIES
     PREFIX ""

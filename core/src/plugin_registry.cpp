@@ -39,18 +39,33 @@ bool same_text(const char* a, const char* b) {
 // Two descriptors of the same plugin: same type, documentation and options.
 bool same_plugin(const PluginDescriptor& a, const PluginDescriptor& b) {
     if (a.kind != b.kind || !same_text(a.name, b.name) || !same_text(a.doc, b.doc) ||
-        a.option_count != b.option_count) {
+        !same_text(a.version, b.version) || a.option_count != b.option_count) {
         return false;
     }
     for (std::size_t i = 0; i < a.option_count; ++i) {
         const OptionSpec& x = a.options[i];
         const OptionSpec& y = b.options[i];
         if (!same_text(x.name, y.name) || x.type != y.type || x.required != y.required ||
-            !same_text(x.default_value, y.default_value) || !same_text(x.doc, y.doc)) {
+            !same_text(x.default_value, y.default_value) || !same_text(x.doc, y.doc) ||
+            x.min != y.min || x.max != y.max || x.path != y.path) {
             return false;
         }
     }
     return true;
+}
+
+// A plugin's default must pass the plugin's own rules, or every pipeline that
+// leaves the option out would be refused for something the user never wrote.
+bool default_is_valid(const OptionSpec& o, std::string& why) {
+    if (o.default_value == nullptr) {
+        return true;
+    }
+    try {
+        return check_option(o, YAML::Load(o.default_value), why);
+    } catch (const YAML::Exception& e) {
+        why = "invalid YAML: " + e.msg;
+        return false;
+    }
 }
 
 }  // namespace
@@ -131,6 +146,22 @@ bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>
         ::dlclose(handle);
         return false;
     }
+    if (d->size != sizeof(PluginDescriptor)) {
+        errors.push_back("plugin " + path + ": its descriptor has " + std::to_string(d->size) +
+                         " bytes, this crossover's has " +
+                         std::to_string(sizeof(PluginDescriptor)) +
+                         "; rebuild the plugin against this crossover's SDK");
+        ::dlclose(handle);
+        return false;
+    }
+    if (!same_text(d->yaml_cpp_version, CROSSOVER_YAML_CPP_VERSION)) {
+        errors.push_back(std::string("plugin ") + path + ": built against yaml-cpp " +
+                         (d->yaml_cpp_version != nullptr ? d->yaml_cpp_version : "(unknown)") +
+                         ", this crossover uses yaml-cpp " + CROSSOVER_YAML_CPP_VERSION +
+                         "; rebuild it against the same yaml-cpp");
+        ::dlclose(handle);
+        return false;
+    }
     const bool kind_ok =
         d->kind == Kind::Source || d->kind == Kind::Transform || d->kind == Kind::Sink;
     if (!valid_type_name(d->name) || !kind_ok || d->create == nullptr || d->destroy == nullptr ||
@@ -147,6 +178,13 @@ bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>
             std::string(o.name) == "inputs") {
             errors.push_back("plugin " + path + ": option " + std::to_string(i) +
                              " is malformed (needs a name other than type/inputs, and a doc)");
+            ::dlclose(handle);
+            return false;
+        }
+        std::string why;
+        if (!default_is_valid(o, why)) {
+            errors.push_back("plugin " + path + ": option '" + o.name +
+                             "' has a default its own table refuses: " + why);
             ::dlclose(handle);
             return false;
         }

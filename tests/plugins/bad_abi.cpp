@@ -9,6 +9,9 @@ const crossover::OptionSpec kOptions[] = {
 extern "C" CROSSOVER_EXPORT const crossover::PluginDescriptor* crossover_plugin_entry() {
     static const crossover::PluginDescriptor descriptor{CROSSOVER_ABI_VERSION + 998u,
                                                         CROSSOVER_TOOLCHAIN_ID,
+                                                        sizeof(crossover::PluginDescriptor),
+                                                        CROSSOVER_YAML_CPP_VERSION,
+                                                        "1.0.0",
                                                         "future",
                                                         crossover::Kind::Sink,
                                                         "from the future",

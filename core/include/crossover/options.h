@@ -43,12 +43,34 @@ inline const char* option_type_name(OptionType type) noexcept {
     return "unknown";
 }
 
+// An extra check of one option's value, run after its type was checked (by
+// `crossover validate` as well as when the component is built). Returns true
+// when the value is good; otherwise sets `why` (one line, no prefix).
+using OptionCheckFn = bool (*)(const YAML::Node& value, std::string& why);
+
+// One entry of a plugin's option table. Plugins normally build it with
+// crossover::option() in option_table.h, which also fills the struct the
+// factory receives; the fields after `doc` all have neutral defaults, so a
+// plain aggregate table `{name, type, default, required, doc}` still works.
 struct OptionSpec {
     const char* name;
     OptionType type;
     const char* default_value;  // YAML text, or nullptr for no default
     bool required;
     const char* doc;  // one line
+    // Allowed values of a String option (or of each item of a StringList):
+    // a nullptr-terminated array, or nullptr for any value.
+    const char* const* choices = nullptr;
+    // Int: the value's range; Duration: the range in milliseconds.
+    std::int64_t min = INT64_MIN;
+    std::int64_t max = INT64_MAX;
+    // A String option naming a file or directory: relative values resolve
+    // against the pipeline file's directory.
+    bool path = false;
+    // Older names still accepted for this option (nullptr-terminated array, or
+    // nullptr). A pipeline using one is read as if it used `name`.
+    const char* const* aliases = nullptr;
+    OptionCheckFn check = nullptr;
 };
 
 // Parses a Go-style duration ("1m30s", "250ms", "0"); returns false on error.
@@ -304,6 +326,183 @@ inline std::string ComponentConfig::get_path(const std::string& key) const {
         p = base_dir + "/" + p;
     }
     return p;
+}
+
+// ---- checking one value against its entry ---------------------------------
+
+// "a map", "a list", "'text'" or "nothing": the value as a message shows it.
+inline std::string describe_value(const YAML::Node& n) {
+    switch (n.Type()) {
+        case YAML::NodeType::Map: return "a map";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined: break;
+    }
+    return "nothing";
+}
+
+// "250ms", "10s", "1m", "2h": the shortest exact Go-style spelling.
+inline std::string format_duration(std::chrono::milliseconds d) {
+    const std::int64_t ms = d.count();
+    if (ms == 0) {
+        return "0";
+    }
+    if (ms % 3600000 == 0) {
+        return std::to_string(ms / 3600000) + "h";
+    }
+    if (ms % 60000 == 0) {
+        return std::to_string(ms / 60000) + "m";
+    }
+    if (ms % 1000 == 0) {
+        return std::to_string(ms / 1000) + "s";
+    }
+    return std::to_string(ms) + "ms";
+}
+
+namespace detail {
+
+inline std::string choice_list(const char* const* choices) {
+    std::string out;
+    for (const char* const* c = choices; *c != nullptr; ++c) {
+        if (!out.empty()) {
+            out += c[1] == nullptr ? " or " : ", ";
+        }
+        out += '\'';
+        out += *c;
+        out += '\'';
+    }
+    return out;
+}
+
+inline bool is_choice(const char* const* choices, const std::string& value) {
+    for (const char* const* c = choices; *c != nullptr; ++c) {
+        if (value == *c) {
+            return true;
+        }
+    }
+    return false;
+}
+
+inline bool check_range(const OptionSpec& spec, std::int64_t value, const std::string& shown,
+                        std::string& why) {
+    if (value >= spec.min && value <= spec.max) {
+        return true;
+    }
+    const bool duration = spec.type == OptionType::Duration;
+    const auto show = [duration](std::int64_t v) {
+        return duration ? format_duration(std::chrono::milliseconds(v)) : std::to_string(v);
+    };
+    if (spec.max == INT64_MAX) {
+        why = "must be at least " + show(spec.min) + ", got " + shown;
+    } else if (spec.min == INT64_MIN) {
+        why = "must be at most " + show(spec.max) + ", got " + shown;
+    } else {
+        why = "must be between " + show(spec.min) + " and " + show(spec.max) + ", got " + shown;
+    }
+    return false;
+}
+
+inline bool check_type(const OptionSpec& spec, const YAML::Node& value, std::string& why) {
+    switch (spec.type) {
+        case OptionType::String:
+            if (!value.IsScalar()) {
+                why = "expected a string, got " + describe_value(value);
+                return false;
+            }
+            return true;
+        case OptionType::Bool: {
+            bool b = false;
+            if (!value.IsScalar() || !YAML::convert<bool>::decode(value, b)) {
+                why = "expected true or false, got " + describe_value(value);
+                return false;
+            }
+            return true;
+        }
+        case OptionType::Int: {
+            std::int64_t i = 0;
+            if (!value.IsScalar() || !YAML::convert<std::int64_t>::decode(value, i)) {
+                why = "expected an integer, got " + describe_value(value);
+                return false;
+            }
+            return check_range(spec, i, value.Scalar(), why);
+        }
+        case OptionType::Duration: {
+            std::chrono::milliseconds d{};
+            if (!value.IsScalar() || !parse_duration(value.Scalar(), d)) {
+                why = "expected a duration such as 250ms, 10s or 1m, got " + describe_value(value);
+                return false;
+            }
+            return check_range(spec, d.count(), value.Scalar(), why);
+        }
+        case OptionType::StringList:
+            if (value.IsScalar()) {
+                return true;
+            }
+            if (!value.IsSequence()) {
+                why = "expected a list of strings, got " + describe_value(value);
+                return false;
+            }
+            for (const auto& item : value) {
+                if (!item.IsScalar()) {
+                    why = "expected a list of strings, an item is " + describe_value(item);
+                    return false;
+                }
+            }
+            return true;
+        case OptionType::StringMap:
+            if (!value.IsMap()) {
+                why = "expected a map of strings, got " + describe_value(value);
+                return false;
+            }
+            for (const auto& kv : value) {
+                if (!kv.second.IsScalar()) {
+                    why = "expected a map of strings, '" + kv.first.Scalar() + "' is " +
+                          describe_value(kv.second);
+                    return false;
+                }
+            }
+            return true;
+        case OptionType::Any: return true;
+    }
+    why = "unknown option type";
+    return false;
+}
+
+}  // namespace detail
+
+// Checks a present value against its entry: type, range, choices, the
+// plugin's own check. The one rule `crossover validate`, the engine and the
+// plugins' decoding all apply. Returns false and sets `why` (no prefix).
+inline bool check_option(const OptionSpec& spec, const YAML::Node& value, std::string& why) {
+    if (!detail::check_type(spec, value, why)) {
+        return false;
+    }
+    if (spec.choices != nullptr) {
+        if (spec.type == OptionType::String && !detail::is_choice(spec.choices, value.Scalar())) {
+            why =
+                "expected " + detail::choice_list(spec.choices) + ", got " + describe_value(value);
+            return false;
+        }
+        if (spec.type == OptionType::StringList) {
+            const auto bad = [&](const YAML::Node& item) {
+                why = "expected each item to be " + detail::choice_list(spec.choices) + ", got " +
+                      describe_value(item);
+                return false;
+            };
+            if (value.IsScalar() && !detail::is_choice(spec.choices, value.Scalar())) {
+                return bad(value);
+            }
+            if (value.IsSequence()) {
+                for (const auto& item : value) {
+                    if (!detail::is_choice(spec.choices, item.Scalar())) {
+                        return bad(item);
+                    }
+                }
+            }
+        }
+    }
+    return spec.check == nullptr || spec.check(value, why);
 }
 
 }  // namespace crossover

@@ -9,9 +9,10 @@
 // any header under include/crossover/. The ABI passes C++ types (std::string,
 // std::shared_ptr, std::vector, YAML::Node), so it is also pinned to the C++
 // toolchain: GCC's C++ ABI (__GXX_ABI_VERSION) with libstdc++'s C++11 string
-// ABI, and yaml-cpp 0.7 as shipped by Debian 12. `toolchain` records the first
-// two; build plugins with the same compiler family and Debian release as the
-// core. Everything except the entry point is built with hidden visibility.
+// ABI (`toolchain`), and the yaml-cpp release the plugin was compiled against
+// (`yaml_cpp_version`, which must equal the core's). Build plugins with the
+// same compiler family and Debian release as the core. Everything except the
+// entry point is built with hidden visibility.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +21,21 @@
 #include <string>
 
 #include "crossover/component.h"
+#include "crossover/option_table.h"
 #include "crossover/options.h"
 
 #define CROSSOVER_ABI_VERSION 2u
+
+// Set by the SDK's CMake target from the yaml-cpp package found at build time.
+#ifndef CROSSOVER_YAML_CPP_VERSION
+#define CROSSOVER_YAML_CPP_VERSION "unknown"
+#endif
+
+// Set by crossover_add_plugin(... VERSION x.y.z); bundled plugins carry the
+// core's version.
+#ifndef CROSSOVER_PLUGIN_VERSION
+#define CROSSOVER_PLUGIN_VERSION "unversioned"
+#endif
 
 #if defined(__GXX_ABI_VERSION)
 #define CROSSOVER_TOOLCHAIN_ID \
@@ -52,9 +65,12 @@ using FactoryFn = Component* (*)(const ComponentConfig& config, std::string& err
 using DestroyFn = void (*)(Component* component) noexcept;
 
 struct PluginDescriptor {
-    std::uint32_t abi_version;  // CROSSOVER_ABI_VERSION; must stay the first field
-    std::uint32_t toolchain;    // CROSSOVER_TOOLCHAIN_ID; must stay the second field
-    const char* name;           // the `type:` users write
+    std::uint32_t abi_version;     // CROSSOVER_ABI_VERSION; must stay the first field
+    std::uint32_t toolchain;       // CROSSOVER_TOOLCHAIN_ID; must stay the second field
+    std::uint32_t size;            // sizeof(PluginDescriptor) as the plugin was built
+    const char* yaml_cpp_version;  // CROSSOVER_YAML_CPP_VERSION of the plugin's build
+    const char* version;           // the plugin's own version
+    const char* name;              // the `type:` users write
     Kind kind;
     const char* doc;  // one paragraph
     const OptionSpec* options;
@@ -80,6 +96,49 @@ inline void destroy_component(Component* component) noexcept {
     delete component;
 }
 
+namespace detail {
+
+// CROSSOVER_PLUGIN accepts a typed OptionTable (the component is built from
+// the decoded options struct) or a plain OptionSpec array (the component
+// reads its ComponentConfig itself).
+template <typename C, typename T>
+Component* create_component(const OptionTable<T>& table, const ComponentConfig& config,
+                            std::string& error) noexcept {
+    try {
+        return new C(config, table.decode(config));
+    } catch (const std::exception& e) {
+        error = e.what();
+    } catch (...) {
+        error = "unknown exception while creating component";
+    }
+    return nullptr;
+}
+
+template <typename C, std::size_t N>
+Component* create_component(const OptionSpec (&/*table*/)[N], const ComponentConfig& config,
+                            std::string& error) noexcept {
+    return make_component<C>(config, error);
+}
+
+template <typename T>
+const OptionSpec* option_specs(const OptionTable<T>& table) noexcept {
+    return table.specs();
+}
+template <std::size_t N>
+const OptionSpec* option_specs(const OptionSpec (&table)[N]) noexcept {
+    return table;
+}
+template <typename T>
+std::size_t option_count(const OptionTable<T>& table) noexcept {
+    return table.size();
+}
+template <std::size_t N>
+std::size_t option_count(const OptionSpec (&/*table*/)[N]) noexcept {
+    return N;
+}
+
+}  // namespace detail
+
 }  // namespace crossover
 
 extern "C" {
@@ -90,17 +149,25 @@ using crossover_plugin_entry_fn = const crossover::PluginDescriptor* (*)();
 
 // Defines the entry point. Usage, at namespace scope in one .cpp file:
 //   CROSSOVER_PLUGIN(Kind::Transform, MyTransform, "my_type", "What it does.", kOptions)
+// where kOptions is a crossover::OptionTable<MyOptions> (see option_table.h)
+// or a plain OptionSpec array.
 #define CROSSOVER_PLUGIN(KIND, CLASS, NAME, DOC, OPTIONS)                                     \
     extern "C" CROSSOVER_EXPORT const crossover::PluginDescriptor* crossover_plugin_entry() { \
         static const crossover::PluginDescriptor descriptor{                                  \
             CROSSOVER_ABI_VERSION,                                                            \
             CROSSOVER_TOOLCHAIN_ID,                                                           \
+            sizeof(crossover::PluginDescriptor),                                              \
+            CROSSOVER_YAML_CPP_VERSION,                                                       \
+            CROSSOVER_PLUGIN_VERSION,                                                         \
             NAME,                                                                             \
             KIND,                                                                             \
             DOC,                                                                              \
-            OPTIONS,                                                                          \
-            sizeof(OPTIONS) / sizeof((OPTIONS)[0]),                                           \
-            &crossover::make_component<CLASS>,                                                \
+            crossover::detail::option_specs(OPTIONS),                                         \
+            crossover::detail::option_count(OPTIONS),                                         \
+            [](const crossover::ComponentConfig& config,                                      \
+               std::string& error) noexcept -> crossover::Component* {                        \
+                return crossover::detail::create_component<CLASS>(OPTIONS, config, error);    \
+            },                                                                                \
             &crossover::destroy_component};                                                   \
         return &descriptor;                                                                   \
     }

@@ -48,6 +48,11 @@ struct Object {
     ObjectRef ref;
     std::string api_version;  // e.g. "split.smi-spec.io/v1alpha2"
     YAML::Node body;          // the whole object; treat as read-only
+    // True when the user asked for this object by name (a source's `names:`, a
+    // file they listed); false when it came along with a namespace or a label
+    // selector. A transform may treat an object that is nobody's business
+    // (another team's, in the same namespace) more leniently than a named one.
+    bool named = true;
 };
 
 using DocumentPtr = std::shared_ptr<const Document>;
