@@ -45,6 +45,124 @@ bool valid_component_name(const std::string& name) {
     });
 }
 
+// Where a component's option is written: its value's line, else its key's,
+// else the component's.
+int option_line(const ComponentSpec& c, const std::string& key) {
+    const YAML::Node value = c.options[key];
+    if (value && line_of(value) > 0) {
+        return line_of(value);
+    }
+    const auto at = c.option_lines.find(key);
+    return at != c.option_lines.end() ? at->second : c.line;
+}
+
+// An option given under an older name is read under its current one.
+void rename_aliases(const std::string& file, const OptionSpec& o, ComponentSpec& c,
+                    std::vector<ConfigError>& errors) {
+    for (const char* const* a = o.aliases; a != nullptr && *a != nullptr; ++a) {
+        if (!c.options[*a]) {
+            continue;
+        }
+        if (c.options[o.name]) {
+            errors.push_back(ConfigError{file, option_line(c, *a), c.path, *a,
+                                         "is an older name of '" + std::string(o.name) +
+                                             "', which is also given: keep one"});
+            continue;
+        }
+        c.options[o.name] = c.options[*a];
+        if (const auto at = c.option_lines.find(*a); at != c.option_lines.end()) {
+            c.option_lines[o.name] = at->second;
+        }
+        c.options.remove(*a);
+    }
+}
+
+// Checks the options of a component (or of the `engine:`/`server:` block,
+// `type` empty) against its table: unknown names, types, ranges, choices,
+// the table's own checks; fills in defaults.
+void check_options(const std::string& file, const OptionSpec* specs, std::size_t count,
+                   ComponentSpec& c, std::vector<ConfigError>& errors) {
+    std::vector<std::string> known;
+    for (std::size_t i = 0; i < count; ++i) {
+        known.emplace_back(specs[i].name);
+        for (const char* const* a = specs[i].aliases; a != nullptr && *a != nullptr; ++a) {
+            known.emplace_back(*a);
+        }
+    }
+    for (const auto& kv : c.options) {
+        const std::string key = kv.first.Scalar();
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+            const auto at = c.option_lines.find(key);
+            errors.push_back(
+                ConfigError{file, at != c.option_lines.end() ? at->second : c.line, c.path, key,
+                            (c.type.empty() ? std::string("unknown option")
+                                            : "unknown option for type '" + c.type + "'") +
+                                suggest(key, known)});
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const OptionSpec& o = specs[i];
+        rename_aliases(file, o, c, errors);
+        YAML::Node value = c.options[o.name];
+        if (!value || value.IsNull()) {
+            if (o.required) {
+                errors.push_back(
+                    ConfigError{file, c.line, c.path, o.name,
+                                "missing required option (" + std::string(o.doc) + ")"});
+            } else if (o.default_value != nullptr) {
+                try {
+                    c.options[o.name] = YAML::Load(o.default_value);
+                } catch (const YAML::Exception& e) {
+                    errors.push_back(
+                        ConfigError{file, c.line, c.path, o.name, "invalid default: " + e.msg});
+                }
+            }
+            continue;
+        }
+        std::string why;
+        if (!check_option(o, value, why)) {
+            errors.push_back(ConfigError{file, option_line(c, o.name), c.path, o.name, why});
+        }
+    }
+}
+
+// Checks and decodes the `engine:` or `server:` block with its table.
+template <typename T>
+bool decode_block(const std::string& file, const YAML::Node& block, const std::string& name,
+                  const OptionTable<T>& table, T& out, std::vector<ConfigError>& errors) {
+    if (!block.IsMap()) {
+        errors.push_back(
+            ConfigError{file, line_of(block), name, "", "expected a map, got " + describe(block)});
+        return false;
+    }
+    ComponentSpec c;
+    c.name = name;
+    c.path = name;
+    c.line = line_of(block);
+    c.options = block;
+    for (const auto& kv : block) {
+        c.option_lines[kv.first.Scalar()] = line_of(kv.first);
+    }
+    const std::size_t before = errors.size();
+    check_options(file, table.specs(), table.size(), c, errors);
+    if (errors.size() != before) {
+        return false;
+    }
+    ComponentConfig config;
+    config.name = name;
+    config.path = name;
+    config.file = file;
+    config.line = c.line;
+    config.options = c.options;
+    try {
+        out = table.decode(config);
+    } catch (const Error& e) {
+        errors.push_back(ConfigError{"", 0, "", "", e.what()});
+        return false;
+    }
+    return true;
+}
+
 class Parser {
 public:
     Parser(std::string file, const EnvLookup& env, std::vector<ConfigError>& errors)
@@ -99,42 +217,18 @@ public:
         return out;
     }
 
-    void parse_duration_field(const YAML::Node& engine, const char* key,
-                              std::chrono::milliseconds& out) {
-        const YAML::Node n = engine[key];
-        if (!n) {
-            return;
-        }
-        if (!n.IsScalar() || !parse_duration(n.Scalar(), out)) {
-            error(n, "engine", key,
-                  "expected a duration such as 5ms, 2s or 1m, got " + describe(n));
-        }
-    }
-
-    void parse_engine(const YAML::Node& engine, EngineSpec& spec) {
-        if (!engine.IsMap()) {
-            error(engine, "engine", "", "expected a map, got " + describe(engine));
-            return;
-        }
-        static const std::vector<std::string> known = {"debounce", "max_delay", "retry_initial",
-                                                       "retry_max"};
-        for (const auto& kv : engine) {
-            const std::string key = kv.first.Scalar();
-            if (std::find(known.begin(), known.end(), key) == known.end()) {
-                error(kv.first, "engine", key, "unknown option" + suggest(key, known));
-            }
-        }
+    void parse_engine(YAML::Node engine, EngineSpec& spec) {
         expand(engine, "engine", "");
-        parse_duration_field(engine, "debounce", spec.debounce);
-        parse_duration_field(engine, "max_delay", spec.max_delay);
-        parse_duration_field(engine, "retry_initial", spec.retry_initial);
-        parse_duration_field(engine, "retry_max", spec.retry_max);
-        if (spec.max_delay < spec.debounce) {
-            error(engine, "engine", "max_delay", "must not be shorter than debounce");
+        if (!decode_block(file_, engine, "engine", engine_options(), spec, errors_)) {
+            return;
         }
-        if (spec.retry_max < spec.retry_initial || spec.retry_initial.count() <= 0) {
-            error(engine, "engine", "retry_initial",
-                  "must be positive and not longer than retry_max");
+        const YAML::Node& given = engine;
+        const auto at = [&given](const char* key) { return given[key] ? given[key] : given; };
+        if (spec.max_delay < spec.debounce) {
+            error(at("max_delay"), "engine", "max_delay", "must not be shorter than debounce");
+        }
+        if (spec.retry_max < spec.retry_initial) {
+            error(at("retry_max"), "engine", "retry_max", "must not be shorter than retry_initial");
         }
     }
 
@@ -244,8 +338,9 @@ public:
             parse_engine(root["engine"], spec.engine);
         }
         if (root["server"]) {
-            spec.server = root["server"];
-            expand(spec.server, "server", "");
+            YAML::Node server = root["server"];
+            expand(server, "server", "");
+            decode_block(file_, server, "server", server_options(), spec.server, errors_);
         }
         parse_section(root["sources"], "sources", Kind::Source, spec);
         parse_section(root["transforms"], "transforms", Kind::Transform, spec);
@@ -268,72 +363,6 @@ private:
     const EnvLookup& env_;
     std::vector<ConfigError>& errors_;
 };
-
-bool check_option_type(const YAML::Node& value, OptionType type, std::string& why) {
-    switch (type) {
-        case OptionType::String:
-            if (!value.IsScalar()) {
-                why = "expected a string, got " + describe(value);
-                return false;
-            }
-            return true;
-        case OptionType::Bool: {
-            bool b = false;
-            if (!value.IsScalar() || !YAML::convert<bool>::decode(value, b)) {
-                why = "expected true or false, got " + describe(value);
-                return false;
-            }
-            return true;
-        }
-        case OptionType::Int: {
-            std::int64_t i = 0;
-            if (!value.IsScalar() || !YAML::convert<std::int64_t>::decode(value, i)) {
-                why = "expected an integer, got " + describe(value);
-                return false;
-            }
-            return true;
-        }
-        case OptionType::Duration: {
-            std::chrono::milliseconds d{};
-            if (!value.IsScalar() || !parse_duration(value.Scalar(), d)) {
-                why = "expected a duration such as 250ms, 10s or 1m, got " + describe(value);
-                return false;
-            }
-            return true;
-        }
-        case OptionType::StringList:
-            if (value.IsScalar()) {
-                return true;
-            }
-            if (!value.IsSequence()) {
-                why = "expected a list of strings, got " + describe(value);
-                return false;
-            }
-            for (const auto& item : value) {
-                if (!item.IsScalar()) {
-                    why = "expected a list of strings, an item is " + describe(item);
-                    return false;
-                }
-            }
-            return true;
-        case OptionType::StringMap:
-            if (!value.IsMap()) {
-                why = "expected a map of strings, got " + describe(value);
-                return false;
-            }
-            for (const auto& kv : value) {
-                if (!kv.second.IsScalar()) {
-                    why = "expected a map of strings, '" + kv.first.Scalar() + "' is " +
-                          describe(kv.second);
-                    return false;
-                }
-            }
-            return true;
-        case OptionType::Any: return true;
-    }
-    why = "unknown option type";
-    return false;
-}
 
 }  // namespace
 
@@ -422,47 +451,7 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
             continue;
         }
         const PluginDescriptor& d = *plugin->descriptor;
-        std::vector<std::string> known;
-        for (std::size_t i = 0; i < d.option_count; ++i) {
-            known.emplace_back(d.options[i].name);
-        }
-        for (const auto& kv : c.options) {
-            const std::string key = kv.first.Scalar();
-            if (std::find(known.begin(), known.end(), key) == known.end()) {
-                const auto at = c.option_lines.find(key);
-                errors.push_back(ConfigError{
-                    spec.file, at != c.option_lines.end() ? at->second : c.line, c.path, key,
-                    "unknown option for type '" + c.type + "'" + suggest(key, known)});
-            }
-        }
-        for (std::size_t i = 0; i < d.option_count; ++i) {
-            const OptionSpec& o = d.options[i];
-            YAML::Node value = c.options[o.name];
-            if (!value || value.IsNull()) {
-                if (o.required) {
-                    errors.push_back(
-                        ConfigError{spec.file, c.line, c.path, o.name,
-                                    "missing required option (" + std::string(o.doc) + ")"});
-                } else if (o.default_value != nullptr) {
-                    try {
-                        c.options[o.name] = YAML::Load(o.default_value);
-                    } catch (const YAML::Exception& e) {
-                        errors.push_back(ConfigError{
-                            spec.file, c.line, c.path, o.name,
-                            "plugin '" + c.type + "' has an invalid default: " + e.msg});
-                    }
-                }
-                continue;
-            }
-            std::string why;
-            if (!check_option_type(value, o.type, why)) {
-                const auto at = c.option_lines.find(o.name);
-                const int line = line_of(value) > 0           ? line_of(value)
-                                 : at != c.option_lines.end() ? at->second
-                                                              : c.line;
-                errors.push_back(ConfigError{spec.file, line, c.path, o.name, why});
-            }
-        }
+        check_options(spec.file, d.options, d.option_count, c, errors);
     }
 
     // Inputs: must name an existing source or transform.

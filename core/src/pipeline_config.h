@@ -11,6 +11,7 @@
 
 #include "crossover/plugin.h"
 #include "env_expand.h"
+#include "pipeline_blocks.h"
 
 namespace crossover::core {
 
@@ -40,20 +41,13 @@ struct ComponentSpec {
     std::string path;                         // "sources.xds"
 };
 
-struct EngineSpec {
-    std::chrono::milliseconds debounce{5};
-    std::chrono::milliseconds max_delay{100};
-    std::chrono::milliseconds retry_initial{200};
-    std::chrono::milliseconds retry_max{30000};
-};
-
 struct PipelineSpec {
     std::string file;      // "" when built in memory
     std::string base_dir;  // relative paths in options resolve here
     std::vector<std::string> plugin_dirs;
     std::vector<std::string> plugins;  // explicit plugin files
     EngineSpec engine;
-    YAML::Node server;                      // `server:` block, checked by the HTTP endpoint
+    ServerSpec server;
     std::vector<ComponentSpec> components;  // sources, then transforms, then sinks
 
     [[nodiscard]] const ComponentSpec* find(const std::string& name) const;

@@ -69,26 +69,10 @@ private:
     std::thread thread_;
 };
 
-std::string listen_address(const PipelineSpec& spec, const RunSettings& settings,
-                           std::string& error) {
+std::string listen_address(const PipelineSpec& spec, const RunSettings& settings) {
     std::string address = settings.onetime ? "off" : "0.0.0.0:9090";
-    if (spec.server && spec.server.IsMap()) {
-        for (const auto& kv : spec.server) {
-            if (kv.first.Scalar() != "listen") {
-                error = ConfigError{spec.file, kv.first.Mark().line + 1, "server",
-                                    kv.first.Scalar(), "unknown option (known: listen)"}
-                            .format();
-                return {};
-            }
-        }
-        if (spec.server["listen"]) {
-            address = spec.server["listen"].Scalar();
-        }
-    } else if (spec.server && !spec.server.IsNull()) {
-        error = ConfigError{spec.file, spec.server.Mark().line + 1, "server", "",
-                            "expected a map such as {listen: 0.0.0.0:9090}"}
-                    .format();
-        return {};
+    if (spec.server.listen) {
+        address = *spec.server.listen;
     }
     if (settings.listen) {
         address = *settings.listen;
@@ -336,12 +320,7 @@ int run_pipeline(PipelineSpec first_spec, const RunSettings& settings) {
         return 2;
     }
     log_loaded_plugins(plugins.registry, logger);
-    std::string listen_error;
-    const std::string address = listen_address(*spec, settings, listen_error);
-    if (!listen_error.empty()) {
-        print_error(listen_error);
-        return 2;
-    }
+    const std::string address = listen_address(*spec, settings);
 
     Metrics metrics;
     CountingLogger counted(logger, metrics);

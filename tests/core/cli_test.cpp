@@ -418,6 +418,49 @@ BOOST_AUTO_TEST_CASE(validate_points_at_the_value_at_fault) {
     BOOST_CHECK_MESSAGE(r.err.find(t / "in.yaml:7: invalid YAML") != std::string::npos, r.err);
 }
 
+// What `crossover run` would refuse, `crossover validate` refuses: every option's type, range,
+// choices and the plugin's own checks come from its one table, before anything is built.
+BOOST_AUTO_TEST_CASE(validate_applies_each_plugins_whole_option_table) {
+    TempDir t;
+    write_text(t / "p.yaml",
+               "engine: {debounce: 5ms, retry_max: 0}\n"
+               "server: {listen: 127.0.0.1:0, port: 1}\n"
+               "sources:\n"
+               "  xds: {type: file, paths: [in.yaml], settle: soon}\n"
+               "transforms:\n"
+               "  weights: {type: smi_merge, inputs: [xds], unmatched: ignore}\n"
+               "sinks:\n"
+               "  out:\n"
+               "    type: symlink\n"
+               "    inputs: [weights]\n"
+               "    dir: out\n"
+               "    mode: bogus\n"
+               "    keep: 0\n"
+               "    file_mode: '0999'\n");
+    auto r = run({crossover_bin(), "validate", t / "p.yaml"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    for (const std::string expected :
+         {":1: engine: option 'retry_max': must not be shorter than retry_initial",
+          ":2: server: option 'port': unknown option",
+          ":4: sources.xds: option 'settle': expected a duration such as 250ms, 10s or 1m, "
+          "got 'soon'",
+          ":6: transforms.weights: option 'unmatched': expected 'auto', 'error' or 'skip', got "
+          "'ignore'",
+          ":12: sinks.out: option 'mode': expected 'symlink' or 'rename', got 'bogus'",
+          ":13: sinks.out: option 'keep': must be at least 1, got 0",
+          ":14: sinks.out: option 'file_mode': expected octal permissions such as \"0644\", "
+          "got '0999'"}) {
+        BOOST_CHECK_MESSAGE(r.err.find(t / "p.yaml" + expected) != std::string::npos,
+                            "missing: " + expected + "\nin:\n" + r.err);
+    }
+    // `crossover plugins` shows what the table allows.
+    r = run({crossover_bin(), "plugins"}, t.path());
+    BOOST_CHECK_MESSAGE(
+        r.out.find("mode (string, default symlink): symlink: swap") != std::string::npos, r.out);
+    BOOST_CHECK_NE(r.out.find("One of symlink, rename."), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("At least 1."), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(dry_run_and_unchanged_onetime_runs_say_what_happened) {
     TempDir t;
     write_text(t / "in.yaml", manifest("v"));
