@@ -91,20 +91,31 @@ std::string error_text(const Response& r) {
 
 }  // namespace
 
-ConfigMapSink::ConfigMapSink(const ComponentConfig& config) : log_(logger_for(config)) {
-    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    client_ = std::make_unique<Client>(cluster, timeouts(config), log_);
+const OptionTable<ConfigMapSinkOptions> kConfigMapSinkOptions{
+    option_group(connection_fields(), &ConfigMapSinkOptions::connection),
+    option_group(timeout_fields(), &ConfigMapSinkOptions::timeouts),
+    option("name", &ConfigMapSinkOptions::name, "name of the ConfigMap to write")
+        .required()
+        .check(checks::not_empty),
+    option("labels", &ConfigMapSinkOptions::labels,
+           "labels set on the ConfigMap (other labels are kept)"),
+    option("max_conflict_retries", &ConfigMapSinkOptions::max_conflict_retries,
+           "how many times a 409 Conflict is resolved by re-reading and retrying")
+        .range(0, 100),
+    option("allow_empty", &ConfigMapSinkOptions::allow_empty,
+           "write a ConfigMap without data; refused by default, as an emptied input is a "
+           "mistake"),
+};
+
+ConfigMapSink::ConfigMapSink(const ComponentConfig& config, const ConfigMapSinkOptions& options)
+    : log_(logger_for(config)),
+      name_(options.name),
+      labels_(options.labels),
+      max_retries_(static_cast<int>(options.max_conflict_retries)),
+      allow_empty_(options.allow_empty) {
+    const ClusterConfig cluster = resolve_config(options.connection, Environment::system());
+    client_ = std::make_unique<Client>(cluster, options.timeouts, log_);
     ns_ = cluster.ns;
-    name_ = config.get_string("name");
-    if (name_.empty()) {
-        throw Error(config.where("name") + "a ConfigMap name is required");
-    }
-    labels_ = config.get_string_map("labels");
-    allow_empty_ = config.has("allow_empty") && config.get_bool("allow_empty");
-    if (config.has("max_conflict_retries")) {
-        max_retries_ = static_cast<int>(
-            std::clamp<std::int64_t>(config.get_int("max_conflict_retries"), 0, 100));
-    }
 }
 
 std::string ConfigMapSink::describe() const {

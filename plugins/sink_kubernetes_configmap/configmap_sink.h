@@ -15,16 +15,16 @@
 
 namespace crossover::kube {
 
-inline constexpr OptionSpec kConfigMapSinkOptions[] = {
-    CROSSOVER_KUBE_CONNECTION_OPTIONS,
-    {"name", OptionType::String, nullptr, true, "name of the ConfigMap to write"},
-    {"labels", OptionType::StringMap, nullptr, false,
-     "labels set on the ConfigMap (other labels are kept)"},
-    {"max_conflict_retries", OptionType::Int, "5", false,
-     "how many times a 409 Conflict is resolved by re-reading and retrying"},
-    {"allow_empty", OptionType::Bool, "false", false,
-     "write a ConfigMap without data; refused by default, as an emptied input is a mistake"},
+struct ConfigMapSinkOptions {
+    ConnectionOptions connection;
+    Timeouts timeouts;
+    std::string name;
+    std::map<std::string, std::string> labels;
+    std::int64_t max_conflict_retries = 5;
+    bool allow_empty = false;
 };
+
+extern const OptionTable<ConfigMapSinkOptions> kConfigMapSinkOptions;
 
 inline constexpr const char* kConfigMapSinkDoc =
     "Writes the input documents as the data of one ConfigMap (binaryData for content that is not "
@@ -33,7 +33,7 @@ inline constexpr const char* kConfigMapSinkDoc =
 
 class ConfigMapSink final : public Sink {
 public:
-    explicit ConfigMapSink(const ComponentConfig& config);
+    ConfigMapSink(const ComponentConfig& config, const ConfigMapSinkOptions& options);
     Status write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept override;
 
 private:

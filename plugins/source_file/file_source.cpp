@@ -23,29 +23,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const OptionSpec kOptions[] = {
-    {"paths", OptionType::StringList, nullptr, true,
-     "Manifest files or directories (*.yaml, *.yml, *.json); relative to the pipeline file"},
-    {"watch", OptionType::Bool, "false", false,
-     "Re-read on changes (inotify), including saves by rename"},
-    {"settle", OptionType::Duration, "2ms", false,
-     "After a change, wait this long for more changes before re-reading"},
+struct FileOptions {
+    std::vector<std::string> paths;
+    bool watch = false;
+    std::chrono::milliseconds settle{2};
+};
+
+const OptionTable<FileOptions> kOptions{
+    option("paths", &FileOptions::paths, "Manifest files or directories (*.yaml, *.yml, *.json)")
+        .required()
+        .path()
+        .check(checks::not_empty),
+    option("watch", &FileOptions::watch, "Re-read on changes (inotify), including saves by rename"),
+    option("settle", &FileOptions::settle,
+           "After a change, wait this long for more changes before re-reading"),
 };
 
 class FileSource final : public Source {
 public:
-    explicit FileSource(const ComponentConfig& config) : config_(config) {
-        for (auto p : config.get_string_list("paths")) {
-            if (!p.empty() && p[0] != '/' && !config.base_dir.empty()) {
-                p = config.base_dir + "/" + p;
-            }
+    FileSource(const ComponentConfig& config, const FileOptions& options)
+        : config_(config), watch_(options.watch), settle_(options.settle) {
+        for (const auto& p : options.paths) {
             paths_.push_back(fs::path(p).lexically_normal().string());
         }
-        if (paths_.empty()) {
-            throw Error(config.where("paths") + "give at least one file or directory");
-        }
-        watch_ = config.get_bool("watch");
-        settle_ = config.get_duration("settle");
         stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (stop_fd_ < 0) {
             throw Error(config.where() + "eventfd failed");

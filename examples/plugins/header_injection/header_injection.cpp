@@ -32,24 +32,38 @@ using crossover::SnapshotPtr;
 using crossover::Status;
 namespace xds = crossover::xds;
 
-const crossover::OptionSpec kOptions[] = {
-    {"virtual_hosts", crossover::OptionType::StringList, "[]", false,
-     "Virtual hosts (by name) that get the headers"},
-    {"routes", crossover::OptionType::StringList, "[]", false,
-     "Routes (by their `name`) that get the headers"},
-    {"clusters", crossover::OptionType::StringList, "[]", false,
-     "Weighted clusters (by name, in every route) that get the headers"},
-    {"request_headers_to_add", crossover::OptionType::StringMap, "{}", false,
-     "Header name to value, added to requests; values may use {{weight}} and {{trafficsplit}} "
-     "(clusters only)"},
-    {"response_headers_to_add", crossover::OptionType::StringMap, "{}", false,
-     "Header name to value, added to responses; same placeholders"},
-    {"documents", crossover::OptionType::StringList, "[]", false,
-     "Only edit these documents (default: every document holding a RouteConfiguration)"},
-    {"dot_to_underscore", crossover::OptionType::Bool, "false", false,
-     "Match a TrafficSplit backend to its cluster with '.' replaced by '_' (Helm chart naming)"},
-    {"require_match", crossover::OptionType::Bool, "true", false,
-     "Fail when a selected name matches nothing, so a typo never goes unnoticed"},
+struct HeaderOptions {
+    std::vector<std::string> virtual_hosts;
+    std::vector<std::string> routes;
+    std::vector<std::string> clusters;
+    std::map<std::string, std::string> request_headers_to_add;
+    std::map<std::string, std::string> response_headers_to_add;
+    std::vector<std::string> documents;
+    bool dot_to_underscore = false;
+    bool require_match = true;
+};
+
+const crossover::OptionTable<HeaderOptions> kOptions{
+    crossover::option("virtual_hosts", &HeaderOptions::virtual_hosts,
+                      "Virtual hosts (by name) that get the headers"),
+    crossover::option("routes", &HeaderOptions::routes,
+                      "Routes (by their `name`) that get the headers"),
+    crossover::option("clusters", &HeaderOptions::clusters,
+                      "Weighted clusters (by name, in every route) that get the headers"),
+    crossover::option("request_headers_to_add", &HeaderOptions::request_headers_to_add,
+                      "Header name to value, added to requests; values may use {{weight}} and "
+                      "{{trafficsplit}} (clusters only)"),
+    crossover::option("response_headers_to_add", &HeaderOptions::response_headers_to_add,
+                      "Header name to value, added to responses; same placeholders"),
+    crossover::option("documents", &HeaderOptions::documents,
+                      "Only edit these documents (default: every document holding a "
+                      "RouteConfiguration)"),
+    crossover::option("dot_to_underscore", &HeaderOptions::dot_to_underscore,
+                      "Match a TrafficSplit backend to its cluster with '.' replaced by '_' "
+                      "(Helm chart naming)"),
+    crossover::option("require_match", &HeaderOptions::require_match,
+                      "Fail when a selected name matches nothing, so a typo never goes "
+                      "unnoticed"),
 };
 
 // A header value with placeholders, split once at start.
@@ -144,13 +158,19 @@ std::string render(const Template& t, const ClusterFacts* facts) {
 
 class HeaderInjection final : public crossover::Transform {
 public:
-    explicit HeaderInjection(const ComponentConfig& config) : config_(config) {
-        for (const char* key : {"virtual_hosts", "routes", "clusters"}) {
-            const auto names = config.get_string_list(key);
-            selectors_[key] = std::set<std::string>(names.begin(), names.end());
-        }
-        for (const char* field : {"request_headers_to_add", "response_headers_to_add"}) {
-            for (const auto& [name, value] : config.get_string_map(field)) {
+    HeaderInjection(const ComponentConfig& config, const HeaderOptions& options)
+        : config_(config),
+          documents_(options.documents.begin(), options.documents.end()),
+          dot_to_underscore_(options.dot_to_underscore),
+          require_match_(options.require_match) {
+        selectors_["virtual_hosts"] = {options.virtual_hosts.begin(), options.virtual_hosts.end()};
+        selectors_["routes"] = {options.routes.begin(), options.routes.end()};
+        selectors_["clusters"] = {options.clusters.begin(), options.clusters.end()};
+        const std::pair<const char*, const std::map<std::string, std::string>*> fields[] = {
+            {"request_headers_to_add", &options.request_headers_to_add},
+            {"response_headers_to_add", &options.response_headers_to_add}};
+        for (const auto& [field, headers] : fields) {
+            for (const auto& [name, value] : *headers) {
                 if (name.empty()) {
                     throw crossover::option_error(config, field, "empty header name");
                 }
@@ -176,10 +196,6 @@ public:
                 "with 'clusters' alone, or use another header_injection for virtual hosts and "
                 "routes");
         }
-        const auto docs = config.get_string_list("documents");
-        documents_ = std::set<std::string>(docs.begin(), docs.end());
-        dot_to_underscore_ = config.get_bool("dot_to_underscore");
-        require_match_ = config.get_bool("require_match");
     }
 
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override {

@@ -48,17 +48,9 @@ std::string render(const Snapshot& snapshot, Format format) {
     return out;
 }
 
-StdoutSink::StdoutSink(const ComponentConfig& config)
-    : prefix_((config.path.empty() ? config.name : config.path) + ": ") {
-    const std::string format = config.has("format") ? config.get_string("format") : "headers";
-    if (format == "headers") {
-        format_ = Format::Headers;
-    } else if (format == "raw") {
-        format_ = Format::Raw;
-    } else {
-        throw Error(config.where("format") + "expected 'headers' or 'raw', got '" + format + "'");
-    }
-}
+StdoutSink::StdoutSink(const ComponentConfig& config, const StdoutOptions& options)
+    : prefix_((config.path.empty() ? config.name : config.path) + ": "),
+      format_(options.format == "raw" ? Format::Raw : Format::Headers) {}
 
 Status StdoutSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept {
     outcome = WriteOutcome::Unchanged;
@@ -100,10 +92,11 @@ Status StdoutSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexce
 }
 
 namespace {
-const OptionSpec kOptions[] = {
-    {"format", OptionType::String, "headers", false,
-     "headers: a '--- # NAME' line before each document (a valid YAML stream); raw: the "
-     "documents' bytes only."},
+const OptionTable<StdoutOptions> kOptions{
+    option("format", &StdoutOptions::format,
+           "headers: a '--- # NAME' line before each document (a valid YAML stream); raw: the "
+           "documents' bytes only.")
+        .choices({"headers", "raw"}),
 };
 }  // namespace
 

@@ -10,12 +10,16 @@ namespace crossover::sink_stdout {
 
 enum class Format { Headers, Raw };
 
+struct StdoutOptions {
+    std::string format = "headers";
+};
+
 // The bytes one write prints for these documents (sorted by name).
 std::string render(const Snapshot& snapshot, Format format);
 
 class StdoutSink final : public Sink {
 public:
-    explicit StdoutSink(const ComponentConfig& config);
+    StdoutSink(const ComponentConfig& config, const StdoutOptions& options);
     Status write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept override;
 
 private:

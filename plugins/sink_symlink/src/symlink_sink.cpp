@@ -416,45 +416,18 @@ bool parse_version_name(const std::string& name, std::uint64_t& counter) {
 
 // ---- the sink ----------------------------------------------------------------
 
-SymlinkSink::SymlinkSink(const ComponentConfig& config)
-    : prefix_((config.path.empty() ? config.name : config.path) + ": "), config_(config) {
-    dir_ = config.get_path("dir");
-    if (dir_.empty()) {
-        throw Error(config.where("dir") + "must name a directory");
-    }
+SymlinkSink::SymlinkSink(const ComponentConfig& config, const SymlinkOptions& options)
+    : prefix_((config.path.empty() ? config.name : config.path) + ": "),
+      config_(config),
+      dir_(options.dir),
+      mode_(options.mode == "rename" ? Mode::Rename : Mode::Symlink),
+      keep_(options.keep),
+      file_mode_(static_cast<mode_t>(checks::parse_octal_mode(options.file_mode))),
+      fsync_(options.fsync),
+      allow_empty_(options.allow_empty) {
     while (dir_.size() > 1 && dir_.back() == '/') {
         dir_.pop_back();
     }
-    const std::string mode = config.has("mode") ? config.get_string("mode") : "symlink";
-    if (mode == "symlink") {
-        mode_ = Mode::Symlink;
-    } else if (mode == "rename") {
-        mode_ = Mode::Rename;
-    } else {
-        throw Error(config.where("mode") + "expected 'symlink' or 'rename', got '" + mode + "'");
-    }
-    keep_ = config.has("keep") ? config.get_int("keep") : 2;
-    if (keep_ < 1) {
-        throw Error(config.where("keep") + "must be at least 1 (the current version), got " +
-                    std::to_string(keep_));
-    }
-    const std::string fm = config.has("file_mode") ? config.get_string("file_mode") : "0644";
-    std::uint64_t value = 0;
-    bool ok = !fm.empty() && fm.size() <= 4;
-    for (const char c : fm) {
-        if (c < '0' || c > '7') {
-            ok = false;
-            break;
-        }
-        value = value * 8 + static_cast<unsigned>(c - '0');
-    }
-    if (!ok || value > 0777) {
-        throw Error(config.where("file_mode") +
-                    "expected octal permissions such as \"0644\", got '" + fm + "'");
-    }
-    file_mode_ = static_cast<mode_t>(value);
-    fsync_ = config.has("fsync") ? config.get_bool("fsync") : true;
-    allow_empty_ = config.has("allow_empty") && config.get_bool("allow_empty");
 }
 
 SymlinkSink::~SymlinkSink() {
@@ -1057,20 +1030,27 @@ Status SymlinkSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noexc
 // ---- plugin descriptor ---------------------------------------------------------
 
 namespace {
-const OptionSpec kOptions[] = {
-    {"dir", OptionType::String, nullptr, true,
-     "Output directory (created if missing); Envoy reads DIR/current/<file>."},
-    {"mode", OptionType::String, "symlink", false,
-     "symlink: swap a complete version directory in via the DIR/current symlink; rename: rename "
-     "each file into the real directory DIR/current."},
-    {"keep", OptionType::Int, "2", false,
-     "Symlink mode: how many version directories to keep, the current one included (>= 1)."},
-    {"file_mode", OptionType::String, "\"0644\"", false,
-     "Permissions of the written files, in octal."},
-    {"fsync", OptionType::Bool, "true", false,
-     "Flush files and directories to stable storage before swapping (turn off only on tmpfs)."},
-    {"allow_empty", OptionType::Bool, "false", false,
-     "Write an output of no documents; refused by default, as an emptied input is a mistake."},
+const OptionTable<SymlinkOptions> kOptions{
+    option("dir", &SymlinkOptions::dir,
+           "Output directory (created if missing); Envoy reads DIR/current/<file>.")
+        .required()
+        .path()
+        .check(checks::not_empty),
+    option("mode", &SymlinkOptions::mode,
+           "symlink: swap a complete version directory in via the DIR/current symlink; rename: "
+           "rename each file into the real directory DIR/current.")
+        .choices({"symlink", "rename"}),
+    option("keep", &SymlinkOptions::keep,
+           "Symlink mode: how many version directories to keep, the current one included.")
+        .at_least(1),
+    option("file_mode", &SymlinkOptions::file_mode, "Permissions of the written files, in octal.")
+        .check(checks::octal_mode),
+    option("fsync", &SymlinkOptions::fsync,
+           "Flush files and directories to stable storage before swapping (turn off only on "
+           "tmpfs)."),
+    option("allow_empty", &SymlinkOptions::allow_empty,
+           "Write an output of no documents; refused by default, as an emptied input is a "
+           "mistake."),
 };
 }  // namespace
 

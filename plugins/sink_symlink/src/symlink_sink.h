@@ -16,6 +16,16 @@ namespace crossover::sink_symlink {
 
 enum class Mode { Symlink, Rename };
 
+// The sink's options, as its option table decodes them.
+struct SymlinkOptions {
+    std::string dir;
+    std::string mode = "symlink";
+    std::int64_t keep = 2;
+    std::string file_mode = "0644";
+    bool fsync = true;
+    bool allow_empty = false;
+};
+
 // What a document holds, as far as write order is concerned. The numeric
 // order is the order files are added in rename mode; removals go in reverse.
 enum class DocClass { Cluster = 0, Endpoint = 1, Neutral = 2, Route = 3, Listener = 4 };
@@ -59,7 +69,7 @@ inline constexpr const char* kTempFilePrefix = ".tmp-";
 
 class SymlinkSink final : public Sink {
 public:
-    explicit SymlinkSink(const ComponentConfig& config);
+    SymlinkSink(const ComponentConfig& config, const SymlinkOptions& options);
     ~SymlinkSink() override;
 
     Status write(const Snapshot& snapshot, WriteOutcome& outcome) noexcept override;

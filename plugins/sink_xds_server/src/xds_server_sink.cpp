@@ -4,6 +4,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -19,36 +20,61 @@
 namespace crossover::xds_server {
 namespace {
 
-const OptionSpec kOptions[] = {
-    {"listen", OptionType::String, "\"127.0.0.1:18000\"", false,
-     "gRPC address to serve xDS on, host:port (port 0 picks a free one; the log names it)"},
-    {"rest_listen", OptionType::String, nullptr, false,
-     "Address to serve REST-JSON xDS on, host:port (POST /v3/discovery:clusters, :endpoints, "
-     ":listeners, :routes); off unless set"},
-    {"max_streams", OptionType::Int, "10000", false,
-     "Streams served at once; more are refused with RESOURCE_EXHAUSTED"},
-    {"keepalive_time", OptionType::Duration, "\"30s\"", false,
-     "A client connection idle this long is pinged (HTTP/2 keepalive)"},
-    {"keepalive_timeout", OptionType::Duration, "\"10s\"", false,
-     "A client that does not answer a keepalive ping within this time is disconnected"},
-    {"keepalive_permit_without_calls", OptionType::Bool, "true", false,
-     "Ping connections that have no open stream too, and accept clients' pings on them"},
-    {"tls_cert_file", OptionType::String, nullptr, false,
-     "PEM certificate chain to serve gRPC over TLS (with tls_key_file); plaintext unless set"},
-    {"tls_key_file", OptionType::String, nullptr, false, "PEM private key of tls_cert_file"},
-    {"tls_client_ca_file", OptionType::String, nullptr, false,
-     "PEM CA bundle: clients must present a certificate it signed (mTLS); needs tls_cert_file"},
-    {"node_groups", OptionType::Any, nullptr, false,
-     "List of {name, node_cluster and/or node_id (patterns), documents (name patterns)}: a "
-     "client whose node matches a group is served only those documents; others get all"},
-    {"proto_path", OptionType::String, nullptr, false,
-     "Directory of Envoy's API (envoy-api.pb, as the build installs it); default: "
-     "share/crossover/envoy-protos next to the plugin"},
+struct XdsServerOptions {
+    std::string listen = "127.0.0.1:18000";
+    std::optional<std::string> rest_listen;
+    std::int64_t max_streams = 10000;
+    std::chrono::milliseconds keepalive_time{30000};
+    std::chrono::milliseconds keepalive_timeout{10000};
+    bool keepalive_permit_without_calls = true;
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+    YAML::Node node_groups;
+    std::string proto_path;
 };
 
-std::string api_dir(const ComponentConfig& config) {
-    if (config.has("proto_path")) {
-        return config.get_path("proto_path");
+const OptionTable<XdsServerOptions> kOptions{
+    option("listen", &XdsServerOptions::listen,
+           "gRPC address to serve xDS on, host:port (port 0 picks a free one; the log names it)")
+        .check(checks::host_port),
+    option("rest_listen", &XdsServerOptions::rest_listen,
+           "Address to serve REST-JSON xDS on, host:port (POST /v3/discovery:clusters, "
+           ":endpoints, :listeners, :routes); off unless set")
+        .check(checks::host_port),
+    option("max_streams", &XdsServerOptions::max_streams,
+           "Streams served at once; more are refused with RESOURCE_EXHAUSTED")
+        .at_least(1),
+    option("keepalive_time", &XdsServerOptions::keepalive_time,
+           "A client connection idle this long is pinged (HTTP/2 keepalive)")
+        .range(1, std::numeric_limits<int>::max()),
+    option("keepalive_timeout", &XdsServerOptions::keepalive_timeout,
+           "A client that does not answer a keepalive ping within this time is disconnected")
+        .range(1, std::numeric_limits<int>::max()),
+    option("keepalive_permit_without_calls", &XdsServerOptions::keepalive_permit_without_calls,
+           "Ping connections that have no open stream too, and accept clients' pings on them"),
+    option("tls_cert_file", &XdsServerOptions::tls_cert_file,
+           "PEM certificate chain to serve gRPC over TLS (with tls_key_file); plaintext unless "
+           "set")
+        .path(),
+    option("tls_key_file", &XdsServerOptions::tls_key_file, "PEM private key of tls_cert_file")
+        .path(),
+    option("tls_client_ca_file", &XdsServerOptions::tls_client_ca_file,
+           "PEM CA bundle: clients must present a certificate it signed (mTLS); needs "
+           "tls_cert_file")
+        .path(),
+    option("node_groups", &XdsServerOptions::node_groups,
+           "List of {name, node_cluster and/or node_id (patterns), documents (name patterns)}: a "
+           "client whose node matches a group is served only those documents; others get all"),
+    option("proto_path", &XdsServerOptions::proto_path,
+           "Directory of Envoy's API (envoy-api.pb, as the build installs it); default: "
+           "share/crossover/envoy-protos next to the plugin")
+        .path(),
+};
+
+std::string api_dir(const ComponentConfig& config, const XdsServerOptions& given) {
+    if (!given.proto_path.empty()) {
+        return given.proto_path;
     }
     std::string dir = envoy::default_api_dir();
     if (dir.empty()) {
@@ -63,11 +89,11 @@ std::string api_dir(const ComponentConfig& config) {
 }
 
 // The contents of a PEM file option, or "" when unset.
-std::string read_pem(const ComponentConfig& config, const std::string& key) {
-    if (!config.has(key)) {
+std::string read_pem(const ComponentConfig& config, const std::string& key,
+                     const std::string& path) {
+    if (path.empty()) {
         return {};
     }
-    const std::string path = config.get_path(key);
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
@@ -77,20 +103,11 @@ std::string read_pem(const ComponentConfig& config, const std::string& key) {
     return text.str();
 }
 
-// A keepalive duration in milliseconds, as gRPC takes it (an int).
-std::int64_t keepalive(const ComponentConfig& config, const std::string& key) {
-    const std::int64_t ms = config.get_duration(key).count();
-    if (ms < 1 || ms > std::numeric_limits<int>::max()) {
-        throw Error(config.where(key) + "must be between 1ms and 24 days");
-    }
-    return ms;
-}
-
-ServerOptions server_options(const ComponentConfig& config) {
+ServerOptions server_options(const ComponentConfig& config, const XdsServerOptions& given) {
     ServerOptions o;
-    o.tls_cert_pem = read_pem(config, "tls_cert_file");
-    o.tls_key_pem = read_pem(config, "tls_key_file");
-    o.tls_client_ca_pem = read_pem(config, "tls_client_ca_file");
+    o.tls_cert_pem = read_pem(config, "tls_cert_file", given.tls_cert_file);
+    o.tls_key_pem = read_pem(config, "tls_key_file", given.tls_key_file);
+    o.tls_client_ca_pem = read_pem(config, "tls_client_ca_file", given.tls_client_ca_file);
     if (o.tls_cert_pem.empty() != o.tls_key_pem.empty()) {
         throw Error(config.where(o.tls_cert_pem.empty() ? "tls_key_file" : "tls_cert_file") +
                     "tls_cert_file and tls_key_file go together");
@@ -99,35 +116,28 @@ ServerOptions server_options(const ComponentConfig& config) {
         throw Error(config.where("tls_client_ca_file") +
                     "mTLS needs tls_cert_file and tls_key_file");
     }
-    o.listen = config.get_string("listen");
-    if (o.listen.find(':') == std::string::npos) {
-        throw Error(config.where("listen") + "expected host:port, got '" + o.listen + "'");
-    }
+    o.listen = given.listen;
     o.metrics = config.metrics;
-    o.max_streams = config.get_int("max_streams");
-    if (o.max_streams < 1) {
-        throw Error(config.where("max_streams") + "must be at least 1");
-    }
-    o.keepalive_ms = keepalive(config, "keepalive_time");
-    o.keepalive_timeout_ms = keepalive(config, "keepalive_timeout");
-    o.keepalive_permit_without_calls = config.get_bool("keepalive_permit_without_calls");
+    o.max_streams = given.max_streams;
+    o.keepalive_ms = given.keepalive_time.count();
+    o.keepalive_timeout_ms = given.keepalive_timeout.count();
+    o.keepalive_permit_without_calls = given.keepalive_permit_without_calls;
     return o;
 }
 
 class XdsServerSink final : public Sink {
 public:
-    explicit XdsServerSink(const ComponentConfig& config)
+    XdsServerSink(const ComponentConfig& config, const XdsServerOptions& given)
         : logger_(config.logger),
           name_(config.name),
-          groups_(config.has("node_groups") ? config.get("node_groups") : YAML::Node(),
-                  config.where("node_groups")) {
-        ServerOptions options = server_options(config);
+          groups_(given.node_groups, config.where("node_groups")) {
+        ServerOptions options = server_options(config, given);
         if (groups_.size() > 0) {
             const NodeGroups* groups = &groups_;
             options.group_of = [groups](const NodeInfo& node) { return groups->group_of(node); };
         }
         try {
-            api_ = std::make_unique<envoy::Api>(api_dir(config));
+            api_ = std::make_unique<envoy::Api>(api_dir(config, given));
             codec_ = std::make_shared<const DiscoveryCodec>(api_->pool());
         } catch (const Error&) {
             throw;
@@ -141,11 +151,8 @@ public:
         } catch (const std::exception& e) {
             throw Error(config.where("listen") + e.what());
         }
-        if (config.has("rest_listen")) {
-            const std::string rest = config.get_string("rest_listen");
-            if (rest.find(':') == std::string::npos) {
-                throw Error(config.where("rest_listen") + "expected host:port, got '" + rest + "'");
-            }
+        if (given.rest_listen) {
+            const std::string& rest = *given.rest_listen;
             GrpcServer* server = server_.get();
             try {
                 rest_ = std::make_unique<RestGateway>(

@@ -11,53 +11,50 @@
 namespace crossover::envoy_validate {
 namespace {
 
-const OptionSpec kOptions[] = {
-    {"proto_path", OptionType::String, nullptr, false,
-     "Directory of Envoy's .proto files (as installed by fetch-envoy-protos.sh); default: "
-     "share/crossover/envoy-protos next to the plugin"},
-    {"bootstrap", OptionType::StringList, "[]", false,
-     "Names of documents to check as an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap)"},
-    {"allow_v2", OptionType::Bool, "true", false,
-     "Pass legacy envoy.api.v2 documents unchecked (with a warning) instead of failing"},
-    {"non_xds", OptionType::String, "pass", false,
-     "Documents that are not DiscoveryResponses: pass (unchecked) or error"},
-    {"check_clusters", OptionType::Bool, "true", false,
-     "Fail when a route names a cluster no Cluster resource defines (only when the output has "
-     "Clusters)"},
-    {"max_errors", OptionType::Int, "20", false, "Report at most this many errors per run"},
-    {"when_protos_missing", OptionType::String, "error", false,
-     "Without Envoy's protos at proto_path: error (refuse to start) or warn (log one warning "
-     "and pass every document through unchecked)"},
+struct EnvoyValidateOptions {
+    std::string proto_path;
+    std::vector<std::string> bootstrap;
+    bool allow_v2 = true;
+    std::string non_xds = "pass";
+    bool check_clusters = true;
+    std::int64_t max_errors = 20;
+    std::string when_protos_missing = "error";
 };
 
-ValidatorOptions read_options(const ComponentConfig& config) {
-    ValidatorOptions o;
-    o.proto_path = config.get_path("proto_path");
-    o.bootstrap = config.get_string_list("bootstrap");
-    o.allow_v2 = config.has("allow_v2") ? config.get_bool("allow_v2") : true;
-    o.check_clusters = config.has("check_clusters") ? config.get_bool("check_clusters") : true;
-    const std::string non_xds = config.has("non_xds") ? config.get_string("non_xds") : "pass";
-    if (non_xds != "pass" && non_xds != "error") {
-        throw Error(config.where("non_xds") + "expected pass or error, got '" + non_xds + "'");
-    }
-    o.non_xds_error = non_xds == "error";
-    const std::int64_t max_errors = config.has("max_errors") ? config.get_int("max_errors") : 20;
-    if (max_errors < 1) {
-        throw Error(config.where("max_errors") + "must be at least 1");
-    }
-    o.max_errors = static_cast<std::size_t>(max_errors);
-    return o;
-}
+const OptionTable<EnvoyValidateOptions> kOptions{
+    option("proto_path", &EnvoyValidateOptions::proto_path,
+           "Directory of Envoy's .proto files (as installed by fetch-envoy-protos.sh); default: "
+           "share/crossover/envoy-protos next to the plugin")
+        .path(),
+    option("bootstrap", &EnvoyValidateOptions::bootstrap,
+           "Names of documents to check as an Envoy bootstrap "
+           "(envoy.config.bootstrap.v3.Bootstrap)"),
+    option("allow_v2", &EnvoyValidateOptions::allow_v2,
+           "Pass legacy envoy.api.v2 documents unchecked (with a warning) instead of failing"),
+    option("non_xds", &EnvoyValidateOptions::non_xds,
+           "Documents that are not DiscoveryResponses: pass (unchecked) or error")
+        .choices({"pass", "error"}),
+    option("check_clusters", &EnvoyValidateOptions::check_clusters,
+           "Fail when a route names a cluster no Cluster resource defines (only when the output "
+           "has Clusters)"),
+    option("max_errors", &EnvoyValidateOptions::max_errors,
+           "Report at most this many errors per run")
+        .at_least(1),
+    option("when_protos_missing", &EnvoyValidateOptions::when_protos_missing,
+           "Without Envoy's protos at proto_path: error (refuse to start) or warn (log one "
+           "warning and pass every document through unchecked)")
+        .choices({"error", "warn"}),
+};
 
-// "warn" when the pipeline accepts running unchecked without protos.
-bool warn_when_protos_missing(const ComponentConfig& config) {
-    const std::string v =
-        config.has("when_protos_missing") ? config.get_string("when_protos_missing") : "error";
-    if (v != "error" && v != "warn") {
-        throw Error(config.where("when_protos_missing") + "expected error or warn, got '" + v +
-                    "'");
-    }
-    return v == "warn";
+ValidatorOptions validator_options(const EnvoyValidateOptions& given) {
+    ValidatorOptions o;
+    o.proto_path = given.proto_path;
+    o.bootstrap = given.bootstrap;
+    o.allow_v2 = given.allow_v2;
+    o.check_clusters = given.check_clusters;
+    o.non_xds_error = given.non_xds == "error";
+    o.max_errors = static_cast<std::size_t>(given.max_errors);
+    return o;
 }
 
 // Where the protos were looked for, for messages.
@@ -74,9 +71,10 @@ std::string looked_in(const std::string& proto_path) {
 
 class EnvoyValidate final : public Transform {
 public:
-    explicit EnvoyValidate(const ComponentConfig& config) : config_(config) {
-        ValidatorOptions o = read_options(config);
-        const bool warn_missing = warn_when_protos_missing(config);
+    EnvoyValidate(const ComponentConfig& config, const EnvoyValidateOptions& options)
+        : config_(config) {
+        ValidatorOptions o = validator_options(options);
+        const bool warn_missing = options.when_protos_missing == "warn";
         const ComponentConfig* c = &config_;
         o.warn = [c](const std::string& message) { c->log(LogLevel::Warn, message); };
         if (warn_missing &&

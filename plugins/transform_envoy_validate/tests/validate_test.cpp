@@ -649,7 +649,7 @@ BOOST_AUTO_TEST_CASE(missing_protos_with_warn_pass_documents_through) {
                         warnings[0]);
     std::string error;
     BOOST_CHECK(p.create("when_protos_missing: maybe", error) == nullptr);
-    BOOST_CHECK_MESSAGE(error.find("expected error or warn, got 'maybe'") != std::string::npos,
+    BOOST_CHECK_MESSAGE(error.find("expected 'error' or 'warn', got 'maybe'") != std::string::npos,
                         error);
 }
 

@@ -4,16 +4,33 @@
 
 namespace crossover::httproute_merge {
 
-Options read_options(const ComponentConfig& config) {
-    Options o;
-    if (config.has("cluster_name")) {
-        try {
-            o.cluster_name = NamePattern(config.get_string("cluster_name"),
-                                         {"service", "namespace", "port", "route"});
-        } catch (const Error& e) {
-            throw Error(config.where("cluster_name") + e.what());
-        }
+namespace {
+
+const std::vector<std::string> kPlaceholders = {"service", "namespace", "port", "route"};
+
+bool check_cluster_pattern(const YAML::Node& value, std::string& why) {
+    try {
+        NamePattern pattern(value.Scalar(), kPlaceholders);
+    } catch (const Error& e) {
+        why = e.what();
+        return false;
     }
+    return true;
+}
+
+}  // namespace
+
+const OptionTable<HTTPRouteMergeOptions> kHTTPRouteMergeOptions{
+    option("cluster_name", &HTTPRouteMergeOptions::cluster_name,
+           "Pattern giving a backendRef's cluster name; placeholders {{service}} (the "
+           "backendRef's name), {{namespace}} (its namespace, else the HTTPRoute's), {{port}} "
+           "(its port), {{route}} (the HTTPRoute's name)")
+        .check(check_cluster_pattern),
+};
+
+Options to_options(const HTTPRouteMergeOptions& given) {
+    Options o;
+    o.cluster_name = NamePattern(given.cluster_name, kPlaceholders);
     return o;
 }
 

@@ -30,8 +30,15 @@ struct Options {
     NamePattern cluster_name{"{{service}}", {"service", "namespace", "port", "route"}};
 };
 
-// Reads and checks the options (throws crossover::Error naming the option).
-Options read_options(const ComponentConfig& config);
+// The options as the pipeline file gives them (the plugin's option table).
+struct HTTPRouteMergeOptions {
+    std::string cluster_name = "{{service}}";
+};
+
+extern const OptionTable<HTTPRouteMergeOptions> kHTTPRouteMergeOptions;
+
+// The merge's options from the decoded table.
+Options to_options(const HTTPRouteMergeOptions& given);
 
 // The targets one HTTPRoute stands for; throws crossover::Error naming the
 // route, the rule and the backend (a backend without the port the pattern needs).
@@ -63,8 +70,8 @@ private:
 
 class HTTPRouteMergeTransform : public Transform {
 public:
-    explicit HTTPRouteMergeTransform(const ComponentConfig& config)
-        : config_(config), merger_(read_options(config)) {}
+    HTTPRouteMergeTransform(const ComponentConfig& config, const HTTPRouteMergeOptions& options)
+        : config_(config), merger_(to_options(options)) {}
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override;
 
 private:

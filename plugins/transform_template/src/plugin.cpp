@@ -9,16 +9,5 @@ const char kDoc[] =
     "without the .tmpl suffix. Other documents and all objects pass through unchanged.";
 }
 
-extern "C" CROSSOVER_EXPORT const crossover::PluginDescriptor* crossover_plugin_entry() {
-    static const crossover::PluginDescriptor descriptor{
-        CROSSOVER_ABI_VERSION,
-        CROSSOVER_TOOLCHAIN_ID,
-        "template",
-        crossover::Kind::Transform,
-        kDoc,
-        crossover::tmpl::kTemplateOptions,
-        crossover::tmpl::kTemplateOptionCount,
-        &crossover::make_component<crossover::tmpl::TemplateTransform>,
-        &crossover::destroy_component};
-    return &descriptor;
-}
+CROSSOVER_PLUGIN(crossover::Kind::Transform, crossover::tmpl::TemplateTransform, "template", kDoc,
+                 crossover::tmpl::kTemplateOptions)

@@ -16,60 +16,49 @@
 
 namespace crossover::tmpl {
 
-const OptionSpec kTemplateOptions[] = {
-    {"match", OptionType::String, "'*.tmpl'", false,
-     "glob selecting the documents to render; others pass through untouched"},
-    {"strip_suffix", OptionType::String, "'.tmpl'", false,
-     "removed from a rendered document's name (\"rds.yaml.tmpl\" -> \"rds.yaml\")"},
-    {"values", OptionType::Any, nullptr, false,
-     "inline map available as .Values (merged over values_file)"},
-    {"values_file", OptionType::String, nullptr, false,
-     "YAML file (relative to the pipeline file) read once at start as .Values"},
-    {"env", OptionType::StringList, nullptr, false,
-     "environment variables templates may read as .Env.NAME; no others are visible"},
-    {"namespace", OptionType::String, nullptr, false,
-     ".Namespace; defaults to $POD_NAMESPACE (empty when unset)"},
-    {"max_output_bytes", OptionType::Int, "16777216", false,
-     "a template whose output (or any string it builds) grows beyond this fails"},
-    {"max_steps", OptionType::Int, "10000000", false,
-     "a template that evaluates more actions, loop iterations and calls than this fails"},
-};
-const std::size_t kTemplateOptionCount = sizeof(kTemplateOptions) / sizeof(kTemplateOptions[0]);
-
 namespace {
 
-std::string option_or(const ComponentConfig& config, const std::string& key,
-                      const std::string& fallback) {
-    return config.has(key) ? config.get_string(key) : fallback;
-}
-
-std::int64_t positive_int(const ComponentConfig& config, const std::string& key,
-                          std::int64_t fallback) {
-    if (!config.has(key)) {
-        return fallback;
+bool check_map(const YAML::Node& value, std::string& why) {
+    if (!value.IsMap()) {
+        why = "expected a map, got " + describe_value(value);
+        return false;
     }
-    const std::int64_t v = config.get_int(key);
-    if (v <= 0) {
-        throw Error(config.where(key) + "must be a positive integer, got " + std::to_string(v));
-    }
-    return v;
+    return true;
 }
 
 }  // namespace
 
-TemplateTransform::TemplateTransform(const ComponentConfig& config) : name_(config.name) {
-    match_ = option_or(config, "match", "*.tmpl");
-    if (match_.empty()) {
-        throw Error(config.where("match") + "must not be empty");
-    }
-    strip_suffix_ = option_or(config, "strip_suffix", ".tmpl");
-    limits_.max_output =
-        static_cast<std::size_t>(positive_int(config, "max_output_bytes", 16 << 20));
-    limits_.max_steps = static_cast<std::size_t>(positive_int(config, "max_steps", 10'000'000));
+const OptionTable<TemplateOptions> kTemplateOptions{
+    option("match", &TemplateOptions::match,
+           "glob selecting the documents to render; others pass through untouched")
+        .check(checks::not_empty),
+    option("strip_suffix", &TemplateOptions::strip_suffix,
+           "removed from a rendered document's name (\"rds.yaml.tmpl\" -> \"rds.yaml\")"),
+    option("values", &TemplateOptions::values,
+           "inline map available as .Values (merged over values_file)")
+        .check(check_map),
+    option("values_file", &TemplateOptions::values_file, "YAML file read once at start as .Values")
+        .path(),
+    option("env", &TemplateOptions::env,
+           "environment variables templates may read as .Env.NAME; no others are visible"),
+    option("namespace", &TemplateOptions::ns,
+           ".Namespace; defaults to $POD_NAMESPACE (empty when unset)"),
+    option("max_output_bytes", &TemplateOptions::max_output_bytes,
+           "a template whose output (or any string it builds) grows beyond this fails")
+        .at_least(1),
+    option("max_steps", &TemplateOptions::max_steps,
+           "a template that evaluates more actions, loop iterations and calls than this fails")
+        .at_least(1),
+};
+
+TemplateTransform::TemplateTransform(const ComponentConfig& config, const TemplateOptions& options)
+    : name_(config.name), match_(options.match), strip_suffix_(options.strip_suffix) {
+    limits_.max_output = static_cast<std::size_t>(options.max_output_bytes);
+    limits_.max_steps = static_cast<std::size_t>(options.max_steps);
 
     Value values = Value::map({});
-    if (config.has("values_file")) {
-        const std::string path = config.get_path("values_file");
+    if (!options.values_file.empty()) {
+        const std::string& path = options.values_file;
         std::string problem;
         const auto text = read_regular_file(path, problem);
         if (!text) {
@@ -89,18 +78,13 @@ TemplateTransform::TemplateTransform(const ComponentConfig& config) : name_(conf
             values = from_yaml(file, path);
         }
     }
-    if (config.has("values")) {
-        const YAML::Node inline_values = config.get("values");
-        if (!inline_values.IsMap()) {
-            throw Error(config.where("values") + "expected a map, got " +
-                        detail::yaml_kind(inline_values));
-        }
-        values = merge_values(values, from_yaml(inline_values, config.where("values")));
+    if (options.values && options.values.IsMap()) {
+        values = merge_values(values, from_yaml(options.values, config.where("values")));
     }
     values_ = values;
-    env_ = env_value(config.get_string_list("env"));
-    if (config.has("namespace")) {
-        namespace_ = config.get_string("namespace");
+    env_ = env_value(options.env);
+    if (options.ns) {
+        namespace_ = *options.ns;
     } else if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr) {
         namespace_ = ns;
     }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,12 +16,22 @@
 
 namespace crossover::tmpl {
 
-extern const OptionSpec kTemplateOptions[];
-extern const std::size_t kTemplateOptionCount;
+struct TemplateOptions {
+    std::string match = "*.tmpl";
+    std::string strip_suffix = ".tmpl";
+    YAML::Node values;
+    std::string values_file;
+    std::vector<std::string> env;
+    std::optional<std::string> ns;
+    std::int64_t max_output_bytes = 16 << 20;
+    std::int64_t max_steps = 10'000'000;
+};
+
+extern const OptionTable<TemplateOptions> kTemplateOptions;
 
 class TemplateTransform : public Transform {
 public:
-    explicit TemplateTransform(const ComponentConfig& config);
+    TemplateTransform(const ComponentConfig& config, const TemplateOptions& options);
 
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override;
 

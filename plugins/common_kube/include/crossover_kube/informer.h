@@ -47,7 +47,7 @@ struct Selection {
 struct InformerOptions {
     std::chrono::milliseconds watch_timeout{60000};  // timeoutSeconds of each watch
     std::chrono::milliseconds read_timeout{0};       // 0: watch_timeout + 10s
-    std::chrono::milliseconds resync{0};             // 0: never relist on a timer
+    std::chrono::milliseconds resync{600000};        // 0: never relist on a timer
     std::chrono::milliseconds backoff_initial{250};
     std::chrono::milliseconds backoff_max{30000};
 };

@@ -1,6 +1,9 @@
 // Option table entries and readers shared by the Kubernetes plugins.
 #pragma once
 
+#include <vector>
+
+#include "crossover/option_table.h"
 #include "crossover/options.h"
 #include "crossover_kube/client.h"
 #include "crossover_kube/config.h"
@@ -58,6 +61,70 @@
     }
 
 namespace crossover::kube {
+
+// ---- typed option groups (crossover/option_table.h) -------------------------
+// A plugin's options struct holds a ConnectionOptions, a Timeouts and (for
+// sources) an InformerOptions member; its table includes these groups with
+// option_group(kube::connection_fields(), &MyOptions::connection), and so on.
+
+inline const std::vector<OptionField<ConnectionOptions>>& connection_fields() {
+    using C = ConnectionOptions;
+    static const std::vector<OptionField<C>> fields{
+        option("apiserver", &C::apiserver,
+               "API server URL (https://host:port); default: from the kubeconfig, else "
+               "in-cluster"),
+        option("kubeconfig", &C::kubeconfig,
+               "kubeconfig file; default: $KUBECONFIG, else ~/.kube/config when it exists")
+            .path(),
+        option("context", &C::context,
+               "kubeconfig context to use; default: the kubeconfig's current-context"),
+        option("token_file", &C::token_file,
+               "bearer token file, re-read every token_refresh and after any 401; default: the "
+               "kubeconfig user's, else the service account's")
+            .path(),
+        option("ca_file", &C::ca_file,
+               "PEM CA bundle that signs the API server's certificate; default: the "
+               "kubeconfig's certificate-authority, else the service account's ca.crt, else the "
+               "system CAs")
+            .path(),
+        option("insecure", &C::insecure,
+               "skip TLS certificate verification (logged as a warning; never use in "
+               "production)"),
+        option("namespace", &C::ns,
+               "namespace; default: $POD_NAMESPACE, else the service account's namespace, else "
+               "the kubeconfig context's, else default"),
+    };
+    return fields;
+}
+
+inline const std::vector<OptionField<Timeouts>>& timeout_fields() {
+    static const std::vector<OptionField<Timeouts>> fields{
+        option("connect_timeout", &Timeouts::connect, "TCP/TLS connect timeout"),
+        option("request_timeout", &Timeouts::request,
+               "read timeout of list/get/create/update requests"),
+        option("token_refresh", &Timeouts::token_refresh, "how often the token file is re-read")
+            .at_least(std::chrono::milliseconds(1)),
+    };
+    return fields;
+}
+
+// How a source lists and watches (relists, timeouts, retries).
+inline const std::vector<OptionField<InformerOptions>>& informer_fields() {
+    using I = InformerOptions;
+    static const std::vector<OptionField<I>> fields{
+        option("resync", &I::resync, "relist everything this often as a safety net (0 disables)"),
+        option("timeout", &I::watch_timeout,
+               "timeoutSeconds of each watch request; the stream is then resumed"),
+        option("read_timeout", &I::read_timeout,
+               "a watch stream silent for this long is dropped and resumed (0: timeout + 10s)"),
+        option("backoff_initial", &I::backoff_initial,
+               "first retry delay after a failure (doubles, with jitter)")
+            .at_least(std::chrono::milliseconds(1)),
+        option("backoff_max", &I::backoff_max, "longest retry delay")
+            .at_least(std::chrono::milliseconds(1)),
+    };
+    return fields;
+}
 
 inline ConnectionOptions connection_options(const ComponentConfig& config) {
     ConnectionOptions o;
