@@ -76,6 +76,9 @@ SnapshotPtr TrafficSplitSource::build(const Informer::State& state) {
             obj->api_version = std::string(kGroup) + "/" + version_;
         }
         obj->body = to_yaml(json);
+        // Asked for by name, or only part of what a namespace or label selector brought.
+        obj->named = std::find(selection_.names.begin(), selection_.names.end(), name) !=
+                     selection_.names.end();
         try {
             (void)smi::parse_trafficsplit(*obj);
         } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "smi_merge.h"
 
 #include <algorithm>
+#include <set>
 
 #include "crossover/inputs.h"
 
@@ -37,32 +38,52 @@ std::string ClusterPattern::render(const std::string& service, const smi::Traffi
     return out;
 }
 
-Options read_options(const ComponentConfig& config) {
+namespace {
+
+bool check_cluster_pattern(const YAML::Node& value, std::string& why) {
+    try {
+        ClusterPattern pattern(value.Scalar());
+    } catch (const Error& e) {
+        why = e.what();
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+const OptionTable<SmiMergeOptions> kSmiMergeOptions{
+    option("match", &SmiMergeOptions::match,
+           "How a TrafficSplit finds virtual hosts: 'name' (virtual host name equals "
+           "spec.service) or 'domain' (a domain equals service, service.namespace or "
+           "service.namespace.svc.cluster.local)")
+        .choices({"name", "domain"}),
+    option("cluster_name", &SmiMergeOptions::cluster_name,
+           "Pattern giving a backend's cluster name; placeholders {{service}} (the backend), "
+           "{{namespace}}, {{root}} (spec.service), {{name}} (the TrafficSplit)")
+        .check(check_cluster_pattern),
+    option("dot_to_underscore", &SmiMergeOptions::dot_to_underscore,
+           "Replace '.' with '_' in cluster names, as the original Helm chart names clusters"),
+    option("promote", &SmiMergeOptions::promote,
+           "Turn a route with a plain 'cluster:' naming the service or a backend into "
+           "weighted_clusters"),
+    option("unmatched", &SmiMergeOptions::unmatched,
+           "A TrafficSplit that matches no virtual host: 'error' (nothing is written), 'skip' "
+           "(warned once per object version and left out) or 'auto' (error for a split the "
+           "source was given by name or read from a file, skip for one selected only by "
+           "namespace or label, which may belong to another Envoy)")
+        .choices({"auto", "error", "skip"}),
+};
+
+Options to_options(const SmiMergeOptions& given) {
     Options o;
-    const std::string match = config.has("match") ? config.get_string("match") : "name";
-    if (match == "name") {
-        o.match = Match::Name;
-    } else if (match == "domain") {
-        o.match = Match::Domain;
-    } else {
-        throw Error(config.where("match") + "expected 'name' or 'domain', got '" + match + "'");
-    }
-    if (config.has("cluster_name")) {
-        try {
-            o.cluster_name = ClusterPattern(config.get_string("cluster_name"));
-        } catch (const Error& e) {
-            throw Error(config.where("cluster_name") + e.what());
-        }
-    }
-    o.dot_to_underscore = config.get_bool("dot_to_underscore");
-    o.promote = config.get_bool("promote");
-    const std::string unmatched =
-        config.has("unmatched") ? config.get_string("unmatched") : "error";
-    if (unmatched != "error" && unmatched != "skip") {
-        throw Error(config.where("unmatched") + "expected 'error' or 'skip', got '" + unmatched +
-                    "'");
-    }
-    o.skip_unmatched = unmatched == "skip";
+    o.match = given.match == "domain" ? Match::Domain : Match::Name;
+    o.cluster_name = ClusterPattern(given.cluster_name);
+    o.dot_to_underscore = given.dot_to_underscore;
+    o.promote = given.promote;
+    o.unmatched = given.unmatched == "error"  ? Unmatched::Error
+                  : given.unmatched == "skip" ? Unmatched::Skip
+                                              : Unmatched::Auto;
     return o;
 }
 
@@ -72,6 +93,7 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
     // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
     // same pointer, so a canary step parses one TrafficSplit, not all of them.
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
+    std::set<std::string> unnamed;  // splits selected only by namespace or label
     std::map<const Object*, SplitEntry> parsed;
     for (const auto& o : out->objects) {
         if (!smi::is_trafficsplit(*o)) {
@@ -86,6 +108,9 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
             ++split_parse_count_;
         }
         parsed[o.get()] = SplitEntry{o, ts};
+        if (!o->named) {
+            unnamed.insert(ts->describe());
+        }
         splits.push_back(std::move(ts));
     }
     parsed_splits_.swap(parsed);
@@ -138,7 +163,11 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
         }
         t.root_cluster = options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
         t.promote = options_.promote;
-        t.skip_unmatched = options_.skip_unmatched;
+        t.skip_unmatched = options_.unmatched == Unmatched::Skip;
+        if (options_.unmatched == Unmatched::Auto && unnamed.count(ts.describe()) > 0) {
+            t.skip_unmatched = true;
+            t.skip_reason = "selected by namespace or label, not by name; unmatched: auto";
+        }
         targets.push_back(std::move(t));
     }
     engine_.apply(*out, targets);

@@ -30,13 +30,34 @@ private:
     NamePattern pattern_;
 };
 
+// What a TrafficSplit that matches no virtual host does.
+enum class Unmatched {
+    Error,  // nothing is written
+    Skip,   // warned once per object version and left out
+    Auto,   // Error for a split the user named, Skip for one selected by namespace or label
+};
+
 struct Options {
     Match match = Match::Name;
     ClusterPattern cluster_name;
     bool dot_to_underscore = false;
     bool promote = false;
-    bool skip_unmatched = false;  // unmatched: skip
+    Unmatched unmatched = Unmatched::Auto;
 };
+
+// The options as the pipeline file gives them (the plugin's option table).
+struct SmiMergeOptions {
+    std::string match = "name";
+    std::string cluster_name = "{{service}}";
+    bool dot_to_underscore = false;
+    bool promote = false;
+    std::string unmatched = "auto";
+};
+
+extern const OptionTable<SmiMergeOptions> kSmiMergeOptions;
+
+// The merge's options from the decoded table.
+Options to_options(const SmiMergeOptions& given);
 
 // Something the user should hear about once per object version (a TrafficSplit
 // left out), not on every run.
@@ -89,8 +110,8 @@ private:
 
 class SmiMergeTransform : public Transform {
 public:
-    explicit SmiMergeTransform(const ComponentConfig& config)
-        : config_(config), merger_(read_options(config)) {}
+    SmiMergeTransform(const ComponentConfig& config, const SmiMergeOptions& options)
+        : config_(config), merger_(to_options(options)) {}
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override;
 
 private:

@@ -406,7 +406,7 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
                 msg += "; not valid YAML: " + join(unparsable);
             }
             if (t.skip_unmatched) {
-                unmatched_.emplace_back(t.describe, msg + "; left out (unmatched: skip)");
+                unmatched_.emplace_back(t.describe, msg + "; left out (" + t.skip_reason + ")");
                 continue;
             }
             throw Error(msg);

@@ -43,6 +43,8 @@ struct WeightTarget {
     bool promote = false;
     // No matching virtual host: left out (see WeightMerger::unmatched) instead of an error.
     bool skip_unmatched = false;
+    // Why it is left out, for the message.
+    std::string skip_reason = "unmatched: skip";
 
     [[nodiscard]] std::uint64_t total_weight() const;
 };

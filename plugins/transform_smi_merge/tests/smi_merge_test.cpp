@@ -19,6 +19,7 @@ using namespace crossover;
 using crossover::smi_merge::Match;
 using crossover::smi_merge::Merger;
 using crossover::smi_merge::Options;
+using crossover::smi_merge::Unmatched;
 
 namespace {
 
@@ -482,7 +483,7 @@ BOOST_AUTO_TEST_CASE(transform_reports_errors_as_status) {
     ComponentConfig config;
     config.name = "weighted";
     config.options = YAML::Load("{match: name, cluster_name: '{{service}}'}");
-    smi_merge::SmiMergeTransform t(config);
+    smi_merge::SmiMergeTransform t(config, smi_merge::kSmiMergeOptions.decode(config));
     SnapshotPtr out;
     const auto in = inputs({doc("rds.yaml", fixture("xds/rds.yaml"))},
                            {split_fixture("invalid/trafficsplit-negative.yaml")});
@@ -749,7 +750,7 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     const std::string readme =
         read_text(env("CROSSOVER_SOURCE_DIR") + "/plugins/transform_smi_merge/README.md");
     for (std::size_t i = 0; i < d->option_count; ++i) {
-        const std::string def = YAML::Load(d->options[i].default_value).as<std::string>();
+        const std::string def = d->options[i].default_value;
         BOOST_TEST(readme.find("| `" + std::string(d->options[i].name) + "` | " +
                                option_type_name(d->options[i].type) + " | `" + def + "` |") !=
                        std::string::npos,
@@ -774,7 +775,8 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     config.options = YAML::Load("{unmatched: ignore}");
     BOOST_TEST(d->create(config, error) == nullptr);
     BOOST_TEST(error ==
-               "transforms.weighted: option 'unmatched': expected 'error' or 'skip', got 'ignore'");
+               "transforms.weighted: option 'unmatched': expected 'auto', 'error' or 'skip', got "
+               "'ignore'");
 
     config.options = YAML::Load(
         "{match: name, cluster_name: '{{service}}', dot_to_underscore: false, promote: false}");
@@ -934,7 +936,7 @@ std::string notes_text(const Merger& m) {
 BOOST_AUTO_TEST_CASE(unmatched_split_is_skipped_once_per_version_when_asked) {
     const auto rds = doc("rds.yaml", fixture("xds/rds.yaml"));
     Options o = options();
-    o.skip_unmatched = true;
+    o.unmatched = Unmatched::Skip;
     Merger m(o);
     const auto podinfo = split("podinfo", {{"podinfo-primary", "90"}, {"podinfo-canary", "10"}});
     const auto other = versioned(split("other-app", {{"a", "1"}}), "7");
@@ -958,6 +960,35 @@ BOOST_AUTO_TEST_CASE(unmatched_split_is_skipped_once_per_version_when_asked) {
     // Without the option, the split the user named is refused as before.
     BOOST_TEST(error_of([&] {
                    Merger(options()).run(inputs({rds}, {podinfo, other}));
+               }).find("TrafficSplit test/other-app: matches no virtual host") == 0u);
+}
+
+// unmatched: auto (the default) skips a split its source selected only by namespace or label
+// and refuses one the user named: the source says which through Object::named.
+BOOST_AUTO_TEST_CASE(unmatched_auto_skips_splits_selected_by_namespace_and_refuses_named_ones) {
+    const auto rds = doc("rds.yaml", fixture("xds/rds.yaml"));
+    const auto podinfo = split("podinfo", {{"podinfo-primary", "80"}, {"podinfo-canary", "20"}});
+    auto by_namespace = std::make_shared<Object>(*split("other-app", {{"a", "1"}}));
+    by_namespace->named = false;
+    BOOST_TEST((options().unmatched == Unmatched::Auto));
+    Merger m(options());
+    auto out = m.run(inputs({rds}, {podinfo, by_namespace}));
+    BOOST_TEST((weights(out->find_document("rds.yaml")->content, "podinfo") ==
+                WeightMap{{"podinfo-canary", "20"}, {"podinfo-primary", "80"}}));
+    BOOST_TEST(m.skipped() == 1u);
+    BOOST_TEST(notes_text(m).find("TrafficSplit test/other-app: matches no virtual host") !=
+               std::string::npos);
+    BOOST_TEST(notes_text(m).find("left out (selected by namespace or label, not by name; "
+                                  "unmatched: auto)") != std::string::npos);
+    const auto named = split("other-app", {{"a", "1"}});
+    BOOST_TEST(error_of([&] {
+                   Merger(options()).run(inputs({rds}, {podinfo, named}));
+               }).find("TrafficSplit test/other-app: matches no virtual host") == 0u);
+    // unmatched: error refuses even a split selected by namespace.
+    Options strict = options();
+    strict.unmatched = Unmatched::Error;
+    BOOST_TEST(error_of([&] {
+                   Merger(strict).run(inputs({rds}, {podinfo, by_namespace}));
                }).find("TrafficSplit test/other-app: matches no virtual host") == 0u);
 }
 
