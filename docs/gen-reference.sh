@@ -1,6 +1,7 @@
 #!/bin/sh
-# Writes the pipeline-file reference (docs/reference.md) from the option tables the plugins
-# export, as printed by `crossover plugins --markdown`.
+# Writes the pipeline-file reference (docs/reference.md) from the option tables of the
+# pipeline file's blocks and of the plugins, as printed by `crossover plugins --markdown`, and
+# the option table of every bundled plugin's README (CROSSOVER_DOCS_CHECK=1: only check those).
 #
 #   docs/gen-reference.sh [CROSSOVER_BINARY] [OUTPUT]
 #
@@ -37,18 +38,21 @@ A pipeline file is YAML with these top-level keys; anything else is an error.
 Every string may use `${VAR}` (an error when `VAR` is unset) and `${VAR:-default}`; `$$` is
 a literal `$`. Durations are written as in Go: `250ms`, `5s`, `1m30s`, `1h` (units `ns`, `us`, `ms`, `s`, `m`, `h`; `0` alone needs none).
 
-## `engine`
-
-| option | type | default | description |
-|---|---|---|---|
-| `debounce` | duration | `5ms` | after a change, wait this long for quiet before recomputing (bursts coalesce) |
-| `max_delay` | duration | `100ms` | never wait longer than this after the first change; not shorter than `debounce` |
-| `retry_initial` | duration | `200ms` | first retry delay of a failed transform or sink (doubles up to `retry_max`) |
-| `retry_max` | duration | `30s` | longest retry delay |
-
 PREAMBLE
-  # The plugins' own tables, one heading level down.
-  printf '%s\n' "$plugins" | sed -e '1s/^# Plugin reference$/## Plugins/' -e 's/^## `/### `/'
+  # The engine and server blocks, then the plugins' own tables one heading level down.
+  printf '%s\n' "$plugins" | awk '
+    NR <= 4 { next }
+    /^## `[a-z0-9_]+` \((source|transform|sink)\)$/ {
+      if (!plugins) { print "## Plugins\n"; plugins = 1 }
+      sub(/^## /, "### ")
+    }
+    { print }'
 } >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
+# Each bundled plugin's README carries its option table between markers.
+if [ "${CROSSOVER_DOCS_CHECK:-}" = 1 ]; then
+  "$root/docs/gen-plugin-readmes.py" "$bin" "$root" --check
+else
+  "$root/docs/gen-plugin-readmes.py" "$bin" "$root"
+fi
