@@ -12,14 +12,12 @@ using crossover::kube::kConfigMapSinkOptions;
 
 namespace {
 
-constexpr std::size_t kOptionCount = std::size(kConfigMapSinkOptions);
-
 std::unique_ptr<ConfigMapSink> make_sink(const FakeApiServer& server, CaptureLogger& logger,
                                          const std::string& extra = "") {
     const auto config =
-        make_config(kConfigMapSinkOptions, kOptionCount,
+        make_config(kConfigMapSinkOptions.specs(), kConfigMapSinkOptions.size(),
                     connection_yaml(server) + "name: envoy-xds-gen\n" + extra, logger);
-    return std::make_unique<ConfigMapSink>(config);
+    return std::make_unique<ConfigMapSink>(config, kConfigMapSinkOptions.decode(config));
 }
 
 Snapshot snapshot(const std::map<std::string, std::string>& docs) {
