@@ -9,6 +9,7 @@
 #include "crossover/errors.h"
 #include "crossover/sdk.h"
 #include "crossover_kube/config.h"
+#include "crossover_kube/options.h"
 #include "http_server.h"
 #include "kube_store.h"
 #include "registry.h"
@@ -19,74 +20,122 @@ namespace crossover::route_registry {
 
 namespace {
 
-const OptionSpec kOptions[] = {
-    {"listen", OptionType::String, "\"0.0.0.0:8091\"", false,
-     "address of the HTTP API (host:port; port 0 picks a free one, logged at start)"},
-    {"tls_cert_file", OptionType::String, nullptr, false,
-     "PEM certificate (chain) of the API: serve HTTPS instead of HTTP (with tls_key_file)"},
-    {"tls_key_file", OptionType::String, nullptr, false, "PEM private key of tls_cert_file"},
-    {"tls_client_ca_file", OptionType::String, nullptr, false,
-     "PEM CA bundle: require client certificates it signed (mutual TLS); needs tls_cert_file"},
-    {"token_file", OptionType::String, nullptr, true,
-     "bearer tokens, one 'TOKEN NAME [read|write]' per line; re-read when it changes"},
-    {"store", OptionType::String, "file", false,
-     "where routes are kept: file (a journal in state_dir) or kubernetes (Route custom "
-     "resources that several replicas share)"},
-    {"state_dir", OptionType::String, nullptr, false,
-     "directory of the file store (journal, snapshot); required with store: file"},
-    {"compact_after", OptionType::Int, "1000", false,
-     "journal records between snapshots of the whole state"},
-    {"cds_document", OptionType::String, "cds.yaml", false, "name of the CDS document"},
-    {"rds_document", OptionType::String, "rds.yaml", false, "name of the RDS document"},
-    {"eds_document", OptionType::String, "eds.yaml", false,
-     "name of the EDS document (endpoints_mode: eds)"},
-    {"route_config_name", OptionType::String, "routes", false,
-     "name of the RouteConfiguration (what the listener's rds.route_config_name asks for)"},
-    {"endpoints_mode", OptionType::String, "inline", false,
-     "inline: endpoints in each Cluster; eds: Clusters of type EDS plus an EDS document"},
-    {"eds_path", OptionType::String, nullptr, false,
-     "endpoints_mode eds: the path Envoy reads the EDS document from; default: ADS"},
-    {"connect_timeout", OptionType::Duration, "5s", false, "connect_timeout of every Cluster"},
-    {"max_body", OptionType::Int, "65536", false, "largest request body accepted, in bytes"},
-    {"max_endpoints", OptionType::Int, "1000", false, "most endpoints one route may list"},
-    {"threads", OptionType::Int, "32", false, "HTTP worker threads"},
-    // store: kubernetes. The Kubernetes plugins' connection options, prefixed
+struct RegistryOptions {
+    std::string listen = "0.0.0.0:8091";
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_client_ca_file;
+    std::string token_file;
+    std::string store = "file";
+    std::string state_dir;
+    std::int64_t compact_after = 1000;
+    std::string cds_document = "cds.yaml";
+    std::string rds_document = "rds.yaml";
+    std::string eds_document = "eds.yaml";
+    std::string route_config_name = "routes";
+    std::string endpoints_mode = "inline";
+    std::string eds_path;
+    std::chrono::milliseconds connect_timeout{5000};
+    std::int64_t max_body = 65536;
+    std::int64_t max_endpoints = 1000;
+    std::int64_t threads = 32;
+    kube::ConnectionOptions kube_connection;
+    kube::Timeouts kube_timeouts;
+    std::chrono::milliseconds kube_sync_timeout{10000};
+};
+
+// A document name: a plain file name.
+bool file_name(const YAML::Node& value, std::string& why) {
+    const std::string& v = value.Scalar();
+    if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..") {
+        why = "expected a file name, got '" + v + "'";
+        return false;
+    }
+    return true;
+}
+
+const OptionTable<RegistryOptions> kOptions{
+    option("listen", &RegistryOptions::listen,
+           "address of the HTTP API (host:port; port 0 picks a free one, logged at start)")
+        .check(checks::host_port),
+    option("tls_cert_file", &RegistryOptions::tls_cert_file,
+           "PEM certificate (chain) of the API: serve HTTPS instead of HTTP (with tls_key_file)")
+        .path(),
+    option("tls_key_file", &RegistryOptions::tls_key_file, "PEM private key of tls_cert_file")
+        .path(),
+    option("tls_client_ca_file", &RegistryOptions::tls_client_ca_file,
+           "PEM CA bundle: require client certificates it signed (mutual TLS); needs "
+           "tls_cert_file")
+        .path(),
+    option("token_file", &RegistryOptions::token_file,
+           "bearer tokens, one 'TOKEN NAME [read|write]' per line; re-read when it changes")
+        .required()
+        .path()
+        .check(checks::not_empty),
+    option("store", &RegistryOptions::store,
+           "where routes are kept: file (a journal in state_dir) or kubernetes (Route custom "
+           "resources that several replicas share; kube_* options)")
+        .choices({"file", "kubernetes"}),
+    option("state_dir", &RegistryOptions::state_dir,
+           "directory of the file store (journal, snapshot); required with store: file")
+        .path(),
+    option("compact_after", &RegistryOptions::compact_after,
+           "journal records between snapshots of the whole state")
+        .range(1, 10000000),
+    option("cds_document", &RegistryOptions::cds_document, "name of the CDS document")
+        .check(file_name),
+    option("rds_document", &RegistryOptions::rds_document, "name of the RDS document")
+        .check(file_name),
+    option("eds_document", &RegistryOptions::eds_document,
+           "name of the EDS document (endpoints_mode: eds)")
+        .check(file_name),
+    option("route_config_name", &RegistryOptions::route_config_name,
+           "name of the RouteConfiguration (what the listener's rds.route_config_name asks for)")
+        .check(checks::not_empty),
+    option("endpoints_mode", &RegistryOptions::endpoints_mode,
+           "inline: endpoints in each Cluster; eds: Clusters of type EDS plus an EDS document")
+        .choices({"inline", "eds"}),
+    option("eds_path", &RegistryOptions::eds_path,
+           "endpoints_mode eds: the path Envoy reads the EDS document from; default: ADS"),
+    option("connect_timeout", &RegistryOptions::connect_timeout, "connect_timeout of every Cluster")
+        .at_least(std::chrono::milliseconds(1)),
+    option("max_body", &RegistryOptions::max_body, "largest request body accepted, in bytes")
+        .range(1024, 64LL * 1024 * 1024),
+    option("max_endpoints", &RegistryOptions::max_endpoints, "most endpoints one route may list")
+        .range(1, 100000),
+    option("threads", &RegistryOptions::threads, "HTTP worker threads").range(2, 1024),
+    // store: kubernetes: the Kubernetes plugins' connection options, prefixed
     // (token_file and connect_timeout are the registry's own).
-    {"kube_namespace", OptionType::String, nullptr, false,
-     "store kubernetes: namespace of the Routes; default: $POD_NAMESPACE, else the service "
-     "account's, else the kubeconfig context's, else default"},
-    {"kube_apiserver", OptionType::String, nullptr, false,
-     "store kubernetes: API server URL; default: from the kubeconfig, else in-cluster"},
-    {"kube_kubeconfig", OptionType::String, nullptr, false,
-     "store kubernetes: kubeconfig file; default: $KUBECONFIG, else ~/.kube/config"},
-    {"kube_context", OptionType::String, nullptr, false, "store kubernetes: kubeconfig context"},
-    {"kube_token_file", OptionType::String, nullptr, false,
-     "store kubernetes: bearer token file for the API server (re-read when it changes)"},
-    {"kube_ca_file", OptionType::String, nullptr, false,
-     "store kubernetes: PEM CA bundle of the API server's certificate"},
-    {"kube_insecure", OptionType::Bool, "false", false,
-     "store kubernetes: skip the API server's certificate verification (never in production)"},
-    {"kube_request_timeout", OptionType::Duration, "30s", false,
-     "store kubernetes: read timeout of each request to the API server"},
-    {"kube_sync_timeout", OptionType::Duration, "10s", false,
-     "store kubernetes: how long a write waits for this replica's watch to see it"},
+    option_group(kube::connection_fields(), &RegistryOptions::kube_connection, "kube_"),
+    option_group(kube::timeout_fields(), &RegistryOptions::kube_timeouts, "kube_"),
+    option("kube_sync_timeout", &RegistryOptions::kube_sync_timeout,
+           "store kubernetes: how long a write waits for this replica's watch to see it")
+        .at_least(std::chrono::milliseconds(1)),
 };
 
 class RouteRegistrySource final : public Source {
 public:
-    explicit RouteRegistrySource(const ComponentConfig& config) : config_(config) {
-        kube_ = get_choice(config, "store", {"file", "kubernetes"}, "file") == "kubernetes";
-        state_dir_ = config.get_path("state_dir");
+    RouteRegistrySource(const ComponentConfig& config, const RegistryOptions& options)
+        : config_(config),
+          state_dir_(options.state_dir),
+          token_file_(options.token_file),
+          listen_(options.listen),
+          compact_after_(static_cast<std::size_t>(options.compact_after)),
+          max_body_(static_cast<std::size_t>(options.max_body)),
+          threads_(static_cast<int>(options.threads)),
+          kube_(options.store == "kubernetes") {
         if (kube_) {
-            read_kube_options(config);
+            kube_options_.cluster =
+                kube::resolve_config(options.kube_connection, kube::Environment::system());
+            kube_options_.ns = kube_options_.cluster.ns;
+            kube_options_.timeouts = options.kube_timeouts;
+            kube_options_.sync_timeout = options.kube_sync_timeout;
         } else if (state_dir_.empty()) {
             throw option_error(config, "state_dir", "required with store: file");
         }
-        token_file_ = config.get_path("token_file");
-        listen_ = config.get_string("listen");
-        tls_.cert_file = config.get_path("tls_cert_file");
-        tls_.key_file = config.get_path("tls_key_file");
-        tls_.client_ca_file = config.get_path("tls_client_ca_file");
+        tls_.cert_file = options.tls_cert_file;
+        tls_.key_file = options.tls_key_file;
+        tls_.client_ca_file = options.tls_client_ca_file;
         if (tls_.cert_file.empty() != tls_.key_file.empty()) {
             throw option_error(config, tls_.cert_file.empty() ? "tls_cert_file" : "tls_key_file",
                                "tls_cert_file and tls_key_file go together");
@@ -95,31 +144,16 @@ public:
             throw option_error(config, "tls_client_ca_file",
                                "needs tls_cert_file and tls_key_file");
         }
-        compact_after_ =
-            static_cast<std::size_t>(get_int_in_range(config, "compact_after", 1, 10000000));
-        max_body_ = static_cast<std::size_t>(
-            get_int_in_range(config, "max_body", 1024, 64LL * 1024 * 1024));
-        limits_.max_endpoints =
-            static_cast<std::size_t>(get_int_in_range(config, "max_endpoints", 1, 100000));
-        threads_ = static_cast<int>(get_int_in_range(config, "threads", 2, 1024));
+        limits_.max_endpoints = static_cast<std::size_t>(options.max_endpoints);
         kube_options_.limits = limits_;
-        render_.cds_document = config.get_string("cds_document");
-        render_.rds_document = config.get_string("rds_document");
-        render_.eds_document = config.get_string("eds_document");
-        render_.route_config_name = config.get_string("route_config_name");
-        render_.eds = get_choice(config, "endpoints_mode", {"inline", "eds"}, "inline") == "eds";
-        render_.eds_path = config.get_string("eds_path");
-        render_.connect_timeout = config.get_duration("connect_timeout");
-        if (render_.connect_timeout.count() <= 0) {
-            throw option_error(config, "connect_timeout", "must be above 0");
-        }
+        render_.cds_document = options.cds_document;
+        render_.rds_document = options.rds_document;
+        render_.eds_document = options.eds_document;
+        render_.route_config_name = options.route_config_name;
+        render_.eds = options.endpoints_mode == "eds";
+        render_.eds_path = options.eds_path;
+        render_.connect_timeout = options.connect_timeout;
         render_.component = config.name;
-        for (const char* key : {"cds_document", "rds_document", "eds_document"}) {
-            const std::string v = config.get_string(key);
-            if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..") {
-                throw option_error(config, key, "expected a file name");
-            }
-        }
         if (render_.cds_document == render_.rds_document ||
             (render_.eds && (render_.eds_document == render_.cds_document ||
                              render_.eds_document == render_.rds_document))) {
@@ -151,25 +185,6 @@ private:
                 logger->log(level, name, message);
             }
         };
-    }
-
-    void read_kube_options(const ComponentConfig& config) {
-        kube::ConnectionOptions o;
-        o.apiserver = config.get_string("kube_apiserver");
-        o.kubeconfig = config.get_path("kube_kubeconfig");
-        o.context = config.get_string("kube_context");
-        o.token_file = config.get_path("kube_token_file");
-        o.ca_file = config.get_path("kube_ca_file");
-        o.ns = config.get_string("kube_namespace");
-        o.insecure = config.has("kube_insecure") && config.get_bool("kube_insecure");
-        kube_options_.cluster = kube::resolve_config(o, kube::Environment::system());
-        kube_options_.ns = kube_options_.cluster.ns;
-        if (config.has("kube_request_timeout")) {
-            kube_options_.timeouts.request = config.get_duration("kube_request_timeout");
-        }
-        if (config.has("kube_sync_timeout")) {
-            kube_options_.sync_timeout = config.get_duration("kube_sync_timeout");
-        }
     }
 
     static void publish(SourceContext& context, Renderer& renderer, RouteStore& store) {

@@ -26,6 +26,7 @@ using crossover::ObjectPtr;
 using crossover::Snapshot;
 using crossover::SnapshotPtr;
 using crossover::Status;
+using crossover::tmpl::kTemplateOptions;
 using crossover::tmpl::TemplateTransform;
 
 namespace {
@@ -72,6 +73,11 @@ ComponentConfig config(const std::string& options_yaml) {
     return c;
 }
 
+// The transform as the plugin's factory builds it: options decoded by its table.
+TemplateTransform make(const ComponentConfig& c) {
+    return TemplateTransform(c, kTemplateOptions.decode(c));
+}
+
 DocumentPtr doc(const std::string& name, const std::string& content,
                 const std::string& cm = "envoy-xds", const std::string& ns = "test") {
     auto d = std::make_shared<Document>();
@@ -112,7 +118,7 @@ std::string run(TemplateTransform& t, const std::vector<Input>& inputs, Snapshot
 
 std::string render_one(const std::string& options, const std::string& tmpl,
                        std::vector<ObjectPtr> objects = {}) {
-    TemplateTransform t(config(options));
+    TemplateTransform t = make(config(options));
     SnapshotPtr out;
     const std::string err = run(t, {Input{"xds", snapshot({doc("out.tmpl", tmpl)}, objects)}}, out);
     if (!err.empty()) {
@@ -127,7 +133,7 @@ std::string render_one(const std::string& options, const std::string& tmpl,
 BOOST_AUTO_TEST_SUITE(transform)
 
 BOOST_AUTO_TEST_CASE(renders_matching_documents_and_passes_the_rest_through) {
-    TemplateTransform t(config("{namespace: test, values: {who: world}}"));
+    TemplateTransform t = make(config("{namespace: test, values: {who: world}}"));
     const auto plain = doc("cds.yaml", "{{ not a template }}");
     const auto tmpl = doc("hello.txt.tmpl", "hello {{ .Values.who }}");
     const auto split = split_fixture("v1alpha2.yaml");
@@ -149,7 +155,7 @@ BOOST_AUTO_TEST_CASE(renders_matching_documents_and_passes_the_rest_through) {
 }
 
 BOOST_AUTO_TEST_CASE(match_and_strip_suffix_options) {
-    TemplateTransform t(config("{match: 'rds*', strip_suffix: .gotmpl}"));
+    TemplateTransform t = make(config("{match: 'rds*', strip_suffix: .gotmpl}"));
     SnapshotPtr out;
     BOOST_REQUIRE_EQUAL(run(t,
                             {Input{"xds", snapshot({doc("rds.yaml.gotmpl", "{{ add 1 1 }}"),
@@ -164,7 +170,7 @@ BOOST_AUTO_TEST_CASE(match_and_strip_suffix_options) {
 }
 
 BOOST_AUTO_TEST_CASE(several_inputs_merge_and_propagate_incompleteness) {
-    TemplateTransform t(config("{}"));
+    TemplateTransform t = make(config("{}"));
     auto a = std::make_shared<Snapshot>();
     a->documents = {doc("a.tmpl", "{{ len .TrafficSplits }}")};
     auto b = std::make_shared<Snapshot>();
@@ -185,7 +191,7 @@ BOOST_AUTO_TEST_CASE(several_inputs_merge_and_propagate_incompleteness) {
 }
 
 BOOST_AUTO_TEST_CASE(rendered_name_collisions_are_refused) {
-    TemplateTransform t(config("{}"));
+    TemplateTransform t = make(config("{}"));
     SnapshotPtr out;
     BOOST_CHECK_EQUAL(
         run(t, {Input{"xds", snapshot({doc("rds.yaml", "plain"), doc("rds.yaml.tmpl", "x")})}},
@@ -221,7 +227,7 @@ BOOST_AUTO_TEST_CASE(trafficsplits_data) {
 }
 
 BOOST_AUTO_TEST_CASE(configmaps_data) {
-    TemplateTransform t(config("{}"));
+    TemplateTransform t = make(config("{}"));
     SnapshotPtr out;
     const auto in = snapshot({doc("cds.yaml", "clusters: []"), doc("extra", "x", "other"),
                               doc("list.tmpl",
@@ -246,7 +252,7 @@ BOOST_AUTO_TEST_CASE(values_inline_and_from_file) {
     // A relative values_file resolves against the pipeline file's directory.
     ComponentConfig rel = config("{values_file: values.yaml}");
     rel.base_dir = dir.string();
-    TemplateTransform t(rel);
+    TemplateTransform t = make(rel);
     SnapshotPtr out;
     BOOST_REQUIRE_EQUAL(
         run(t, {Input{"xds", snapshot({doc("r.tmpl", "{{ .Values.replicas }}")})}}, out), "");
@@ -322,7 +328,7 @@ BOOST_AUTO_TEST_CASE(errors_name_object_document_line_and_column) {
         tmpl += "# line " + std::to_string(i) + "\n";
     }
     tmpl += "      {{ .weight }}\n";
-    TemplateTransform t(config("{}"));
+    TemplateTransform t = make(config("{}"));
     SnapshotPtr out;
     BOOST_CHECK_EQUAL(run(t, {Input{"xds", snapshot({doc("rds.yaml.tmpl", tmpl)})}}, out),
                       "ConfigMap test/envoy-xds: rds.yaml.tmpl:12:10: map has no key \"weight\"");
@@ -347,7 +353,7 @@ BOOST_AUTO_TEST_CASE(errors_name_object_document_line_and_column) {
 }
 
 BOOST_AUTO_TEST_CASE(parsed_templates_are_cached_by_content) {
-    TemplateTransform t(config("{values: {n: 1}}"));
+    TemplateTransform t = make(config("{values: {n: 1}}"));
     SnapshotPtr out;
     const auto tmpl = doc("a.tmpl", "{{ .Values.n }}{{ len .TrafficSplits }}");
     BOOST_REQUIRE_EQUAL(run(t, {Input{"xds", snapshot({tmpl})}}, out), "");
@@ -407,7 +413,8 @@ BOOST_AUTO_TEST_CASE(golden_rds_for_every_trafficsplit_fixture) {
     const std::string tmpl = read(here() / "golden/rds.yaml.tmpl");
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.fixture) {
-            TemplateTransform t(config("{values_file: golden/values.yaml, namespace: ignored}"));
+            TemplateTransform t =
+                make(config("{values_file: golden/values.yaml, namespace: ignored}"));
             SnapshotPtr out;
             const auto plain = doc("cds.yaml", read(fixtures() / "xds/cds.yaml"));
             BOOST_REQUIRE_EQUAL(run(t,
@@ -459,7 +466,7 @@ BOOST_AUTO_TEST_CASE(golden_rds_for_every_trafficsplit_fixture) {
 }
 
 BOOST_AUTO_TEST_CASE(golden_template_without_its_trafficsplit_fails_precisely) {
-    TemplateTransform t(config("{values_file: golden/values.yaml}"));
+    TemplateTransform t = make(config("{values_file: golden/values.yaml}"));
     SnapshotPtr out;
     const std::string tmpl = read(here() / "golden/rds.yaml.tmpl");
     BOOST_CHECK_EQUAL(
