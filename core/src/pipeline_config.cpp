@@ -217,13 +217,12 @@ public:
         return out;
     }
 
-    void parse_engine(YAML::Node engine, EngineSpec& spec) {
+    void parse_engine(const YAML::Node& engine, EngineSpec& spec) {
         expand(engine, "engine", "");
         if (!decode_block(file_, engine, "engine", engine_options(), spec, errors_)) {
             return;
         }
-        const YAML::Node& given = engine;
-        const auto at = [&given](const char* key) { return given[key] ? given[key] : given; };
+        const auto at = [&engine](const char* key) { return engine[key] ? engine[key] : engine; };
         if (spec.max_delay < spec.debounce) {
             error(at("max_delay"), "engine", "max_delay", "must not be shorter than debounce");
         }
