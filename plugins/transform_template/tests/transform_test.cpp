@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(values_inline_and_from_file) {
     }
     const auto ctor_error = [](const std::string& options) {
         try {
-            TemplateTransform x(config(options));
+            TemplateTransform x = make(config(options));
         } catch (const std::exception& e) {
             return std::string(e.what());
         }
@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(values_inline_and_from_file) {
     BOOST_CHECK_EQUAL(ctor_error("{values: [1]}"),
                       "transforms.render: option 'values': expected a map, got a list");
     BOOST_CHECK_EQUAL(ctor_error("{max_steps: 0}"),
-                      "transforms.render: option 'max_steps': must be a positive integer, got 0");
+                      "transforms.render: option 'max_steps': must be at least 1, got 0");
     BOOST_CHECK_EQUAL(ctor_error("{match: ''}"),
                       "transforms.render: option 'match': must not be empty");
     fs::remove_all(dir);
@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(errors_name_object_document_line_and_column) {
     bare->content = "{{ fail \"stop\" }}";
     BOOST_CHECK_EQUAL(run(t, {Input{"xds", snapshot({bare})}}, out), "bare.tmpl:1:4: stop");
     // Limits from the options.
-    TemplateTransform small(config("{max_steps: 50, max_output_bytes: 64}"));
+    TemplateTransform small = make(config("{max_steps: 50, max_output_bytes: 64}"));
     BOOST_CHECK_EQUAL(
         run(small, {Input{"xds", snapshot({doc("a.tmpl", "{{ range 100 }}{{ end }}")})}}, out),
         "ConfigMap test/envoy-xds: a.tmpl:1:4: template execution exceeded the limit "
@@ -524,7 +524,7 @@ BOOST_AUTO_TEST_CASE(plugin_shared_object) {
 
     ComponentConfig broken = config("{values: 5}");
     BOOST_CHECK(d->create(broken, error) == nullptr);
-    BOOST_CHECK_EQUAL(error, "transforms.render: option 'values': expected a map, got a scalar");
+    BOOST_CHECK_EQUAL(error, "transforms.render: option 'values': expected a map, got '5'");
     ::dlclose(handle);
 }
 
