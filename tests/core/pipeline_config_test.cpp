@@ -277,7 +277,7 @@ BOOST_AUTO_TEST_CASE(structure_errors) {
                     "mean 'max_delay'?)"));
     BOOST_CHECK(has(m,
                     "/cfg/pipe.yaml:1: engine: option 'debounce': expected a duration such as "
-                    "5ms, 2s or 1m, got 'fast'"));
+                    "250ms, 10s or 1m, got 'fast'"));
     m = problems("");
     BOOST_CHECK(has(m, "/cfg/pipe.yaml: the pipeline file is empty"));
 }
