@@ -223,7 +223,8 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_at_start_naming_the_option) {
          "option 'tls_client_ca_file': cannot read a PEM file"},
         {"    node_groups: [{name: a, documents: [x]}]\n", "needs node_cluster or node_id"},
         {"    rest_listen: nowhere\n", "option 'rest_listen': expected host:port"},
-        {"    keepalive_time: 0s\n", "option 'keepalive_time': must be between 1ms and 2147483647ms, got 0s"},
+        {"    keepalive_time: 0s\n",
+         "option 'keepalive_time': must be between 1ms and 2147483647ms, got 0s"},
         {"    keepalive_timeout: 30d\n", "option 'keepalive_timeout': expected a duration"},
     };
     for (const auto& [extra, expected] : cases) {
