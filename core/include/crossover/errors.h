@@ -87,7 +87,7 @@ inline std::string get_choice(const ComponentConfig& config, const std::string& 
     if (!config.has(key)) {
         return std::string(fallback);
     }
-    const std::string value = config.get_string(key);
+    std::string value = config.get_string(key);
     std::string list;
     for (std::string_view c : choices) {
         if (value == c) {
