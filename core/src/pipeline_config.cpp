@@ -24,17 +24,6 @@ int line_of(const YAML::Node& node) {
     return node.Mark().line + 1;
 }
 
-std::string describe(const YAML::Node& n) {
-    switch (n.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
-        case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined: break;
-    }
-    return "nothing";
-}
-
 bool valid_component_name(const std::string& name) {
     if (name.empty() || name.size() > 128) {
         return false;
@@ -131,8 +120,8 @@ template <typename T>
 bool decode_block(const std::string& file, const YAML::Node& block, const std::string& name,
                   const OptionTable<T>& table, T& out, std::vector<ConfigError>& errors) {
     if (!block.IsMap()) {
-        errors.push_back(
-            ConfigError{file, line_of(block), name, "", "expected a map, got " + describe(block)});
+        errors.push_back(ConfigError{file, line_of(block), name, "",
+                                     "expected a map, got " + describe_value(block)});
         return false;
     }
     ComponentSpec c;
@@ -212,7 +201,8 @@ public:
                 out.push_back(item.Scalar());
             }
         } else if (!node.IsNull()) {
-            error(node, component, option, "expected a list of strings, got " + describe(node));
+            error(node, component, option,
+                  "expected a list of strings, got " + describe_value(node));
         }
         return out;
     }
@@ -238,7 +228,7 @@ public:
         }
         if (!section.IsMap()) {
             error(section, section_name, "",
-                  "expected a map of named components, got " + describe(section));
+                  "expected a map of named components, got " + describe_value(section));
             return;
         }
         for (const auto& kv : section) {
@@ -261,7 +251,7 @@ public:
             }
             if (!body.IsMap()) {
                 error(body, c.path, "",
-                      "expected a map with 'type:' and options, got " + describe(body));
+                      "expected a map with 'type:' and options, got " + describe_value(body));
                 continue;
             }
             c.options = YAML::Node(YAML::NodeType::Map);
