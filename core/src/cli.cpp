@@ -342,19 +342,96 @@ int print_plugins(const CommonOptions& opts) {
     return errors.empty() ? 0 : 1;
 }
 
-}  // namespace
+// What the command line asks for.
+struct CommandLine {
+    std::string command;  // empty: the original's command line
+    std::string file;
+    CommonOptions opts;
+    std::vector<std::string> legacy;  // flags of the original's command line
+};
 
-int run_cli(int argc, char** argv) {
-    set_error_format_from_args(argc, argv);
+// Reads the value of a flag that takes one into `out`.
+bool read_value(ArgReader& args, const std::string& arg, const std::string& value, bool has_value,
+                std::string& out) {
+    auto v = args.value_for(arg, value, has_value);
+    if (!v) {
+        return false;
+    }
+    out = *v;
+    return true;
+}
+
+// Reads one of crossover's own flags (`name`, given as `arg`). Returns an exit
+// code when the flag ends the program (help, version, a bad value), nullopt
+// to go on; a flag that is not crossover's goes to `line.legacy`.
+std::optional<int> read_flag(ArgReader& args, const std::string& arg, const std::string& name,
+                             const std::string& value, bool has_value, CommandLine& line) {
+    CommonOptions& opts = line.opts;
+    if (name == "help" || name == "h") {
+        std::cout << kUsage;
+        return 0;
+    }
+    if (name == "help-legacy") {
+        std::cout << legacy_usage();
+        return 0;
+    }
+    if (name == "version") {
+        print_version();
+        return 0;
+    }
+    std::string v;
+    if (name == "onetime") {
+        return bool_flag(arg, value, has_value, opts.onetime) ? std::nullopt : std::optional(2);
+    }
+    if (name == "dry-run") {
+        return bool_flag(arg, value, has_value, opts.dry_run) ? std::nullopt : std::optional(2);
+    }
+    if (name == "markdown") {
+        opts.markdown = true;
+    } else if (name == "pipeline") {
+        if (!read_value(args, arg, value, has_value, line.file)) {
+            return 2;
+        }
+        line.command = "run";
+    } else if (name == "log-level") {
+        if (!read_value(args, arg, value, has_value, v) || !parse_log_level(v, opts.level)) {
+            print_usage_error("--log-level must be debug, info, warn or error");
+            return 2;
+        }
+    } else if (name == "log-format") {
+        if (!read_value(args, arg, value, has_value, v) || !parse_log_format(v, opts.format)) {
+            print_usage_error("--log-format must be text or json");
+            return 2;
+        }
+    } else if (name == "listen") {
+        if (!read_value(args, arg, value, has_value, v)) {
+            return 2;
+        }
+        opts.listen = v;
+    } else if (name == "plugin-dir") {
+        if (!read_value(args, arg, value, has_value, v)) {
+            return 2;
+        }
+        opts.plugin_dirs.push_back(v);
+    } else {
+        // Anything else belongs to the original's command line.
+        line.legacy.push_back(arg);
+        if (!has_value && legacy_flag_takes_value(name) && !args.done()) {
+            line.legacy.push_back(args.next());
+        }
+    }
+    return std::nullopt;
+}
+
+// Reads the command (if any), its pipeline file and the flags. Returns an exit
+// code when the program ends there, nullopt to run `line`.
+std::optional<int> read_command_line(int argc, char** argv, CommandLine& line) {
     ArgReader args(argc, argv);
     if (args.done()) {
         std::cerr << kUsage;
         return 2;
     }
-    std::vector<std::string> all(argv + 1, argv + argc);
-    const std::string first = all.front();
-    std::string command;
-    std::string file;
+    const std::string first = argv[1];
     if (first == "help") {
         std::cout << kUsage;
         return 0;
@@ -364,7 +441,7 @@ int run_cli(int argc, char** argv) {
         return 0;
     }
     if (first == "run" || first == "validate" || first == "plugins") {
-        command = args.next();
+        line.command = args.next();
     } else if (first.empty() || first[0] != '-') {
         const std::string near = closest(first, kCommands);
         print_usage_error("unknown command '" + first + "'" +
@@ -372,83 +449,62 @@ int run_cli(int argc, char** argv) {
                           "; see crossover help");
         return 2;
     }
-    CommonOptions opts;
-    std::vector<std::string> legacy;
     while (!args.done()) {
         const std::string arg = args.next();
         std::string name;
         std::string value;
         bool has_value = false;
         if (!split_flag(arg, name, value, has_value)) {
-            if ((command == "run" || command == "validate") && file.empty()) {
-                file = arg;
+            if ((line.command == "run" || line.command == "validate") && line.file.empty()) {
+                line.file = arg;
                 continue;
             }
             print_usage_error("unexpected argument '" + arg + "'");
             return 2;
         }
-        if (name == "help" || name == "h") {
-            std::cout << kUsage;
-            return 0;
-        }
-        if (name == "help-legacy") {
-            std::cout << legacy_usage();
-            return 0;
-        }
-        if (name == "version") {
-            print_version();
-            return 0;
-        }
-        if (name == "onetime") {
-            if (!bool_flag(arg, value, has_value, opts.onetime)) {
-                return 2;
-            }
-        } else if (name == "dry-run") {
-            if (!bool_flag(arg, value, has_value, opts.dry_run)) {
-                return 2;
-            }
-        } else if (name == "markdown") {
-            opts.markdown = true;
-        } else if (name == "pipeline") {
-            auto v = args.value_for(arg, value, has_value);
-            if (!v) {
-                return 2;
-            }
-            command = "run";
-            file = *v;
-        } else if (name == "log-level") {
-            auto v = args.value_for(arg, value, has_value);
-            if (!v || !parse_log_level(*v, opts.level)) {
-                print_usage_error("--log-level must be debug, info, warn or error");
-                return 2;
-            }
-        } else if (name == "log-format") {
-            auto v = args.value_for(arg, value, has_value);
-            if (!v || !parse_log_format(*v, opts.format)) {
-                print_usage_error("--log-format must be text or json");
-                return 2;
-            }
-        } else if (name == "listen") {
-            auto v = args.value_for(arg, value, has_value);
-            if (!v) {
-                return 2;
-            }
-            opts.listen = *v;
-        } else if (name == "plugin-dir") {
-            auto v = args.value_for(arg, value, has_value);
-            if (!v) {
-                return 2;
-            }
-            opts.plugin_dirs.push_back(*v);
-        } else {
-            // Anything else belongs to the original's command line.
-            legacy.push_back(arg);
-            if (!has_value && legacy_flag_takes_value(name) && !args.done()) {
-                legacy.push_back(args.next());
-            }
+        if (auto exit = read_flag(args, arg, name, value, has_value, line)) {
+            return exit;
         }
     }
+    return std::nullopt;
+}
 
+// `crossover validate FILE`: every problem at once; the components' options
+// are checked even when the file has other problems.
+int validate_command(const CommandLine& line) {
+    std::vector<ConfigError> errors;
+    PipelineSpec spec = parse_pipeline_file(line.file, process_env, errors);
+    print_config_errors(errors);
+    unblock_stop_signals();
+    PluginRegistry registry;
+    if (!prepare(spec, registry, line.opts.plugin_dirs) || !errors.empty()) {
+        return 1;
+    }
+    std::cout << line.file << ": ok (" << spec.components.size() << " components)\n";
+    return 0;
+}
+
+// `crossover run FILE`.
+int run_command(const CommandLine& line, RunSettings settings) {
+    std::vector<ConfigError> errors;
+    PipelineSpec spec = parse_pipeline_file(line.file, process_env, errors);
+    if (!errors.empty()) {
+        print_config_errors(errors);
+        return 2;
+    }
+    settings.pipeline_file = line.file;
+    return run_pipeline(std::move(spec), settings);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    set_error_format_from_args(argc, argv);
+    CommandLine line;
+    if (auto exit = read_command_line(argc, argv, line)) {
+        return *exit;
+    }
+    const CommonOptions& opts = line.opts;
     set_error_format(opts.format);
     RunSettings settings;
     settings.onetime = opts.onetime;
@@ -458,41 +514,22 @@ int run_cli(int argc, char** argv) {
     settings.plugin_dirs = opts.plugin_dirs;
     settings.listen = opts.listen;
 
-    if (command == "plugins") {
+    if (line.command == "plugins") {
         unblock_stop_signals();  // no pipeline runs: signals act as usual
         return print_plugins(opts);
     }
-    if (command.empty()) {
-        return run_legacy(legacy, settings);
+    if (line.command.empty()) {
+        return run_legacy(line.legacy, settings);
     }
-    if (!legacy.empty()) {
-        print_usage_error("unknown flag '" + legacy.front() + "' for '" + command + "'");
+    if (!line.legacy.empty()) {
+        print_usage_error("unknown flag '" + line.legacy.front() + "' for '" + line.command + "'");
         return 2;
     }
-    if (file.empty()) {
-        print_usage_error("'" + command + "' needs a pipeline file");
+    if (line.file.empty()) {
+        print_usage_error("'" + line.command + "' needs a pipeline file");
         return 2;
     }
-    std::vector<ConfigError> errors;
-    PipelineSpec spec = parse_pipeline_file(file, process_env, errors);
-    if (!errors.empty() && command != "validate") {
-        print_config_errors(errors);
-        return 2;
-    }
-    if (command == "validate") {
-        // Every problem at once: the components' options are checked even when
-        // the file has other problems.
-        print_config_errors(errors);
-        unblock_stop_signals();
-        PluginRegistry registry;
-        if (!prepare(spec, registry, opts.plugin_dirs) || !errors.empty()) {
-            return 1;
-        }
-        std::cout << file << ": ok (" << spec.components.size() << " components)\n";
-        return 0;
-    }
-    settings.pipeline_file = file;
-    return run_pipeline(std::move(spec), settings);
+    return line.command == "validate" ? validate_command(line) : run_command(line, settings);
 }
 
 }  // namespace crossover::core

@@ -425,8 +425,12 @@ PipelineSpec parse_pipeline_file(const std::string& path, const EnvLookup& env,
     return parse_pipeline_text(*text, path, env, errors);
 }
 
-void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
-                       std::vector<ConfigError>& errors) {
+namespace {
+
+// Each component's type names a loaded plugin, and its options fit that
+// plugin's table.
+void check_component_types(PipelineSpec& spec, const PluginRegistry& registry,
+                           std::vector<ConfigError>& errors) {
     for (auto& c : spec.components) {
         if (c.type.empty()) {
             continue;  // already reported
@@ -442,8 +446,11 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
         const PluginDescriptor& d = *plugin->descriptor;
         check_options(spec.file, d.options, d.option_count, c, errors);
     }
+}
 
-    // Inputs: must name an existing source or transform.
+// Each input names, once, an existing source or transform other than the
+// component itself.
+void check_inputs(const PipelineSpec& spec, std::vector<ConfigError>& errors) {
     for (const auto& c : spec.components) {
         std::set<std::string> seen;
         for (std::size_t i = 0; i < c.inputs.size(); ++i) {
@@ -474,8 +481,10 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
             }
         }
     }
+}
 
-    // Cycles among transforms: depth-first search with colours.
+// Transforms that feed each other in a cycle: depth-first search with colours.
+void check_cycles(const PipelineSpec& spec, std::vector<ConfigError>& errors) {
     std::map<std::string, int> colour;
     std::vector<std::string> stack;
     std::set<std::string> reported;
@@ -510,6 +519,15 @@ void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
             visit(c);
         }
     }
+}
+
+}  // namespace
+
+void validate_pipeline(PipelineSpec& spec, const PluginRegistry& registry,
+                       std::vector<ConfigError>& errors) {
+    check_component_types(spec, registry, errors);
+    check_inputs(spec, errors);
+    check_cycles(spec, errors);
 }
 
 std::vector<const ComponentSpec*> topological_order(const PipelineSpec& spec) {
