@@ -133,32 +133,8 @@ private:
         if (peek() == '-' && is_space(peek(1))) {
             advance(1);
         }
-        // Comment: {{/* ... */}} (optionally with trim markers).
-        {
-            const std::size_t save = pos_;
-            const int save_line = line_;
-            const int save_col = col_;
-            skip_space();
-            if (at("/*")) {
-                const std::size_t close = text_.find("*/", pos_ + 2);
-                if (close == std::string_view::npos) {
-                    throw TemplateError(open_pos, "unclosed comment");
-                }
-                advance(close + 2 - pos_);
-                const bool space = skip_space();
-                if (space && at("-}}")) {
-                    advance(3);
-                    trim_next_ = true;
-                } else if (at("}}")) {
-                    advance(2);
-                } else {
-                    throw TemplateError(here(), "comment ends before closing delimiter");
-                }
-                return;
-            }
-            pos_ = save;
-            line_ = save_line;
-            col_ = save_col;
+        if (lex_comment(open_pos)) {
+            return;
         }
         push(Tok::Open, "{{", open_pos, false);
         int parens = 0;
@@ -179,92 +155,134 @@ private:
                 close_action(p, parens);
                 return;
             }
-            const char c = peek();
-            if (c == '(') {
-                ++parens;
-                advance();
-                push(Tok::LeftParen, "(", p, space);
-            } else if (c == ')') {
-                --parens;
-                if (parens < 0) {
-                    throw TemplateError(p, "unexpected right paren");
-                }
-                advance();
-                push(Tok::RightParen, ")", p, space);
-            } else if (c == '|') {
-                advance();
-                push(Tok::Pipe, "|", p, space);
-            } else if (c == ',') {
-                advance();
-                push(Tok::Comma, ",", p, space);
-            } else if (c == ':' && peek(1) == '=') {
-                advance(2);
-                push(Tok::Declare, ":=", p, space);
-            } else if (c == '=') {
-                advance();
-                push(Tok::Assign, "=", p, space);
-            } else if (c == '"') {
-                push(Tok::String, lex_quoted(p), p, space);
-            } else if (c == '`') {
-                advance();
-                const std::size_t close = text_.find('`', pos_);
-                if (close == std::string_view::npos) {
-                    throw TemplateError(p, "unterminated raw quoted string");
-                }
-                std::string value(text_.substr(pos_, close - pos_));
-                advance(close + 1 - pos_);
-                push(Tok::String, std::move(value), p, space);
-            } else if (c == '\'') {
-                throw TemplateError(p, "character constants are not supported; use a string");
-            } else if (c == '$') {
-                advance();
-                std::string name = "$";
-                while (pos_ < text_.size() && is_alnum(peek())) {
-                    name += peek();
-                    advance();
-                }
-                push(Tok::Variable, std::move(name), p, space);
-            } else if (c == '.' && !is_digit(peek(1))) {
-                advance();
-                if (is_alpha(peek())) {
-                    std::string name;
-                    while (pos_ < text_.size() && is_alnum(peek())) {
-                        name += peek();
-                        advance();
-                    }
-                    push(Tok::Field, std::move(name), p, space);
-                } else {
-                    push(Tok::Dot, ".", p, space);
-                }
-            } else if (is_digit(c) || c == '.' ||
-                       ((c == '-' || c == '+') && (is_digit(peek(1)) || peek(1) == '.'))) {
-                std::string num;
-                num += c;
-                advance();
-                while (pos_ < text_.size() && (is_alnum(peek()) || peek() == '.' ||
-                                               ((peek() == '+' || peek() == '-') &&
-                                                (num.back() == 'e' || num.back() == 'E') &&
-                                                num.find_first_of("xX") == std::string::npos))) {
-                    num += peek();
-                    advance();
-                }
-                push(Tok::Number, std::move(num), p, space);
-            } else if (is_alpha(c)) {
-                std::string name;
-                while (pos_ < text_.size() && is_alnum(peek())) {
-                    name += peek();
-                    advance();
-                }
-                push(Tok::Identifier, std::move(name), p, space);
-            } else {
-                std::string shown(1, c);
-                if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-                    shown = "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 0xf]) +
-                            std::string(1, "0123456789abcdef"[c & 0xf]);
-                }
-                throw TemplateError(p, "unexpected '" + shown + "' in action");
-            }
+            lex_token(p, space, parens);
         }
+    }
+
+    // A comment, {{/* ... */}} (optionally with trim markers), right after the
+    // action's opening: consumes it and returns true; otherwise consumes
+    // nothing.
+    bool lex_comment(Pos open_pos) {
+        const std::size_t save = pos_;
+        const int save_line = line_;
+        const int save_col = col_;
+        skip_space();
+        if (!at("/*")) {
+            pos_ = save;
+            line_ = save_line;
+            col_ = save_col;
+            return false;
+        }
+        const std::size_t close = text_.find("*/", pos_ + 2);
+        if (close == std::string_view::npos) {
+            throw TemplateError(open_pos, "unclosed comment");
+        }
+        advance(close + 2 - pos_);
+        const bool space = skip_space();
+        if (space && at("-}}")) {
+            advance(3);
+            trim_next_ = true;
+        } else if (at("}}")) {
+            advance(2);
+        } else {
+            throw TemplateError(here(), "comment ends before closing delimiter");
+        }
+        return true;
+    }
+
+    // One token of an action, starting at `p`; `space`: whitespace before it.
+    void lex_token(Pos p, bool space, int& parens) {
+        const char c = peek();
+        if (c == '(') {
+            ++parens;
+            advance();
+            push(Tok::LeftParen, "(", p, space);
+        } else if (c == ')') {
+            --parens;
+            if (parens < 0) {
+                throw TemplateError(p, "unexpected right paren");
+            }
+            advance();
+            push(Tok::RightParen, ")", p, space);
+        } else if (c == '|') {
+            advance();
+            push(Tok::Pipe, "|", p, space);
+        } else if (c == ',') {
+            advance();
+            push(Tok::Comma, ",", p, space);
+        } else if (c == ':' && peek(1) == '=') {
+            advance(2);
+            push(Tok::Declare, ":=", p, space);
+        } else if (c == '=') {
+            advance();
+            push(Tok::Assign, "=", p, space);
+        } else if (c == '"') {
+            push(Tok::String, lex_quoted(p), p, space);
+        } else if (c == '`') {
+            push(Tok::String, lex_raw_quoted(p), p, space);
+        } else if (c == '\'') {
+            throw TemplateError(p, "character constants are not supported; use a string");
+        } else if (c == '$') {
+            advance();
+            push(Tok::Variable, "$" + lex_word(), p, space);
+        } else if (c == '.' && !is_digit(peek(1))) {
+            advance();
+            if (is_alpha(peek())) {
+                push(Tok::Field, lex_word(), p, space);
+            } else {
+                push(Tok::Dot, ".", p, space);
+            }
+        } else if (is_digit(c) || c == '.' ||
+                   ((c == '-' || c == '+') && (is_digit(peek(1)) || peek(1) == '.'))) {
+            push(Tok::Number, lex_number(), p, space);
+        } else if (is_alpha(c)) {
+            push(Tok::Identifier, lex_word(), p, space);
+        } else {
+            std::string shown(1, c);
+            if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+                shown = "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 0xf]) +
+                        std::string(1, "0123456789abcdef"[c & 0xf]);
+            }
+            throw TemplateError(p, "unexpected '" + shown + "' in action");
+        }
+    }
+
+    // Letters, digits and underscores from here on.
+    std::string lex_word() {
+        std::string name;
+        while (pos_ < text_.size() && is_alnum(peek())) {
+            name += peek();
+            advance();
+        }
+        return name;
+    }
+
+    // A number as Go's lexer takes it: digits, letters and dots, and a sign
+    // after the exponent of a decimal number.
+    std::string lex_number() {
+        std::string num;
+        num += peek();
+        advance();
+        while (pos_ < text_.size() &&
+               (is_alnum(peek()) || peek() == '.' ||
+                ((peek() == '+' || peek() == '-') && (num.back() == 'e' || num.back() == 'E') &&
+                 num.find_first_of("xX") == std::string::npos))) {
+            num += peek();
+            advance();
+        }
+        return num;
+    }
+
+    // `raw string`: no escapes, may span lines.
+    std::string lex_raw_quoted(Pos start) {
+        advance();  // opening backquote
+        const std::size_t close = text_.find('`', pos_);
+        if (close == std::string_view::npos) {
+            throw TemplateError(start, "unterminated raw quoted string");
+        }
+        std::string value(text_.substr(pos_, close - pos_));
+        advance(close + 1 - pos_);
+        return value;
     }
 
     void close_action(Pos p, int parens) {

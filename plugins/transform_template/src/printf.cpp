@@ -140,15 +140,134 @@ std::string format_floating(double v, const Spec& spec) {
     return pad(sign_prefix(std::signbit(v) && v != 0.0, spec) + s, spec, true);
 }
 
+TemplateError printf_error(const CallContext& ctx, const std::string& why) {
+    return TemplateError(ctx.pos, "printf: " + why);
+}
+
+// Reads a width or precision at `i` into `into` (unchanged when there is none).
+void read_number(const CallContext& ctx, const std::string& format, std::size_t& i, int& into) {
+    int n = 0;
+    bool any = false;
+    while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
+        n = n * 10 + (format[i] - '0');
+        if (n > 10000) {
+            throw printf_error(ctx, "width or precision larger than 10000");
+        }
+        any = true;
+        ++i;
+    }
+    if (any) {
+        into = n;
+    }
+}
+
+// Reads the flags, width, precision and verb after a '%' (`i` is just past it)
+// and leaves `i` on the verb.
+Spec read_spec(const CallContext& ctx, const std::string& format, std::size_t& i) {
+    Spec spec;
+    for (; i < format.size(); ++i) {
+        const char c = format[i];
+        if (c == '-') {
+            spec.minus = true;
+        } else if (c == '+') {
+            spec.plus = true;
+        } else if (c == ' ') {
+            spec.space = true;
+        } else if (c == '0') {
+            spec.zero = true;
+        } else if (c == '#') {
+            spec.sharp = true;
+        } else {
+            break;
+        }
+    }
+    read_number(ctx, format, i, spec.width);
+    if (i < format.size() && format[i] == '.') {
+        ++i;
+        spec.precision = 0;
+        read_number(ctx, format, i, spec.precision);
+    }
+    if (i >= format.size()) {
+        throw printf_error(ctx, "format ends inside a verb");
+    }
+    spec.verb = format[i];
+    return spec;
+}
+
+std::string hex_of_bytes(const std::string& s, bool upper) {
+    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    std::string hex;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        hex += digits[u >> 4];
+        hex += digits[u & 0xf];
+    }
+    return hex;
+}
+
+// %d %o %b %x %X: integers, floats without a fraction, and (%x %X) the bytes
+// of a string.
+std::string format_integer_verb(const CallContext& ctx, const Spec& spec, const Value& arg,
+                                const std::string& verb) {
+    if (arg.type() == Value::Type::Int) {
+        return format_int(arg.as_int(), spec);
+    }
+    if (arg.type() == Value::Type::Float && std::trunc(arg.as_float()) == arg.as_float() &&
+        std::fabs(arg.as_float()) < 9.2e18) {
+        return format_int(static_cast<std::int64_t>(arg.as_float()), spec);
+    }
+    if ((spec.verb == 'x' || spec.verb == 'X') && arg.type() == Value::Type::String) {
+        return pad(hex_of_bytes(arg.as_string(), spec.verb == 'X'), spec, false);
+    }
+    throw printf_error(
+        ctx, verb + " needs an integer, got " + type_name(arg) + " " + go_quote(display(arg)));
+}
+
+// One argument formatted by its verb.
+std::string format_arg(const CallContext& ctx, const Spec& spec, const Value& arg) {
+    const std::string verb = std::string("%") + spec.verb;
+    switch (spec.verb) {
+        case 'v':
+        case 's': {
+            std::string s = display(arg);
+            if (spec.verb == 's' && spec.precision >= 0 &&
+                s.size() > static_cast<std::size_t>(spec.precision)) {
+                s.resize(static_cast<std::size_t>(spec.precision));
+            }
+            return pad(s, spec, false);
+        }
+        case 'q': return pad(go_quote(display(arg)), spec, false);
+        case 't':
+            if (arg.type() != Value::Type::Bool) {
+                throw printf_error(ctx, verb + " needs a bool, got " + type_name(arg));
+            }
+            return pad(arg.as_bool() ? "true" : "false", spec, false);
+        case 'd':
+        case 'o':
+        case 'b':
+        case 'x':
+        case 'X': return format_integer_verb(ctx, spec, arg, verb);
+        case 'f':
+        case 'F':
+        case 'e':
+        case 'E':
+        case 'g':
+        case 'G':
+            if (!arg.is_number()) {
+                throw printf_error(ctx, verb + " needs a number, got " + type_name(arg) + " " +
+                                            go_quote(display(arg)));
+            }
+            return format_floating(arg.as_number(), spec);
+        default: throw printf_error(ctx, "unsupported verb " + verb);
+    }
+}
+
 }  // namespace
 
 std::string go_printf(const CallContext& ctx, const std::string& format,
                       const std::vector<Value>& args, std::size_t first_arg) {
     std::string out;
     std::size_t next = first_arg;
-    const auto fail = [&](const std::string& why) {
-        return TemplateError(ctx.pos, "printf: " + why);
-    };
     for (std::size_t i = 0; i < format.size(); ++i) {
         if (format[i] != '%') {
             out += format[i];
@@ -156,126 +275,27 @@ std::string go_printf(const CallContext& ctx, const std::string& format,
         }
         ++i;
         if (i >= format.size()) {
-            throw fail("format ends with a lone %");
+            throw printf_error(ctx, "format ends with a lone %");
         }
         if (format[i] == '%') {
             out += '%';
             continue;
         }
-        Spec spec;
-        for (; i < format.size(); ++i) {
-            const char c = format[i];
-            if (c == '-') {
-                spec.minus = true;
-            } else if (c == '+') {
-                spec.plus = true;
-            } else if (c == ' ') {
-                spec.space = true;
-            } else if (c == '0') {
-                spec.zero = true;
-            } else if (c == '#') {
-                spec.sharp = true;
-            } else {
-                break;
-            }
-        }
-        const auto read_number = [&](int& into) {
-            int n = 0;
-            bool any = false;
-            while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
-                n = n * 10 + (format[i] - '0');
-                if (n > 10000) {
-                    throw fail("width or precision larger than 10000");
-                }
-                any = true;
-                ++i;
-            }
-            if (any) {
-                into = n;
-            }
-        };
-        read_number(spec.width);
-        if (i < format.size() && format[i] == '.') {
-            ++i;
-            spec.precision = 0;
-            read_number(spec.precision);
-        }
-        if (i >= format.size()) {
-            throw fail("format ends inside a verb");
-        }
-        spec.verb = format[i];
-        const std::string verb = std::string("%") + spec.verb;
+        const Spec spec = read_spec(ctx, format, i);
         if (next >= args.size()) {
-            throw fail("missing argument for " + verb);
+            throw printf_error(ctx, std::string("missing argument for %") + spec.verb);
         }
         const Value& arg = args[next++];
         arg.require_present();
-        switch (spec.verb) {
-            case 'v':
-            case 's': {
-                std::string s = display(arg);
-                if (spec.verb == 's' && spec.precision >= 0 &&
-                    s.size() > static_cast<std::size_t>(spec.precision)) {
-                    s.resize(static_cast<std::size_t>(spec.precision));
-                }
-                out += pad(s, spec, false);
-                break;
-            }
-            case 'q': out += pad(go_quote(display(arg)), spec, false); break;
-            case 't':
-                if (arg.type() != Value::Type::Bool) {
-                    throw fail(verb + " needs a bool, got " + type_name(arg));
-                }
-                out += pad(arg.as_bool() ? "true" : "false", spec, false);
-                break;
-            case 'd':
-            case 'o':
-            case 'b':
-            case 'x':
-            case 'X':
-                if (arg.type() == Value::Type::Int) {
-                    out += format_int(arg.as_int(), spec);
-                } else if (arg.type() == Value::Type::Float &&
-                           std::trunc(arg.as_float()) == arg.as_float() &&
-                           std::fabs(arg.as_float()) < 9.2e18) {
-                    out += format_int(static_cast<std::int64_t>(arg.as_float()), spec);
-                } else if ((spec.verb == 'x' || spec.verb == 'X') &&
-                           arg.type() == Value::Type::String) {
-                    std::string hex;
-                    for (char c : arg.as_string()) {
-                        const auto u = static_cast<unsigned char>(c);
-                        const char* digits =
-                            spec.verb == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
-                        hex += digits[u >> 4];
-                        hex += digits[u & 0xf];
-                    }
-                    out += pad(hex, spec, false);
-                } else {
-                    throw fail(verb + " needs an integer, got " + type_name(arg) + " " +
-                               go_quote(display(arg)));
-                }
-                break;
-            case 'f':
-            case 'F':
-            case 'e':
-            case 'E':
-            case 'g':
-            case 'G':
-                if (!arg.is_number()) {
-                    throw fail(verb + " needs a number, got " + type_name(arg) + " " +
-                               go_quote(display(arg)));
-                }
-                out += format_floating(arg.as_number(), spec);
-                break;
-            default: throw fail("unsupported verb " + verb);
-        }
+        out += format_arg(ctx, spec, arg);
         if (out.size() > ctx.max_string) {
-            throw fail("result longer than " + std::to_string(ctx.max_string) + " bytes");
+            throw printf_error(ctx,
+                               "result longer than " + std::to_string(ctx.max_string) + " bytes");
         }
     }
     if (next < args.size()) {
-        throw fail("too many arguments: " + std::to_string(args.size() - next) +
-                   " not used by the format");
+        throw printf_error(ctx, "too many arguments: " + std::to_string(args.size() - next) +
+                                    " not used by the format");
     }
     return out;
 }
