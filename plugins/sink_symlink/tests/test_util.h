@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -22,7 +21,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "capture_logger.h"
 #include "crossover/sdk.h"
+#include "temp_dir.h"
 
 extern "C" const crossover::PluginDescriptor* crossover_plugin_entry();
 
@@ -36,52 +37,10 @@ namespace test {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-public:
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                           "/crossover-sink-test-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::string& path() const { return path_; }
-    [[nodiscard]] std::string operator/(const std::string& name) const {
-        return path_ + "/" + name;
-    }
+using TempDir = crossover::test::TempDir;
 
-private:
-    std::string path_;
-};
-
-class TestLogger : public crossover::Logger {
-public:
-    void log(crossover::LogLevel, std::string_view component,
-             std::string_view message) noexcept override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        lines_.push_back(std::string(component) + ": " + std::string(message));
-    }
-    [[nodiscard]] bool enabled(crossover::LogLevel) const noexcept override { return true; }
-    std::vector<std::string> lines() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return lines_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
-
-inline TestLogger& logger() {
-    static TestLogger instance;
+inline crossover::test::CaptureLogger& logger() {
+    static crossover::test::CaptureLogger instance;
     return instance;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "capture_logger.h"
 #include "crossover/sdk.h"
 #include "template_transform.h"
 
@@ -31,13 +32,7 @@ using crossover::tmpl::TemplateTransform;
 
 namespace {
 
-class QuietLogger : public crossover::Logger {
-public:
-    void log(crossover::LogLevel, std::string_view, std::string_view) noexcept override {}
-    [[nodiscard]] bool enabled(crossover::LogLevel) const noexcept override { return false; }
-};
-
-QuietLogger quiet;
+crossover::test::QuietLogger quiet;
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
