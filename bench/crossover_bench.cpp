@@ -5,41 +5,30 @@
 //   crossover-bench [--quick] [--csv FILE] [--idle SECONDS] [--updates N]
 //                   [--sizes 1,100,1000,10000] [--splits 1,1000] [--onetime-runs N]
 //                   [--no-fsync] [--crossover PATH] [--source-dir DIR]
+//   crossover-bench --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout SECONDS] ...
 //
+// --compare runs the same cases against each binary given, started with the original's
+// command-line flags, and prints each binary's figures side by side (side_by_side.h).
 // --no-fsync sets the symlink sink's `fsync: false` (what a tmpfs output uses), to
 // separate the disk's flush time from crossover's own work.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_process.h"
+#include "bench_workload.h"
 #include "fake_apiserver.h"
+#include "side_by_side.h"
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace crossover::bench;  // NOLINT(google-build-using-namespace): the bench's own kit
 
 namespace {
 
@@ -54,340 +43,10 @@ struct Settings {
     bool fsync = true;
     std::string crossover;
     std::string source_dir;
-};
-
-double ms_since(Clock::time_point t0, Clock::time_point t1) {
-    return std::chrono::duration<double, std::milli>(t1 - t0).count();
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-        throw std::runtime_error("cannot write " + path);
-    }
-}
-
-std::vector<int> parse_int_list(const std::string& text) {
-    std::vector<int> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        out.push_back(std::stoi(item));
-    }
-    return out;
-}
-
-// Percentile by the nearest-rank method; 0 for an empty sample.
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) {
-        return 0;
-    }
-    std::sort(v.begin(), v.end());
-    const auto rank = static_cast<std::size_t>(
-        std::max(1.0, std::ceil(p / 100.0 * static_cast<double>(v.size()))));
-    return v[std::min(rank, v.size()) - 1];
-}
-
-std::string fixed(double v, int digits = 2) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-    return buf;
-}
-
-// ---- /proc
-
-struct ProcSample {
-    double rss_mib = 0;
-    double hwm_mib = 0;
-    double cpu_seconds = 0;
-};
-
-ProcSample sample_proc(pid_t pid) {
-    ProcSample s;
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);) {
-        const auto kib = [&] { return std::stod(line.substr(line.find(':') + 1)) / 1024.0; };
-        if (line.rfind("VmRSS:", 0) == 0) {
-            s.rss_mib = kib();
-        } else if (line.rfind("VmHWM:", 0) == 0) {
-            s.hwm_mib = kib();
-        }
-    }
-    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    if (close != std::string::npos) {
-        std::istringstream in(stat.substr(close + 2));
-        std::vector<std::string> f;
-        for (std::string w; in >> w;) {
-            f.push_back(w);
-        }
-        // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
-        if (f.size() > 12) {
-            const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-            s.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-        }
-    }
-    return s;
-}
-
-// ---- child processes
-
-class Child {
-public:
-    Child(const std::vector<std::string>& argv, const std::string& log_path,
-          const std::vector<std::string>& env = {}) {
-        pid_ = ::fork();
-        if (pid_ < 0) {
-            throw std::runtime_error("fork failed");
-        }
-        if (pid_ == 0) {
-            const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (fd >= 0) {
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
-                ::close(fd);
-            }
-            for (const auto& e : env) {
-                ::putenv(const_cast<char*>(e.c_str()));
-            }
-            std::vector<char*> args;
-            args.reserve(argv.size() + 1);
-            for (const auto& a : argv) {
-                args.push_back(const_cast<char*>(a.c_str()));
-            }
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
-    }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    Child(Child&&) = delete;
-    Child& operator=(Child&&) = delete;
-    ~Child() { stop(); }
-
-    [[nodiscard]] pid_t pid() const { return pid_; }
-
-    bool running() {
-        if (pid_ <= 0) {
-            return false;
-        }
-        int status = 0;
-        const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            pid_ = -1;
-            status_ = status;
-            return false;
-        }
-        return true;
-    }
-
-    // Waits for the exit; returns the exit code (-1 on a signal or timeout).
-    int wait(std::chrono::milliseconds timeout) {
-        const auto deadline = Clock::now() + timeout;
-        while (running()) {
-            if (Clock::now() > deadline) {
-                stop();
-                return -1;
-            }
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-    }
-
-    void stop() noexcept {
-        if (pid_ <= 0) {
-            return;
-        }
-        ::kill(pid_, SIGTERM);
-        const auto deadline = Clock::now() + std::chrono::seconds(10);
-        while (running() && Clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, &status_, 0);
-            pid_ = -1;
-        }
-    }
-
-private:
-    pid_t pid_ = -1;
-    int status_ = 0;
-};
-
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot find a free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
-// Plain HTTP GET on 127.0.0.1; returns the body (empty on failure).
-std::string http_get(std::uint16_t port, const std::string& path) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return {};
-    }
-    const std::string req =
-        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) {
-        ::close(fd);
-        return {};
-    }
-    std::string resp;
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            break;
-        }
-        resp.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    const auto body = resp.find("\r\n\r\n");
-    return body == std::string::npos ? std::string() : resp.substr(body + 4);
-}
-
-// ---- the output directory
-
-// Waits (inotify on DIR) until DIR/current is a new version whose FILE contains
-// `marker`. Returns the moment the swap was noticed, or nothing on timeout.
-class OutputWatch {
-public:
-    explicit OutputWatch(std::string dir) : dir_(std::move(dir)) {
-        fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (fd_ < 0 || ::inotify_add_watch(fd_, dir_.c_str(), IN_MOVED_TO | IN_CREATE) < 0) {
-            throw std::runtime_error("inotify on " + dir_ + ": " + std::strerror(errno));
-        }
-    }
-    OutputWatch(const OutputWatch&) = delete;
-    OutputWatch& operator=(const OutputWatch&) = delete;
-    OutputWatch(OutputWatch&&) = delete;
-    OutputWatch& operator=(OutputWatch&&) = delete;
-    ~OutputWatch() { ::close(fd_); }
-
-    std::optional<Clock::time_point> wait_for(const std::string& file, const std::string& marker,
-                                              std::chrono::milliseconds timeout,
-                                              std::size_t times = 1) {
-        const auto deadline = Clock::now() + timeout;
-        for (;;) {
-            const auto noticed = Clock::now();
-            std::error_code ec;
-            const auto link = fs::read_symlink(dir_ + "/current", ec);
-            if (!ec && link != last_) {
-                const std::string text = read_file(dir_ + "/current/" + file);
-                if (count_marker(text, marker, times) >= times) {
-                    last_ = link;
-                    return noticed;
-                }
-            }
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() <= 0) {
-                return std::nullopt;
-            }
-            pollfd p{fd_, POLLIN, 0};
-            ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 100)));
-            char buf[4096];
-            while (::read(fd_, buf, sizeof buf) > 0) {
-            }
-        }
-    }
-
-private:
-    // Occurrences (up to `enough`) of `marker` followed by something other than a digit
-    // (weights are numbers).
-    static std::size_t count_marker(const std::string& text, const std::string& marker,
-                                    std::size_t enough) {
-        std::size_t n = 0;
-        for (auto at = text.find(marker); at != std::string::npos && n < enough;
-             at = text.find(marker, at + 1)) {
-            const auto end = at + marker.size();
-            if (end >= text.size() || text[end] < '0' || text[end] > '9') {
-                ++n;
-            }
-        }
-        return n;
-    }
-
-    std::string dir_;
-    int fd_ = -1;
-    fs::path last_;
+    SideBySideSettings side_by_side;  // used when --compare is given
 };
 
 // ---- the workload
-
-std::string vhost_name(int i) {
-    return "vh-" + std::to_string(i);
-}
-
-// An RDS DiscoveryResponse with `vhosts` virtual hosts, each routing by
-// weighted_clusters to <vh>-primary (100) and <vh>-canary (0).
-std::string rds_yaml(int vhosts, const std::string& version) {
-    std::string y;
-    y.reserve(static_cast<std::size_t>(vhosts) * 260 + 200);
-    y += "version_info: \"" + version + "\"\n";
-    y += "resources:\n";
-    y += "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n";
-    y += "  name: local_route\n";
-    y += "  virtual_hosts:\n";
-    for (int i = 0; i < vhosts; ++i) {
-        const std::string n = vhost_name(i);
-        y += "  - name: " + n + "\n";
-        y += "    domains: [\"" + n + "\", \"" + n + ".bench.svc.cluster.local\"]\n";
-        y += "    routes:\n";
-        y += "    - match: {prefix: \"/\"}\n";
-        y += "      route:\n";
-        y += "        timeout: 15s\n";
-        y += "        weighted_clusters:\n";
-        y += "          clusters:\n";
-        y += "          - name: " + n + "-primary\n";
-        y += "            weight: 100\n";
-        y += "          - name: " + n + "-canary\n";
-        y += "            weight: 0\n";
-    }
-    return y;
-}
-
-std::string json_string(const std::string& s) {
-    return crossover::testing::fake_apiserver_detail::json_quote(s);
-}
-
-std::string configmap_json(const std::string& ns, const std::string& rds) {
-    return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"envoy-xds","namespace":)" +
-           json_string(ns) + R"(},"data":{"rds.yaml":)" + json_string(rds) + "}}";
-}
-
-std::string split_json(const std::string& ns, int i, long primary, long canary) {
-    const std::string n = vhost_name(i);
-    return R"({"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":)" +
-           json_string(n) + R"(,"namespace":)" + json_string(ns) + R"(},"spec":{"service":)" +
-           json_string(n) + R"(,"backends":[{"service":)" + json_string(n + "-primary") +
-           R"(,"weight":)" + std::to_string(primary) + R"(},{"service":)" +
-           json_string(n + "-canary") + R"(,"weight":)" + std::to_string(canary) + "}]}}";
-}
 
 std::string pipeline_yaml(const crossover::testing::FakeApiServer& api, const std::string& ns,
                           const std::string& out_dir, bool fsync) {
@@ -399,19 +58,6 @@ std::string pipeline_yaml(const crossover::testing::FakeApiServer& api, const st
            "    inputs: [xds, splits]\nsinks:\n  envoy:\n    type: symlink\n"
            "    inputs: [weighted]\n    dir: " +
            out_dir + "\n" + (fsync ? "" : "    fsync: false\n");
-}
-
-// "wrote new output (N us after the change)" lines of the log since `offset`.
-std::vector<double> own_latencies_ms(const std::string& log_path, std::size_t& offset) {
-    const std::string text = read_file(log_path);
-    std::vector<double> out;
-    const std::string needle = "wrote new output (";
-    for (auto at = text.find(needle, offset); at != std::string::npos;
-         at = text.find(needle, at + 1)) {
-        out.push_back(std::stod(text.substr(at + needle.size())) / 1000.0);
-    }
-    offset = text.size();
-    return out;
 }
 
 // p99 upper bound (seconds) from crossover's change-to-write histogram.
@@ -631,24 +277,17 @@ struct Bench {
     }
 };
 
-void print_row(std::ostream& out, const std::vector<std::string>& cells,
-               const std::vector<int>& widths) {
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-        const int w = widths[i];
-        std::string c = cells[i];
-        if (static_cast<int>(c.size()) < w) {
-            c.insert(0, static_cast<std::size_t>(w) - c.size(), ' ');
-        }
-        out << (i ? "  " : "") << c;
-    }
-    out << "\n";
-}
-
-int usage(const char* argv0) {
-    std::cerr << "usage: " << argv0
-              << " [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
-                 "       [--splits LIST] [--onetime-runs N] [--no-fsync] [--crossover PATH]\n"
-                 "       [--source-dir DIR]\n";
+int usage(const char* argv0, std::ostream& out = std::cerr) {
+    out << "usage: " << argv0
+        << " [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
+           "       [--splits LIST] [--onetime-runs N] [--no-fsync] [--crossover PATH]\n"
+           "       [--source-dir DIR]\n"
+           "       "
+        << argv0
+        << " --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout S]\n"
+           "       [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
+           "       [--splits LIST] [--onetime-runs N]\n\n"
+        << side_by_side_usage();
     return 2;
 }
 
@@ -702,8 +341,12 @@ int main(int argc, char** argv) {
                 s.crossover = value();
             } else if (a == "--source-dir") {
                 s.source_dir = value();
+            } else if (a == "--compare") {
+                s.side_by_side.binaries.push_back(value());
+            } else if (a == "--timeout") {
+                s.side_by_side.timeout_seconds = std::stod(value());
             } else if (a == "--help" || a == "-h") {
-                usage(argv[0]);
+                usage(argv[0], std::cout);
                 return 0;
             } else {
                 return usage(argv[0]);
@@ -712,6 +355,35 @@ int main(int argc, char** argv) {
             std::cerr << "crossover-bench: " << e.what() << "\n";
             return usage(argv[0]);
         }
+    }
+    if (!s.side_by_side.binaries.empty()) {
+        if (!s.fsync) {
+            std::cerr << "crossover-bench: --no-fsync is not a flag of the original; it does not"
+                         " go with --compare\n";
+            return 2;
+        }
+        SideBySideSettings& c = s.side_by_side;
+        c.quick = s.quick;
+        c.csv = s.csv;
+        if (s.quick) {
+            c.sizes = {1, 100};
+            c.updates = 5;
+            c.idle_seconds = 1;
+            c.onetime_runs = 2;
+        }
+        if (sizes_given) c.sizes = s.sizes;
+        if (splits_given) c.splits = s.splits;
+        if (updates_given) c.updates = s.updates;
+        if (idle_given) c.idle_seconds = s.idle_seconds;
+        if (runs_given) c.onetime_runs = s.onetime_runs;
+        if (c.sizes.empty() || c.updates < 1 || c.timeout_seconds <= 0) {
+            std::cerr << "crossover-bench: --sizes, --updates and --timeout need positive values\n";
+            return 2;
+        }
+        if (!s.source_dir.empty()) {
+            ::setenv("CROSSOVER_SOURCE_DIR", s.source_dir.c_str(), 0);
+        }
+        return run_side_by_side(c);
     }
     if (s.quick) {
         if (!idle_given) s.idle_seconds = 1;

@@ -1,0 +1,567 @@
+#include "side_by_side.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_process.h"
+#include "bench_workload.h"
+#include "fake_apiserver.h"
+
+namespace crossover::bench {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// A figure of one binary in one case: measured, failed (the binary did not produce the
+// output within the bound, or exited), or not measured (crossover's own part of a
+// change for a binary that does not log it).
+struct Cell {
+    enum class Kind { Missing, Failed, Value };
+    Kind kind = Kind::Missing;
+    double value = 0;
+    static Cell of(double v) { return {Kind::Value, v}; }
+    static Cell failed() { return {Kind::Failed, 0}; }
+};
+
+struct Figures {
+    std::map<std::string, Cell> cells;
+    std::string result = "ok";  // or why it failed
+};
+
+struct Binary {
+    std::string label;
+    std::string path;
+    std::vector<std::string> extra;  // given after the original's flags
+    bool is_crossover = false;       // answers --version as crossover: also gets --listen
+    std::string version;
+    std::string validation;
+};
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) {
+        out.push_back(w);
+    }
+    return out;
+}
+
+// Runs argv to its exit within `timeout`; returns its exit status (-1 on a signal or the
+// timeout) and its output (stdout and stderr together).
+std::pair<int, std::string> run_to_exit(const std::vector<std::string>& argv,
+                                        const std::string& log, milliseconds timeout) {
+    Child child(argv, log);
+    const int rc = child.wait(timeout);
+    return {rc, read_file(log)};
+}
+
+std::string first_line(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
+
+// The last lines of a log, to say why a binary failed.
+std::string log_tail(const std::string& path, std::size_t lines) {
+    std::string text = read_file(path);
+    std::size_t at = text.size();
+    for (std::size_t n = 0; n <= lines; ++n) {
+        if (at == 0 || (at = text.rfind('\n', at - 1)) == std::string::npos) {
+            return text;
+        }
+    }
+    return text.substr(at + 1);
+}
+
+std::string log_tail_or_empty(const std::string& path) {
+    const std::string tail = log_tail(path, 5);
+    return tail.empty() ? "(nothing)\n" : tail;
+}
+
+// OutputWatch::wait_for that gives up as soon as the child has exited.
+std::optional<Clock::time_point> wait_output(OutputWatch& watch, Child& child,
+                                             const std::string& marker, milliseconds bound) {
+    const auto deadline = Clock::now() + bound;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        auto seen = watch.wait_for("rds.yaml", marker,
+                                   std::clamp(left, milliseconds(0), milliseconds(250)));
+        if (seen || left.count() <= 0 || !child.running()) {
+            return seen;
+        }
+    }
+}
+
+class SideBySide {
+public:
+    explicit SideBySide(SideBySideSettings s) : s_(std::move(s)) {
+        char templ[] = "/tmp/crossover-bench-sbs-XXXXXX";
+        if (::mkdtemp(templ) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        work_ = templ;
+        timeout_ = milliseconds(static_cast<long>(s_.timeout_seconds * 1000));
+    }
+    SideBySide(const SideBySide&) = delete;
+    SideBySide& operator=(const SideBySide&) = delete;
+    SideBySide(SideBySide&&) = delete;
+    SideBySide& operator=(SideBySide&&) = delete;
+    ~SideBySide() {
+        std::error_code ec;
+        fs::remove_all(work_, ec);
+    }
+
+    void add_binary(const std::string& spec) {
+        Binary b;
+        auto words = split_words(spec);
+        if (words.empty()) {
+            throw std::invalid_argument("--compare needs a path");
+        }
+        b.path = words.front();
+        const auto eq = b.path.find('=');
+        if (eq != std::string::npos && b.path.find('/') > eq) {
+            b.label = b.path.substr(0, eq);
+            b.path = b.path.substr(eq + 1);
+        } else {
+            b.label = std::string(1, static_cast<char>('A' + binaries_.size()));
+        }
+        b.extra.assign(words.begin() + 1, words.end());
+        if (::access(b.path.c_str(), X_OK) != 0) {
+            throw std::invalid_argument("--compare " + spec + ": " + b.path +
+                                        " is not an executable file");
+        }
+        const auto [rc, out] = run_to_exit({b.path, "--version"}, (work_ / "version.log").string(),
+                                           milliseconds(10000));
+        b.is_crossover = rc == 0 && out.rfind("crossover ", 0) == 0;
+        b.version = b.is_crossover ? first_line(out) : "not crossover: only the original's flags";
+        binaries_.push_back(std::move(b));
+    }
+
+    void run() {
+        for (auto& b : binaries_) {
+            b.validation = validation_of(b);
+        }
+        print_legend();
+        for (const int v : s_.sizes) {
+            run_case("ConfigMap updates", v, 0);
+            for (const int sp : s_.splits) {
+                if (sp <= v) {  // every TrafficSplit needs its own virtual host
+                    run_case("canary steps", v, sp);
+                }
+            }
+        }
+        run_onetime();
+    }
+
+private:
+    // The original's flags (only flags the Go crossover has), for namespace `ns`: a
+    // ConfigMap, and when `splits` > 0 that many TrafficSplits merged into it.
+    std::vector<std::string> legacy_args(const Binary& b, const std::string& ns,
+                                         const std::string& out, int splits, bool onetime,
+                                         std::uint16_t port) const {
+        std::vector<std::string> argv = {
+            b.path,        "--apiserver", api_.url(), "--token-file", api_.token_file(),
+            "--insecure",  "--namespace", ns,         "--output-dir", out,
+            "--configmap", "envoy-xds"};
+        for (int i = 0; i < splits; ++i) {
+            argv.insert(argv.end(), {"--trafficsplit", vhost_name(i)});
+        }
+        argv.emplace_back(onetime ? "--onetime" : "--watch");
+        if (b.is_crossover && !onetime) {
+            // crossover serves /metrics on 0.0.0.0:9090 by default: loopback, a free port.
+            argv.insert(argv.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
+        }
+        argv.insert(argv.end(), b.extra.begin(), b.extra.end());
+        return argv;
+    }
+
+    // Whether crossover's pipeline for the original's flags holds envoy_validate
+    // (--print-pipeline shows it); the original has no validation.
+    std::string validation_of(const Binary& b) {
+        if (!b.is_crossover) {
+            return "none (not crossover)";
+        }
+        auto argv = legacy_args(b, "validation", (work_ / "unused").string(), 1, false, 0);
+        argv.emplace_back("--print-pipeline");
+        const auto [rc, out] =
+            run_to_exit(argv, (work_ / "print-pipeline.log").string(), milliseconds(10000));
+        if (rc != 0) {
+            return "unknown (--print-pipeline exited with " + std::to_string(rc) + ")";
+        }
+        return out.find("type: envoy_validate") != std::string::npos
+                   ? "on (envoy_validate in its pipeline)"
+                   : "off";
+    }
+
+    void print_legend() const {
+        std::ostream& out = std::cout;
+        out << "crossover-bench side by side: " << s_.updates
+            << " updates per case, each binary started with the original's flags:\n"
+               "  --apiserver URL --token-file FILE --insecure --namespace NS --output-dir DIR"
+               " --configmap envoy-xds [--trafficsplit vh-0] --watch (or --onetime)\n"
+               "  crossover binaries also get --listen 127.0.0.1:PORT; then each binary's own"
+               " extra arguments\n";
+        for (const auto& b : binaries_) {
+            out << "  " << b.label << ": " << b.path;
+            for (const auto& e : b.extra) {
+                out << " " << e;
+            }
+            out << "\n     " << b.version << "; validation: " << b.validation << "\n";
+        }
+        out << "A change not in the output within " << fixed(s_.timeout_seconds, 0)
+            << " s (or an exit) is reported as failed. X/" << binaries_.front().label
+            << " columns: X's figure divided by " << binaries_.front().label
+            << "'s (below 1: X took less). Times in ms.\n";
+    }
+
+    // Puts the ConfigMap (RDS of `vhosts` virtual hosts, version "bench-0") and `splits`
+    // TrafficSplits into namespace `ns`.
+    void seed(const std::string& ns, int vhosts, int splits) {
+        api_.apply(configmap_json(ns, rds_yaml(vhosts, "bench-0")));
+        if (splits > 0) {
+            std::string all = "{\"objects\":[";
+            for (int i = 0; i < splits; ++i) {
+                all += (i ? "," : "") + split_json(ns, i, 100, 0);
+            }
+            api_.apply(all + "]}");
+        }
+    }
+
+    // One binary watching: its first output, `updates` changes (ConfigMap updates when
+    // splits is 0, else canary steps), then steady memory and idle CPU.
+    Figures watch_case(const Binary& b, int vhosts, int splits) {
+        Figures f;
+        const std::string ns = "sbs-" + std::to_string(case_number_) + "-" + b.label;
+        std::string ns_k8s;
+        for (const char c : ns) {  // a namespace is a DNS label
+            ns_k8s += static_cast<char>(std::isalnum(static_cast<unsigned char>(c))
+                                            ? std::tolower(static_cast<unsigned char>(c))
+                                            : '-');
+        }
+        const fs::path dir = work_ / ns_k8s;
+        const std::string out = (dir / "out").string();
+        fs::create_directories(out);
+        seed(ns_k8s, vhosts, splits);
+        const std::string log = (dir / "log").string();
+        OutputWatch watch(out);
+        const auto t_start = Clock::now();
+        Child cx(legacy_args(b, ns_k8s, out, splits, false, free_port()), log);
+        const auto fail = [&](const std::string& why) {
+            f.result = "failed: " + why;
+            std::cerr << "crossover-bench: " << b.label << " " << f.result << "; its log ends:\n"
+                      << log_tail_or_empty(log) << std::flush;
+        };
+        const auto first = wait_output(watch, cx, "bench-0", std::max(timeout_, kStartBound));
+        if (!first) {
+            fail(cx.running() ? "no first output" : "exited before its first output");
+            for (const char* m : {"first output", "e2e p50", "e2e p90", "e2e max", "CPU ms/update",
+                                  "RSS steady MiB", "RSS peak MiB", "idle CPU ms/s"}) {
+                f.cells[m] = Cell::failed();
+            }
+            return f;
+        }
+        f.cells["first output"] = Cell::of(ms_since(t_start, *first));
+        std::this_thread::sleep_for(milliseconds(s_.quick ? 200 : 1000));
+        std::size_t log_offset = 0;
+        (void)own_latencies_ms(log, log_offset);
+
+        std::vector<double> e2e;
+        std::vector<double> own;
+        const auto cpu0 = sample_proc(cx.pid()).cpu_seconds;
+        for (int u = 1; u <= s_.updates; ++u) {
+            std::string marker;
+            const auto t0 = Clock::now();
+            if (splits == 0) {
+                marker = "bench-" + std::to_string(u);
+                api_.apply(configmap_json(ns_k8s, rds_yaml(vhosts, marker)));
+            } else {
+                const int target = static_cast<int>((static_cast<long>(u) * 7919) % splits);
+                const long canary = 1000000 + u;
+                marker = "weight: " + std::to_string(canary);
+                api_.apply(split_json(ns_k8s, target, 90, canary));
+            }
+            const auto t1 = wait_output(watch, cx, marker, timeout_);
+            if (!t1) {
+                fail("update " + std::to_string(u) + " of " + std::to_string(s_.updates) +
+                     (cx.running() ? " not in the output" : ": it exited"));
+                break;
+            }
+            e2e.push_back(ms_since(t0, *t1));
+            std::this_thread::sleep_for(milliseconds(s_.quick ? 5 : 20));
+            if (const auto mine = own_latencies_ms(log, log_offset); !mine.empty()) {
+                own.push_back(mine.back());
+            }
+        }
+        const bool updates_ok = f.result == "ok";
+        const auto cpu1 = sample_proc(cx.pid()).cpu_seconds;
+        const auto put = [&](const char* name, const std::vector<double>& v, double p) {
+            f.cells[name] = updates_ok ? Cell::of(percentile(v, p)) : Cell::failed();
+        };
+        put("e2e p50", e2e, 50);
+        put("e2e p90", e2e, 90);
+        put("e2e max", e2e, 100);
+        if (!own.empty() && updates_ok) {
+            f.cells["own p50 (its log)"] = Cell::of(percentile(own, 50));
+        }
+        f.cells["CPU ms/update"] =
+            updates_ok ? Cell::of((cpu1 - cpu0) * 1000.0 / s_.updates) : Cell::failed();
+
+        std::this_thread::sleep_for(milliseconds(s_.quick ? 200 : 2000));
+        if (!cx.running()) {
+            fail("exited");
+            return f;
+        }
+        const auto steady = sample_proc(cx.pid());
+        f.cells["RSS steady MiB"] = Cell::of(steady.rss_mib);
+        f.cells["RSS peak MiB"] = Cell::of(steady.hwm_mib);
+        std::this_thread::sleep_for(std::chrono::duration<double>(s_.idle_seconds));
+        const double idle_cpu = sample_proc(cx.pid()).cpu_seconds - steady.cpu_seconds;
+        f.cells["idle CPU ms/s"] = Cell::of(idle_cpu * 1000.0 / s_.idle_seconds);
+        if (!cx.running()) {
+            fail("exited while idle");
+        }
+        return f;
+    }
+
+    void run_case(const std::string& what, int vhosts, int splits) {
+        ++case_number_;
+        const double kib = static_cast<double>(rds_yaml(vhosts, "bench-0").size()) / 1024.0;
+        std::ostringstream title;
+        title << what << ", " << vhosts << " virtual host" << (vhosts == 1 ? "" : "s") << " ("
+              << fixed(kib, kib < 10 ? 1 : 0) << " KiB RDS)";
+        if (splits > 0) {
+            title << ", " << splits << " TrafficSplit" << (splits == 1 ? "" : "s");
+        }
+        std::cerr << "crossover-bench: " << title.str() << "..." << std::endl;
+        std::vector<Figures> figures;
+        figures.reserve(binaries_.size());
+        for (const auto& b : binaries_) {
+            figures.push_back(watch_case(b, vhosts, splits));
+        }
+        std::vector<std::string> notes;
+        // Each watch event carries the whole object; the original reads the stream with
+        // Go's bufio.Scanner, whose lines are limited to 64 KiB.
+        if (kib > 60) {
+            notes.emplace_back(
+                "the Go original's watch cannot read events > 64 KiB: it may fail here");
+        }
+        if (splits > 1) {
+            notes.emplace_back(
+                "the original pairs the n-th --trafficsplit with the n-th --configmap: it "
+                "refuses more TrafficSplits than ConfigMaps");
+        }
+        print_table(title.str(),
+                    {"first output", "e2e p50", "e2e p90", "e2e max", "own p50 (its log)",
+                     "CPU ms/update", "RSS steady MiB", "RSS peak MiB", "idle CPU ms/s"},
+                    figures, notes, vhosts, splits);
+    }
+
+    // --onetime wall time, from fork to exit, at the smallest and the largest size.
+    void run_onetime() {
+        std::vector<int> sizes = {*std::min_element(s_.sizes.begin(), s_.sizes.end()),
+                                  *std::max_element(s_.sizes.begin(), s_.sizes.end())};
+        sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+        std::vector<Figures> figures(binaries_.size());
+        std::vector<std::string> rows;
+        bool big = false;
+        for (const int v : sizes) {
+            const std::string ns = "sbs-onetime-v" + std::to_string(v);
+            seed(ns, v, 0);
+            big = big || static_cast<double>(rds_yaml(v, "bench-0").size()) > 60 * 1024.0;
+            const std::string vh = std::to_string(v) + (v == 1 ? " vhost" : " vhosts");
+            const std::string p50 = "wall p50, " + vh;
+            const std::string min = "wall min, " + vh;
+            rows.insert(rows.end(), {p50, min});
+            std::cerr << "crossover-bench: --onetime, " << v << " virtual hosts..." << std::endl;
+            for (std::size_t i = 0; i < binaries_.size(); ++i) {
+                const auto& b = binaries_[i];
+                const std::string out = (work_ / ("onetime-" + b.label)).string();
+                const std::string log = (work_ / ("onetime-" + b.label + ".log")).string();
+                std::vector<double> wall;
+                for (int r = 0; r < s_.onetime_runs; ++r) {
+                    std::error_code ec;
+                    fs::remove_all(out, ec);
+                    const auto t0 = Clock::now();
+                    Child cx(legacy_args(b, ns, out, 0, true, 0), log);
+                    const int rc = cx.wait(timeout_);
+                    const auto t1 = Clock::now();
+                    if (rc != 0 ||
+                        read_file(out + "/current/rds.yaml").find("bench-0") == std::string::npos) {
+                        figures[i].result = "failed: --onetime at " + std::to_string(v) +
+                                            " vhosts exited with " + std::to_string(rc) +
+                                            " or wrote no output";
+                        std::cerr << "crossover-bench: " << b.label << " " << figures[i].result
+                                  << "; its log ends:\n"
+                                  << log_tail_or_empty(log) << std::flush;
+                        wall.clear();
+                        break;
+                    }
+                    wall.push_back(ms_since(t0, t1));
+                }
+                figures[i].cells[p50] =
+                    wall.empty() ? Cell::failed() : Cell::of(percentile(wall, 50));
+                figures[i].cells[min] =
+                    wall.empty() ? Cell::failed() : Cell::of(percentile(wall, 0.0001));
+            }
+        }
+        std::vector<std::string> notes = {std::to_string(s_.onetime_runs) +
+                                          " runs each, ConfigMap only, fork to exit"};
+        print_table("--onetime", rows, figures, notes, 0, 0);
+    }
+
+    static std::string cell_text(const Cell& c) {
+        switch (c.kind) {
+            case Cell::Kind::Missing: return "-";
+            case Cell::Kind::Failed: return "failed";
+            case Cell::Kind::Value: return fixed(c.value, c.value >= 100 ? 1 : 2);
+        }
+        return "";
+    }
+
+    static std::string ratio_text(const Cell& mine, const Cell& base) {
+        if (mine.kind != Cell::Kind::Value || base.kind != Cell::Kind::Value || base.value <= 0) {
+            return "-";
+        }
+        return fixed(mine.value / base.value, 2);
+    }
+
+    void print_table(const std::string& title, const std::vector<std::string>& metrics,
+                     const std::vector<Figures>& figures, const std::vector<std::string>& notes,
+                     int vhosts, int splits) {
+        std::ostream& out = std::cout;
+        out << "\n== " << title << "\n";
+        for (const auto& n : notes) {
+            out << "   note: " << n << "\n";
+        }
+        std::vector<std::string> head = {"metric"};
+        for (const auto& b : binaries_) {
+            head.push_back(b.label);
+        }
+        for (std::size_t i = 1; i < binaries_.size(); ++i) {
+            head.push_back(binaries_[i].label + "/" + binaries_.front().label);
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& m : metrics) {
+            std::vector<std::string> row = {m};
+            for (const auto& f : figures) {
+                const auto it = f.cells.find(m);
+                row.push_back(cell_text(it == f.cells.end() ? Cell{} : it->second));
+            }
+            const auto base_it = figures.front().cells.find(m);
+            const Cell base = base_it == figures.front().cells.end() ? Cell{} : base_it->second;
+            for (std::size_t i = 1; i < figures.size(); ++i) {
+                const auto it = figures[i].cells.find(m);
+                row.push_back(ratio_text(it == figures[i].cells.end() ? Cell{} : it->second, base));
+            }
+            rows.push_back(std::move(row));
+        }
+        std::vector<int> widths(head.size(), 0);
+        for (const auto* r : {&head}) {
+            for (std::size_t c = 0; c < r->size(); ++c) {
+                widths[c] = std::max(widths[c], static_cast<int>((*r)[c].size()));
+            }
+        }
+        for (const auto& r : rows) {
+            for (std::size_t c = 0; c < r.size(); ++c) {
+                widths[c] = std::max(widths[c], static_cast<int>(r[c].size()));
+            }
+        }
+        // The metric names read better left-aligned.
+        const auto left = [&](std::vector<std::string> r) {
+            r[0].resize(static_cast<std::size_t>(widths[0]), ' ');
+            return r;
+        };
+        print_row(out, left(head), widths);
+        for (const auto& r : rows) {
+            print_row(out, left(r), widths);
+        }
+        for (std::size_t i = 0; i < figures.size(); ++i) {
+            if (figures[i].result != "ok") {
+                out << "   " << binaries_[i].label << " " << figures[i].result << "\n";
+            }
+        }
+        if (!s_.csv.empty()) {
+            write_csv(title, metrics, figures, vhosts, splits);
+        }
+    }
+
+    void write_csv(const std::string& title, const std::vector<std::string>& metrics,
+                   const std::vector<Figures>& figures, int vhosts, int splits) {
+        std::ofstream csv(s_.csv, csv_started_ ? std::ios::app : std::ios::trunc);
+        if (!csv_started_) {
+            csv << "case,vhosts,splits,metric,binary,path,value\n";
+            csv_started_ = true;
+        }
+        for (const auto& m : metrics) {
+            for (std::size_t i = 0; i < figures.size(); ++i) {
+                const auto it = figures[i].cells.find(m);
+                csv << '"' << title << "\"," << vhosts << "," << splits << ",\"" << m << "\","
+                    << binaries_[i].label << "," << binaries_[i].path << ","
+                    << cell_text(it == figures[i].cells.end() ? Cell{} : it->second) << "\n";
+            }
+        }
+    }
+
+    static constexpr milliseconds kStartBound{30000};
+
+    SideBySideSettings s_;
+    crossover::testing::FakeApiServer api_;
+    fs::path work_;
+    milliseconds timeout_{10000};
+    std::vector<Binary> binaries_;
+    int case_number_ = 0;
+    bool csv_started_ = false;
+};
+
+}  // namespace
+
+std::string side_by_side_usage() {
+    return "Side by side (docs/performance.md): the same cases against each binary, started\n"
+           "with the original Go crossover's flags; one table per case with each binary's\n"
+           "figures and their ratios to the first:\n"
+           "  --compare '[LABEL=]PATH [ARG...]'  a binary to run (repeat; the first is the\n"
+           "                          baseline; ARGs follow the original's flags, e.g.\n"
+           "                          '--no-validate'); labels default to A, B, C...\n"
+           "  --timeout SECONDS       a change not in the output by then is 'failed' (10)\n"
+           "  with --compare, --sizes defaults to 1,100,1000, --splits to 1, --updates to 30,\n"
+           "  --idle to 10, --onetime-runs to 5; --quick: 1,100, 5 updates, 1 s idle, 2 runs\n";
+}
+
+int run_side_by_side(const SideBySideSettings& settings) {
+    std::unique_ptr<SideBySide> bench;
+    try {
+        bench = std::make_unique<SideBySide>(settings);
+        for (const auto& spec : settings.binaries) {
+            bench->add_binary(spec);
+        }
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "crossover-bench: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "crossover-bench: " << e.what() << "\n";
+        return 1;
+    }
+    try {
+        bench->run();
+    } catch (const std::exception& e) {
+        std::cerr << "crossover-bench: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace crossover::bench
