@@ -59,16 +59,9 @@ RequestResult DeltaProtocol::on_request(const Request& request) {
 }
 
 std::optional<DueDelta> DeltaProtocol::next(const ResourceSet& set) {
-    std::vector<std::pair<int, const std::string*>> order;
-    order.reserve(types_.size());
-    for (const auto& [type_url, state] : types_) {
-        order.emplace_back(push_rank(type_url), &type_url);
-    }
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.first, *a.second) < std::tie(b.first, *b.second);
-    });
-    for (const auto& [rank, type_url] : order) {
-        TypeState& t = types_.find(*type_url)->second;
+    for (auto* entry : in_push_order(types_)) {
+        const std::string* type_url = &entry->first;
+        TypeState& t = entry->second;
         if (!t.wildcard && t.names.empty()) {
             continue;
         }

@@ -7,6 +7,7 @@
 // keeps its `resources` entry of a DiscoveryResponse already encoded.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +30,23 @@ inline constexpr std::string_view kRouteType =
 // Position of a type in the order ADS pushes changes ("make before break"):
 // clusters, endpoints, listeners, routes, then any other type.
 int push_rank(std::string_view type_url) noexcept;
+
+// The entries of a map keyed by type URL, in push order (by push_rank, then by
+// type URL): what a stream considers sending first.
+template <class TypeMap>
+std::vector<typename TypeMap::value_type*> in_push_order(TypeMap& types) {
+    std::vector<typename TypeMap::value_type*> order;
+    order.reserve(types.size());
+    for (auto& entry : types) {
+        order.push_back(&entry);
+    }
+    std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+        const int rank_a = push_rank(a->first);
+        const int rank_b = push_rank(b->first);
+        return rank_a != rank_b ? rank_a < rank_b : a->first < b->first;
+    });
+    return order;
+}
 
 // True for the v3 type URL of an xDS resource kind ("type.googleapis.com/"
 // + a type of crossover_envoy/xds.h's table); requests for other types are ignored.
