@@ -35,25 +35,17 @@ bool safe_file_name(const std::string& key) {
 
 }  // namespace
 
-ConfigMapSource::ConfigMapSource(const ComponentConfig& config)
-    : ObjectSource(logger_for(config), config.onetime, "ConfigMaps") {
+const OptionTable<ConfigMapSourceOptions> kConfigMapSourceOptions{source_fields()};
+
+ConfigMapSource::ConfigMapSource(const ComponentConfig& config,
+                                 const ConfigMapSourceOptions& options)
+    : ObjectSource(config, "ConfigMaps") {
     log_waits_ = true;
-    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    connect(cluster, timeouts(config));
-    selection_.names = config.get_string_list("names");
-    selection_.label_selector = config.get_string("label_selector");
-    for (const auto& n : selection_.names) {
-        if (n.empty()) {
-            throw Error(config.where("names") + "empty ConfigMap name");
-        }
-    }
-    if (selection_.names.empty() && selection_.label_selector.empty()) {
+    // Unlike the other sources, not every ConfigMap of the namespace: their data keys merge.
+    if (options.selection.names.empty() && options.selection.label_selector.empty()) {
         throw Error(config.where() + "set names, label_selector or both");
     }
-    informer_options_ = informer_options(config);
-    if (config.has("wait_timeout")) {
-        wait_timeout_ = config.get_duration("wait_timeout");
-    }
+    const ClusterConfig cluster = configure(options);
     log_(LogLevel::Info, "ConfigMaps in namespace " + ns_ + " from " + cluster.server + " (" +
                              cluster.origin + ")");
 }

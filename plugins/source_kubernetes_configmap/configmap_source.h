@@ -11,10 +11,10 @@
 
 namespace crossover::kube {
 
-inline constexpr OptionSpec kConfigMapSourceOptions[] = {
-    CROSSOVER_KUBE_CONNECTION_OPTIONS,
-    CROSSOVER_KUBE_WATCH_OPTIONS,
-};
+// The shared options of a source; nothing of its own.
+using ConfigMapSourceOptions = SourceOptions;
+
+extern const OptionTable<ConfigMapSourceOptions> kConfigMapSourceOptions;
 
 inline constexpr const char* kConfigMapSourceDoc =
     "Watches ConfigMaps (by names, label selector or both, in one namespace) and publishes each "
@@ -24,7 +24,7 @@ inline constexpr const char* kConfigMapSourceDoc =
 
 class ConfigMapSource final : public ObjectSource {
 public:
-    explicit ConfigMapSource(const ComponentConfig& config);
+    ConfigMapSource(const ComponentConfig& config, const ConfigMapSourceOptions& options);
 
     // Builds the snapshot for a set of ConfigMaps; throws Error on a
     // collision or an unusable key (exposed for tests).

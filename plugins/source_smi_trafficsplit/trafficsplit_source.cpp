@@ -20,17 +20,18 @@ const ApiGroupVersions& trafficsplit_api() {
 
 }  // namespace
 
-TrafficSplitSource::TrafficSplitSource(const ComponentConfig& config)
-    : ObjectSource(logger_for(config), config.onetime, "TrafficSplits") {
-    api_version_ = api_version_option(config, trafficsplit_api());
-    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    connect(cluster, timeouts(config));
-    selection_.names = config.get_string_list("names");
-    selection_.label_selector = config.get_string("label_selector");
-    informer_options_ = informer_options(config);
-    if (config.has("wait_timeout")) {
-        wait_timeout_ = config.get_duration("wait_timeout");
-    }
+const OptionTable<TrafficSplitSourceOptions> kTrafficSplitSourceOptions{
+    option_group(source_fields(), &TrafficSplitSourceOptions::source),
+    option("api_version", &TrafficSplitSourceOptions::api_version,
+           "split.smi-spec.io version to watch: v1alpha1, v1alpha2, v1alpha3, v1alpha4, or auto "
+           "(the server's preferred version from API discovery)")
+        .choices({"v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4", "auto"}),
+};
+
+TrafficSplitSource::TrafficSplitSource(const ComponentConfig& config,
+                                       const TrafficSplitSourceOptions& options)
+    : ObjectSource(config, "TrafficSplits"), api_version_(options.api_version) {
+    configure(options.source);
 }
 
 std::string TrafficSplitSource::collection(SourceContext& context,

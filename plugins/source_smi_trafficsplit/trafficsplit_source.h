@@ -12,13 +12,12 @@
 
 namespace crossover::kube {
 
-inline constexpr OptionSpec kTrafficSplitSourceOptions[] = {
-    CROSSOVER_KUBE_CONNECTION_OPTIONS,
-    CROSSOVER_KUBE_WATCH_OPTIONS,
-    {"api_version", OptionType::String, "auto", false,
-     "split.smi-spec.io version to watch: v1alpha1, v1alpha2, v1alpha3, v1alpha4, or auto (the "
-     "server's preferred version from API discovery)"},
+struct TrafficSplitSourceOptions {
+    SourceOptions source;
+    std::string api_version = "auto";  // v1alpha1..4, or auto: API discovery
 };
+
+extern const OptionTable<TrafficSplitSourceOptions> kTrafficSplitSourceOptions;
 
 inline constexpr const char* kTrafficSplitSourceDoc =
     "Watches SMI TrafficSplits (split.smi-spec.io v1alpha1..v1alpha4; by names, label selector, "
@@ -28,7 +27,7 @@ inline constexpr const char* kTrafficSplitSourceDoc =
 
 class TrafficSplitSource final : public ObjectSource {
 public:
-    explicit TrafficSplitSource(const ComponentConfig& config);
+    TrafficSplitSource(const ComponentConfig& config, const TrafficSplitSourceOptions& options);
 
     // Builds a snapshot from the watched objects (exposed for tests).
     SnapshotPtr build(const Informer::State& state) override;

@@ -4,7 +4,6 @@
 
 #include <Poco/JSON/Array.h>
 
-#include "crossover/errors.h"
 #include "crossover_kube/json.h"
 
 namespace crossover::kube {
@@ -27,19 +26,6 @@ std::string either(const std::vector<std::string>& items, const std::string& las
 }
 
 }  // namespace
-
-std::string api_version_option(const ComponentConfig& config, const ApiGroupVersions& api) {
-    const std::string value = config.has("api_version") ? config.get_string("api_version") : "";
-    if (value.empty() || value == "auto") {
-        return "auto";
-    }
-    if (!contains(api.supported, value)) {
-        throw option_error(
-            config, "api_version",
-            "unknown version '" + value + "' (expected " + either(api.supported, "auto") + ")");
-    }
-    return value;
-}
 
 ChosenVersion choose_version(const ApiGroupVersions& api, const Poco::JSON::Object::Ptr& group) {
     std::vector<std::string> served;

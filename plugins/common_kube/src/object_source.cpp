@@ -16,12 +16,26 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-ObjectSource::ObjectSource(LogFn log, bool onetime, std::string what)
-    : log_(std::move(log)), onetime_(onetime), what_(std::move(what)) {}
+ObjectSource::ObjectSource(const ComponentConfig& config, std::string what)
+    : log_(logger_for(config)), onetime_(config.onetime), what_(std::move(what)) {}
 
-void ObjectSource::connect(const ClusterConfig& cluster, const Timeouts& timeouts) {
+ClusterConfig ObjectSource::connect(const ConnectionOptions& connection, const Timeouts& timeouts) {
+    ClusterConfig cluster = resolve_config(connection, Environment::system());
     client_ = std::make_unique<Client>(cluster, timeouts, log_);
     ns_ = cluster.ns;
+    return cluster;
+}
+
+void ObjectSource::watch(Selection selection, const WatchOptions& options) {
+    selection_ = std::move(selection);
+    informer_options_ = options.informer;
+    wait_timeout_ = options.wait_timeout;
+}
+
+ClusterConfig ObjectSource::configure(const SourceOptions& options) {
+    ClusterConfig cluster = connect(options.connection, options.timeouts);
+    watch(options.selection, options.watch);
+    return cluster;
 }
 
 std::string ObjectSource::namespaced(const std::string& api, const std::string& plural) const {

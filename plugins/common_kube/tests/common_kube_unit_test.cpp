@@ -10,6 +10,7 @@
 #include "crossover_kube/discovery.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
+#include "crossover_kube/options.h"
 
 namespace fs = std::filesystem;
 using namespace crossover::kube;
@@ -292,4 +293,136 @@ BOOST_AUTO_TEST_CASE(discovery_chooses_a_supported_version) {
                    "the API group g.example.io serves none of the Thing versions supported (v1, "
                    "v1beta1); the server offers v1alpha2 (preferred v1alpha2)");
     }
+}
+
+// ---- the sources' option groups ---------------------------------------------
+
+namespace {
+
+const crossover::OptionTable<SourceOptions> kSourceTable{source_fields()};
+
+// A component read from pipeline.yaml, its options starting on line 4.
+crossover::ComponentConfig component(const std::string& options_yaml) {
+    crossover::ComponentConfig c;
+    c.name = "kube";
+    c.path = "sources.kube";
+    c.file = "pipeline.yaml";
+    c.line = 2;
+    c.options = YAML::Load("\n\n\n" + options_yaml);
+    return c;
+}
+
+std::string decode_error(const crossover::OptionTable<SourceOptions>& table,
+                         const std::string& options_yaml) {
+    try {
+        (void)table.decode(component(options_yaml));
+    } catch (const crossover::Error& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+}  // namespace
+
+// Every option the sources have always had, in their order, with the same defaults.
+BOOST_AUTO_TEST_CASE(source_fields_keep_the_names_and_defaults) {
+    const std::vector<std::pair<std::string, std::string>> expected{
+        {"apiserver", ""},
+        {"kubeconfig", ""},
+        {"context", ""},
+        {"token_file", ""},
+        {"ca_file", ""},
+        {"insecure", "false"},
+        {"namespace", ""},
+        {"connect_timeout", "10s"},
+        {"request_timeout", "30s"},
+        {"token_refresh", "1m"},
+        {"names", ""},
+        {"label_selector", ""},
+        {"resync", "10m"},
+        {"timeout", "1m"},
+        {"read_timeout", "0"},
+        {"backoff_initial", "250ms"},
+        {"backoff_max", "30s"},
+        {"wait_timeout", "30s"},
+    };
+    BOOST_REQUIRE_EQUAL(kSourceTable.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const crossover::OptionSpec& spec = kSourceTable.specs()[i];
+        BOOST_TEST(spec.name == expected[i].first);
+        BOOST_TEST((spec.default_value == nullptr ? "" : spec.default_value) == expected[i].second,
+                   spec.name);
+        BOOST_TEST(!spec.required, spec.name);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(source_fields_decode_defaults_and_values) {
+    const SourceOptions defaults = kSourceTable.decode(component("{}"));
+    BOOST_TEST(defaults.selection.names.empty());
+    BOOST_TEST(defaults.watch.informer.resync.count() == 600000);
+    BOOST_TEST(defaults.watch.informer.watch_timeout.count() == 60000);
+    BOOST_TEST(defaults.watch.informer.read_timeout.count() == 0);
+    BOOST_TEST(defaults.watch.informer.backoff_initial.count() == 250);
+    BOOST_TEST(defaults.watch.informer.backoff_max.count() == 30000);
+    BOOST_TEST(defaults.watch.wait_timeout.count() == 30000);
+    BOOST_TEST(defaults.timeouts.token_refresh.count() == 60000);
+
+    const SourceOptions o = kSourceTable.decode(
+        component("namespace: prod\nnames: [a, b]\nlabel_selector: app=envoy\nresync: 0\n"
+                  "timeout: 5s\nread_timeout: 7s\nbackoff_initial: 20ms\nbackoff_max: 2s\n"
+                  "wait_timeout: 1m30s\n"));
+    BOOST_TEST(o.connection.ns == "prod");
+    BOOST_TEST(o.selection.names == (std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(o.selection.label_selector == "app=envoy");
+    BOOST_TEST(o.watch.informer.resync.count() == 0);
+    BOOST_TEST(o.watch.informer.watch_timeout.count() == 5000);
+    BOOST_TEST(o.watch.informer.read_timeout.count() == 7000);
+    BOOST_TEST(o.watch.informer.backoff_initial.count() == 20);
+    BOOST_TEST(o.watch.informer.backoff_max.count() == 2000);
+    BOOST_TEST(o.watch.wait_timeout.count() == 90000);
+    // One name alone is a one-item list.
+    BOOST_TEST(kSourceTable.decode(component("names: a\n")).selection.names ==
+               (std::vector<std::string>{"a"}));
+}
+
+// Errors name the file, the line of the value, the component and the option.
+BOOST_AUTO_TEST_CASE(source_fields_refuse_bad_values_at_their_line) {
+    BOOST_TEST(decode_error(kSourceTable, "names: [a]\nwait_timeout: soon\n") ==
+               "pipeline.yaml:5: sources.kube: option 'wait_timeout': expected a duration such as "
+               "250ms, 10s or 1m, got 'soon'");
+    BOOST_TEST(decode_error(kSourceTable, "resync: 10\n") ==
+               "pipeline.yaml:4: sources.kube: option 'resync': expected a duration such as "
+               "250ms, 10s or 1m, got '10'");
+    BOOST_TEST(decode_error(kSourceTable, "names: [a, '']\n") ==
+               "pipeline.yaml:4: sources.kube: option 'names': an object name is empty");
+    BOOST_TEST(decode_error(kSourceTable, "names: ''\n") ==
+               "pipeline.yaml:4: sources.kube: option 'names': an object name is empty");
+    BOOST_TEST(decode_error(kSourceTable, "label_selector: [a]\n") ==
+               "pipeline.yaml:4: sources.kube: option 'label_selector': expected a string, got "
+               "a list");
+    BOOST_TEST(decode_error(kSourceTable, "x: 1\nbackoff_max: 0\n") ==
+               "pipeline.yaml:5: sources.kube: option 'backoff_max': must be at least 1ms, got 0");
+}
+
+// The watch group alone, under a prefix, as a plugin that selects its objects
+// itself includes it.
+BOOST_AUTO_TEST_CASE(watch_fields_fill_a_member_under_a_prefix) {
+    struct Options {
+        WatchOptions kube_watch;
+    };
+    const crossover::OptionTable<Options> table{
+        crossover::option_group(watch_fields(), &Options::kube_watch, "kube_")};
+    BOOST_REQUIRE_EQUAL(table.size(), 6U);
+    BOOST_TEST(std::string(table.specs()[0].name) == "kube_resync");
+    BOOST_TEST(std::string(table.specs()[5].name) == "kube_wait_timeout");
+    auto c = component("kube_resync: 2m\nkube_wait_timeout: 3s\n");
+    const Options o = table.decode(c);
+    BOOST_TEST(o.kube_watch.informer.resync.count() == 120000);
+    BOOST_TEST(o.kube_watch.wait_timeout.count() == 3000);
+    BOOST_TEST(o.kube_watch.informer.backoff_max.count() == 30000);
+    c = component("kube_timeout: never\n");
+    BOOST_CHECK_EXCEPTION((void)table.decode(c), crossover::Error, [](const crossover::Error& e) {
+        return std::string(e.what()).find("pipeline.yaml:4: sources.kube: option 'kube_timeout'") ==
+               0;
+    });
 }

@@ -18,8 +18,18 @@ const ApiGroupVersions& httproute_api() {
 
 }  // namespace
 
-HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
-    : ObjectSource(logger_for(config), config.onetime, "HTTPRoutes"),
+const OptionTable<HTTPRouteSourceOptions> kHTTPRouteSourceOptions{
+    option_group(source_fields(), &HTTPRouteSourceOptions::source),
+    option("api_version", &HTTPRouteSourceOptions::api_version,
+           "gateway.networking.k8s.io version to watch: v1, v1beta1 (the same objects, the same "
+           "schema), or auto (v1 when the server serves it, else v1beta1, from API discovery)")
+        .choices({"v1", "v1beta1", "auto"}),
+};
+
+HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config,
+                                 const HTTPRouteSourceOptions& options)
+    : ObjectSource(config, "HTTPRoutes"),
+      api_version_(options.api_version),
       routes_(
           [this](const Poco::JSON::Object::Ptr& json) {
               auto obj = std::make_shared<Object>();
@@ -36,15 +46,7 @@ HTTPRouteSource::HTTPRouteSource(const ComponentConfig& config)
               return std::shared_ptr<const Object>(std::move(obj));
           },
           log_) {
-    api_version_ = api_version_option(config, httproute_api());
-    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    connect(cluster, timeouts(config));
-    selection_.names = config.get_string_list("names");
-    selection_.label_selector = config.get_string("label_selector");
-    informer_options_ = informer_options(config);
-    if (config.has("wait_timeout")) {
-        wait_timeout_ = config.get_duration("wait_timeout");
-    }
+    configure(options.source);
 }
 
 std::string HTTPRouteSource::collection(SourceContext& context,

@@ -14,13 +14,12 @@
 
 namespace crossover::kube {
 
-inline constexpr OptionSpec kHTTPRouteSourceOptions[] = {
-    CROSSOVER_KUBE_CONNECTION_OPTIONS,
-    CROSSOVER_KUBE_WATCH_OPTIONS,
-    {"api_version", OptionType::String, "auto", false,
-     "gateway.networking.k8s.io version to watch: v1, v1beta1 (the same objects, the same "
-     "schema), or auto (v1 when the server serves it, else v1beta1, from API discovery)"},
+struct HTTPRouteSourceOptions {
+    SourceOptions source;
+    std::string api_version = "auto";  // v1, v1beta1, or auto: API discovery
 };
+
+extern const OptionTable<HTTPRouteSourceOptions> kHTTPRouteSourceOptions;
 
 inline constexpr const char* kHTTPRouteSourceDoc =
     "Watches Gateway API HTTPRoutes (gateway.networking.k8s.io v1 or v1beta1, by default the one "
@@ -31,7 +30,7 @@ inline constexpr const char* kHTTPRouteSourceDoc =
 
 class HTTPRouteSource final : public ObjectSource {
 public:
-    explicit HTTPRouteSource(const ComponentConfig& config);
+    HTTPRouteSource(const ComponentConfig& config, const HTTPRouteSourceOptions& options);
 
     // Builds a snapshot from the watched objects (exposed for tests).
     SnapshotPtr build(const Informer::State& state) override;

@@ -14,13 +14,11 @@ using crossover::kube::kHTTPRouteSourceOptions;
 
 namespace {
 
-constexpr std::size_t kOptionCount = std::size(kHTTPRouteSourceOptions);
-
 std::unique_ptr<HTTPRouteSource> make_source(const FakeApiServer& server, const std::string& extra,
                                              CaptureLogger& logger, bool onetime = false) {
-    const auto config = make_config(kHTTPRouteSourceOptions, kOptionCount,
+    const auto config = make_config(kHTTPRouteSourceOptions.specs(), kHTTPRouteSourceOptions.size(),
                                     connection_yaml(server) + extra, logger, onetime);
-    return std::make_unique<HTTPRouteSource>(config);
+    return std::make_unique<HTTPRouteSource>(config, kHTTPRouteSourceOptions.decode(config));
 }
 
 // The HTTPRoute Flagger's gatewayapi:v1 router writes for `canary` percent.
@@ -95,9 +93,10 @@ BOOST_AUTO_TEST_CASE(v1beta1_onetime_and_missing_routes) {
                st2.message());
 
     CaptureLogger l2;
-    auto config = make_config(kHTTPRouteSourceOptions, kOptionCount,
+    auto config = make_config(kHTTPRouteSourceOptions.specs(), kHTTPRouteSourceOptions.size(),
                               "apiserver: http://127.0.0.1:1\napi_version: v1alpha2\n", l2);
-    BOOST_CHECK_THROW(HTTPRouteSource{config}, crossover::Error);
+    BOOST_CHECK_THROW(HTTPRouteSource(config, kHTTPRouteSourceOptions.decode(config)),
+                      crossover::Error);
 }
 
 // `auto` (the default) reads v1 whenever the server serves it, even when the
@@ -161,14 +160,14 @@ BOOST_AUTO_TEST_CASE(auto_fails_clearly_without_a_served_version) {
     BOOST_TEST(ctx.published() == 0U);
 
     CaptureLogger l2;
-    auto config = make_config(kHTTPRouteSourceOptions, kOptionCount,
+    auto config = make_config(kHTTPRouteSourceOptions.specs(), kHTTPRouteSourceOptions.size(),
                               "apiserver: http://127.0.0.1:1\napi_version: v1alpha2\n", l2);
     try {
-        HTTPRouteSource refused{config};
+        HTTPRouteSource refused(config, kHTTPRouteSourceOptions.decode(config));
         BOOST_FAIL("api_version v1alpha2 was accepted");
     } catch (const crossover::Error& e) {
-        BOOST_TEST(std::string(e.what()).find("unknown version 'v1alpha2' (expected v1, v1beta1 "
-                                              "or auto)") != std::string::npos,
+        BOOST_TEST(std::string(e.what()).find("option 'api_version': expected 'v1', 'v1beta1' or "
+                                              "'auto', got 'v1alpha2'") != std::string::npos,
                    e.what());
     }
 }

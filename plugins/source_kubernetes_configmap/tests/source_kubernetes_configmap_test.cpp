@@ -11,13 +11,11 @@ using crossover::kube::kConfigMapSourceOptions;
 
 namespace {
 
-constexpr std::size_t kOptionCount = std::size(kConfigMapSourceOptions);
-
 std::unique_ptr<ConfigMapSource> make_source(const FakeApiServer& server, const std::string& extra,
                                              CaptureLogger& logger, bool onetime = false) {
-    const auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+    const auto config = make_config(kConfigMapSourceOptions.specs(), kConfigMapSourceOptions.size(),
                                     connection_yaml(server) + extra, logger, onetime);
-    return std::make_unique<ConfigMapSource>(config);
+    return std::make_unique<ConfigMapSource>(config, kConfigMapSourceOptions.decode(config));
 }
 
 std::string doc(const Snapshot& s, const std::string& name) {
@@ -182,12 +180,12 @@ BOOST_AUTO_TEST_CASE(wrong_ca_is_refused_with_a_clear_message) {
     FakeApiServer other;  // its CA did not sign `server`'s certificate
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
     CaptureLogger logger;
-    auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+    auto config = make_config(kConfigMapSourceOptions.specs(), kConfigMapSourceOptions.size(),
                               "apiserver: " + server.url() + "\nca_file: " + other.ca_file() +
                                   "\ntoken_file: " + server.token_file() +
                                   "\nnamespace: test\nnames: [envoy-xds]\nwait_timeout: 1s\n",
                               logger, true);
-    ConfigMapSource source(config);
+    ConfigMapSource source(config, kConfigMapSourceOptions.decode(config));
     TestContext ctx;
     const crossover::Status st = source.run(ctx);
     BOOST_REQUIRE(!st.is_ok());
@@ -297,11 +295,11 @@ BOOST_AUTO_TEST_CASE(insecure_is_logged_and_stop_is_prompt) {
     FakeApiServer server;
     server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
     CaptureLogger logger;
-    auto config = make_config(kConfigMapSourceOptions, kOptionCount,
+    auto config = make_config(kConfigMapSourceOptions.specs(), kConfigMapSourceOptions.size(),
                               "apiserver: " + server.url() + "\ninsecure: true\ntoken_file: " +
                                   server.token_file() + "\nnamespace: test\nnames: [envoy-xds]\n",
                               logger);
-    ConfigMapSource source(config);
+    ConfigMapSource source(config, kConfigMapSourceOptions.decode(config));
     BOOST_TEST(logger.contains("DISABLED"));
     TestContext ctx;
     SourceRunner runner(source, ctx);
@@ -314,18 +312,22 @@ BOOST_AUTO_TEST_CASE(insecure_is_logged_and_stop_is_prompt) {
 
 BOOST_AUTO_TEST_CASE(configuration_errors_name_the_option) {
     CaptureLogger logger;
-    auto c1 = make_config(kConfigMapSourceOptions, kOptionCount,
+    auto c1 = make_config(kConfigMapSourceOptions.specs(), kConfigMapSourceOptions.size(),
                           "apiserver: https://127.0.0.1:1\nnamespace: test\n", logger);
-    BOOST_CHECK_EXCEPTION(ConfigMapSource{c1}, crossover::Error, [](const crossover::Error& e) {
-        return std::string(e.what()).find("names, label_selector") != std::string::npos;
-    });
-    auto c2 = make_config(kConfigMapSourceOptions, kOptionCount,
+    BOOST_CHECK_EXCEPTION(ConfigMapSource(c1, kConfigMapSourceOptions.decode(c1)), crossover::Error,
+                          [](const crossover::Error& e) {
+                              return std::string(e.what()).find("names, label_selector") !=
+                                     std::string::npos;
+                          });
+    auto c2 = make_config(kConfigMapSourceOptions.specs(), kConfigMapSourceOptions.size(),
                           "apiserver: https://127.0.0.1:1\nca_file: /nonexistent/ca.crt\n"
                           "names: [x]\n",
                           logger);
-    BOOST_CHECK_EXCEPTION(ConfigMapSource{c2}, crossover::Error, [](const crossover::Error& e) {
-        return std::string(e.what()).find("/nonexistent/ca.crt") != std::string::npos;
-    });
+    BOOST_CHECK_EXCEPTION(ConfigMapSource(c2, kConfigMapSourceOptions.decode(c2)), crossover::Error,
+                          [](const crossover::Error& e) {
+                              return std::string(e.what()).find("/nonexistent/ca.crt") !=
+                                     std::string::npos;
+                          });
 }
 
 BOOST_AUTO_TEST_CASE(bookmarks_advance_the_resume_point_past_compaction) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "crossover_kube/json.h"
 
@@ -17,10 +18,76 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
     return out;
 }
 
+// Each item names a Service: not empty, nothing a label selector would read.
+bool check_service_names(const YAML::Node& value, std::string& why) {
+    const auto bad = [&why](const YAML::Node& n) {
+        const std::string& s = n.Scalar();
+        if (s.empty() || s.find_first_of(",() =!") != std::string::npos) {
+            why = "'" + s + "' is not a Service name";
+            return true;
+        }
+        return false;
+    };
+    if (value.IsScalar()) {
+        return !bad(value);
+    }
+    for (const auto& item : value) {
+        if (bad(item)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The output document's name: a plain file name.
+bool check_document(const YAML::Node& value, std::string& why) {
+    const std::string& s = value.Scalar();
+    if (s.empty() || s.find('/') != std::string::npos || s == "." || s == "..") {
+        why = "'" + s + "' is not a file name";
+        return false;
+    }
+    return true;
+}
+
+bool check_cluster_name(const YAML::Node& value, std::string& why) {
+    try {
+        (void)eds::ClusterNamePattern(value.Scalar());
+    } catch (const Error& e) {
+        why = e.what();
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
-EndpointsSource::EndpointsSource(const ComponentConfig& config)
-    : ObjectSource(logger_for(config), config.onetime, "EndpointSlices"),
+const OptionTable<EndpointsSourceOptions> kEndpointsSourceOptions{
+    option_group(connection_fields(), &EndpointsSourceOptions::connection),
+    option_group(timeout_fields(), &EndpointsSourceOptions::timeouts),
+    option("services", &EndpointsSourceOptions::services,
+           "names of the Services whose EndpointSlices are watched (label "
+           "kubernetes.io/service-name); each one is required (see wait_timeout)")
+        .check(check_service_names),
+    option("label_selector", &EndpointsSourceOptions::label_selector,
+           "label selector on the EndpointSlices (the EndpointSlice controller copies the "
+           "Service's labels to them); combined with services when both are given"),
+    option("document", &EndpointsSourceOptions::document, "name of the output document")
+        .check(check_document),
+    option("cluster_name", &EndpointsSourceOptions::cluster_name,
+           "pattern giving each ClusterLoadAssignment's cluster_name (what a CDS cluster's "
+           "eds_cluster_config.service_name names); placeholders {{namespace}}, {{service}}, "
+           "{{port}} (the port's name, else its number)")
+        .check(check_cluster_name),
+    option("include", &EndpointsSourceOptions::include,
+           "which endpoints: 'ready' (conditions.ready, not terminating) or 'serving' (also "
+           "terminating endpoints that still serve, with health_status DRAINING)")
+        .choices({"ready", "serving"}),
+    option_group(watch_fields(), &EndpointsSourceOptions::watch),
+};
+
+EndpointsSource::EndpointsSource(const ComponentConfig& config,
+                                 const EndpointsSourceOptions& options)
+    : ObjectSource(config, "EndpointSlices"),
       slices_(
           [this](const Poco::JSON::Object::Ptr& json) {
               auto slice = std::make_shared<const eds::EndpointSlice>(
@@ -35,52 +102,26 @@ EndpointsSource::EndpointsSource(const ComponentConfig& config)
               return slice;
           },
           log_) {
-    services_ = config.get_string_list("services");
+    services_ = options.services;
     std::sort(services_.begin(), services_.end());
     services_.erase(std::unique(services_.begin(), services_.end()), services_.end());
-    const std::string labels = config.get_string("label_selector");
-    if (services_.empty() && labels.empty()) {
+    if (services_.empty() && options.label_selector.empty()) {
         throw Error(config.where() +
                     "give 'services' or 'label_selector': which Services' endpoints to serve");
     }
-    for (const auto& s : services_) {
-        if (s.empty() || s.find_first_of(",() =!") != std::string::npos) {
-            throw Error(config.where("services") + "'" + s + "' is not a Service name");
-        }
-    }
+    Selection selection;
     if (!services_.empty()) {
-        selection_.label_selector = "kubernetes.io/service-name in (" + join(services_, ",") + ")";
+        selection.label_selector = "kubernetes.io/service-name in (" + join(services_, ",") + ")";
     }
-    if (!labels.empty()) {
-        selection_.label_selector += (selection_.label_selector.empty() ? "" : ",") + labels;
+    if (!options.label_selector.empty()) {
+        selection.label_selector +=
+            (selection.label_selector.empty() ? "" : ",") + options.label_selector;
     }
-    document_ = config.has("document") ? config.get_string("document") : "eds.yaml";
-    if (document_.empty() || document_.find('/') != std::string::npos || document_ == "." ||
-        document_ == "..") {
-        throw Error(config.where("document") + "'" + document_ + "' is not a file name");
-    }
-    if (config.has("cluster_name")) {
-        try {
-            eds_.cluster_name = eds::ClusterNamePattern(config.get_string("cluster_name"));
-        } catch (const Error& e) {
-            throw Error(config.where("cluster_name") + e.what());
-        }
-    }
-    const std::string include = config.has("include") ? config.get_string("include") : "ready";
-    if (include == "ready") {
-        eds_.include = eds::Include::Ready;
-    } else if (include == "serving") {
-        eds_.include = eds::Include::Serving;
-    } else {
-        throw Error(config.where("include") + "expected 'ready' or 'serving', got '" + include +
-                    "'");
-    }
-    const ClusterConfig cluster = resolve_config(connection_options(config), Environment::system());
-    connect(cluster, timeouts(config));
-    informer_options_ = informer_options(config);
-    if (config.has("wait_timeout")) {
-        wait_timeout_ = config.get_duration("wait_timeout");
-    }
+    document_ = options.document;
+    eds_.cluster_name = eds::ClusterNamePattern(options.cluster_name);
+    eds_.include = options.include == "serving" ? eds::Include::Serving : eds::Include::Ready;
+    connect(options.connection, options.timeouts);
+    watch(std::move(selection), options.watch);
 }
 
 std::string EndpointsSource::collection(SourceContext& /*context*/,

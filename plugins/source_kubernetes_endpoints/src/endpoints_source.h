@@ -16,24 +16,18 @@
 
 namespace crossover::kube {
 
-inline constexpr OptionSpec kEndpointsSourceOptions[] = {
-    CROSSOVER_KUBE_CONNECTION_OPTIONS,
-    {"services", OptionType::StringList, nullptr, false,
-     "names of the Services whose EndpointSlices are watched (label kubernetes.io/service-name); "
-     "each one is required (see wait_timeout)"},
-    {"label_selector", OptionType::String, nullptr, false,
-     "label selector on the EndpointSlices (the EndpointSlice controller copies the Service's "
-     "labels to them); combined with services when both are given"},
-    {"document", OptionType::String, "eds.yaml", false, "name of the output document"},
-    {"cluster_name", OptionType::String, "'{{namespace}}/{{service}}:{{port}}'", false,
-     "pattern giving each ClusterLoadAssignment's cluster_name (what a CDS cluster's "
-     "eds_cluster_config.service_name names); placeholders {{namespace}}, {{service}}, {{port}} "
-     "(the port's name, else its number)"},
-    {"include", OptionType::String, "ready", false,
-     "which endpoints: 'ready' (conditions.ready, not terminating) or 'serving' (also terminating "
-     "endpoints that still serve, with health_status DRAINING)"},
-    CROSSOVER_KUBE_WATCH_TUNING_OPTIONS,
+struct EndpointsSourceOptions {
+    ConnectionOptions connection;
+    Timeouts timeouts;
+    std::vector<std::string> services;
+    std::string label_selector;
+    std::string document = "eds.yaml";
+    std::string cluster_name = eds::ClusterNamePattern::kDefault;
+    std::string include = "ready";
+    WatchOptions watch;
 };
+
+extern const OptionTable<EndpointsSourceOptions> kEndpointsSourceOptions;
 
 inline constexpr const char* kEndpointsSourceDoc =
     "Watches discovery.k8s.io/v1 EndpointSlices (of the Services named by 'services', or those a "
@@ -44,7 +38,7 @@ inline constexpr const char* kEndpointsSourceDoc =
 
 class EndpointsSource final : public ObjectSource {
 public:
-    explicit EndpointsSource(const ComponentConfig& config);
+    EndpointsSource(const ComponentConfig& config, const EndpointsSourceOptions& options);
 
     // Builds a snapshot from the watched slices (exposed for tests).
     SnapshotPtr build(const Informer::State& state) override;

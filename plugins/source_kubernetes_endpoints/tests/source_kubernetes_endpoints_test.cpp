@@ -14,13 +14,11 @@ using crossover::kube::kEndpointsSourceOptions;
 
 namespace {
 
-constexpr std::size_t kOptionCount = std::size(kEndpointsSourceOptions);
-
 std::unique_ptr<EndpointsSource> make_source(const FakeApiServer& server, const std::string& extra,
                                              CaptureLogger& logger, bool onetime = false) {
-    const auto config = make_config(kEndpointsSourceOptions, kOptionCount,
+    const auto config = make_config(kEndpointsSourceOptions.specs(), kEndpointsSourceOptions.size(),
                                     connection_yaml(server) + extra, logger, onetime);
-    return std::make_unique<EndpointsSource>(config);
+    return std::make_unique<EndpointsSource>(config, kEndpointsSourceOptions.decode(config));
 }
 
 // An EndpointSlice of `service` with one port "http" 9898 and these endpoints
@@ -160,10 +158,10 @@ BOOST_AUTO_TEST_CASE(onetime_waits_for_every_named_service) {
 BOOST_AUTO_TEST_CASE(configuration_errors_name_the_option) {
     CaptureLogger logger;
     const auto fails_on = [&](const std::string& yaml, const std::string& needle) {
-        auto config = make_config(kEndpointsSourceOptions, kOptionCount,
+        auto config = make_config(kEndpointsSourceOptions.specs(), kEndpointsSourceOptions.size(),
                                   "apiserver: http://127.0.0.1:1\n" + yaml, logger);
         try {
-            EndpointsSource source(config);
+            EndpointsSource source(config, kEndpointsSourceOptions.decode(config));
         } catch (const crossover::Error& e) {
             BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos, e.what());
             return;

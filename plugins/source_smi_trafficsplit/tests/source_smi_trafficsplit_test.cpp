@@ -11,14 +11,13 @@ using crossover::kube::TrafficSplitSource;
 
 namespace {
 
-constexpr std::size_t kOptionCount = std::size(kTrafficSplitSourceOptions);
-
 std::unique_ptr<TrafficSplitSource> make_source(const FakeApiServer& server,
                                                 const std::string& extra, CaptureLogger& logger,
                                                 bool onetime = false) {
-    const auto config = make_config(kTrafficSplitSourceOptions, kOptionCount,
-                                    connection_yaml(server) + extra, logger, onetime);
-    return std::make_unique<TrafficSplitSource>(config);
+    const auto config =
+        make_config(kTrafficSplitSourceOptions.specs(), kTrafficSplitSourceOptions.size(),
+                    connection_yaml(server) + extra, logger, onetime);
+    return std::make_unique<TrafficSplitSource>(config, kTrafficSplitSourceOptions.decode(config));
 }
 
 std::string split_json(const std::string& api_version, const std::string& name,
@@ -168,10 +167,10 @@ BOOST_AUTO_TEST_CASE(unparsable_quantity_is_reported_with_the_field) {
 
 BOOST_AUTO_TEST_CASE(unknown_api_version_is_a_configuration_error) {
     CaptureLogger logger;
-    auto config = make_config(kTrafficSplitSourceOptions, kOptionCount,
+    auto config = make_config(kTrafficSplitSourceOptions.specs(), kTrafficSplitSourceOptions.size(),
                               "apiserver: http://127.0.0.1:1\napi_version: v2\n", logger);
-    BOOST_CHECK_EXCEPTION(TrafficSplitSource{config}, crossover::Error,
-                          [](const crossover::Error& e) {
+    BOOST_CHECK_EXCEPTION(TrafficSplitSource(config, kTrafficSplitSourceOptions.decode(config)),
+                          crossover::Error, [](const crossover::Error& e) {
                               return std::string(e.what()).find("api_version") != std::string::npos;
                           });
 }

@@ -11,7 +11,6 @@
 #include <Poco/JSON/Object.h>
 
 #include "crossover/component.h"
-#include "crossover/options.h"
 #include "crossover_kube/client.h"
 #include "crossover_kube/informer.h"
 
@@ -33,10 +32,6 @@ struct ChosenVersion {
     std::string version;
     std::string reason;  // for the log: "the server's preferred version"
 };
-
-// The `api_version` option: one of api.supported, or "auto" (also when the
-// option is absent). Throws an option error listing the accepted values.
-std::string api_version_option(const ComponentConfig& config, const ApiGroupVersions& api);
 
 // Chooses the version from a discovery document of the group (an APIGroup).
 // Throws Error naming the group, the versions supported and what the server

@@ -2,7 +2,7 @@
 // and publishes what it makes of them: the client, the informer, one-time mode
 // (list until the snapshot is complete, then publish it once) and watch mode
 // (publish each snapshot that shows something new, warning while it is
-// incomplete). A source reads its options, connects, and says which
+// incomplete). A source takes its decoded options, connects, and says which
 // collection to watch, how its objects become a snapshot and what in two
 // snapshots counts as the same output.
 #pragma once
@@ -16,6 +16,7 @@
 #include "crossover_kube/client.h"
 #include "crossover_kube/config.h"
 #include "crossover_kube/informer.h"
+#include "crossover_kube/options.h"
 
 namespace crossover::kube {
 
@@ -28,12 +29,19 @@ public:
     virtual SnapshotPtr build(const Informer::State& state) = 0;
 
 protected:
-    // `what` names the objects in messages ("ConfigMaps").
-    ObjectSource(LogFn log, bool onetime, std::string what);
+    // `what` names the objects in messages ("ConfigMaps"); `config` gives the
+    // logger and the mode.
+    ObjectSource(const ComponentConfig& config, std::string what);
 
-    // Makes the client for `cluster` and takes its namespace; the derived
-    // class calls it where it reads the connection options.
-    void connect(const ClusterConfig& cluster, const Timeouts& timeouts);
+    // Resolves the cluster `connection` names, makes its client and takes its
+    // namespace. Returns the cluster (for the log).
+    ClusterConfig connect(const ConnectionOptions& connection, const Timeouts& timeouts);
+
+    // Which objects to watch, and how.
+    void watch(Selection selection, const WatchOptions& options);
+
+    // connect() and watch() with a source's shared options.
+    ClusterConfig configure(const SourceOptions& options);
 
     // The collection to watch ("/api/v1/namespaces/x/configmaps"). A source
     // whose API version is discovered asks the server here (giving up at

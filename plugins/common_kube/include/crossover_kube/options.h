@@ -1,6 +1,9 @@
-// Option table entries and readers shared by the Kubernetes plugins.
+// Option groups shared by the Kubernetes plugins.
 #pragma once
 
+#include <chrono>
+#include <initializer_list>
+#include <string>
 #include <vector>
 
 #include "crossover/option_table.h"
@@ -9,63 +12,54 @@
 #include "crossover_kube/config.h"
 #include "crossover_kube/informer.h"
 
-// How to reach the API server (every Kubernetes plugin).
-#define CROSSOVER_KUBE_CONNECTION_OPTIONS                                                      \
-    {"apiserver", crossover::OptionType::String, nullptr, false,                               \
-     "API server URL (https://host:port); default: from the kubeconfig, else in-cluster"},     \
-        {"kubeconfig", crossover::OptionType::String, nullptr, false,                          \
-         "kubeconfig file; default: $KUBECONFIG, else ~/.kube/config when it exists"},         \
-        {"context", crossover::OptionType::String, nullptr, false,                             \
-         "kubeconfig context to use; default: the kubeconfig's current-context"},              \
-        {"token_file", crossover::OptionType::String, nullptr, false,                          \
-         "bearer token file, re-read every token_refresh and after any 401; default: the "     \
-         "kubeconfig user's, else the service account's"},                                     \
-        {"ca_file", crossover::OptionType::String, nullptr, false,                             \
-         "PEM CA bundle that signs the API server's certificate; default: the kubeconfig's "   \
-         "certificate-authority, else the service account's ca.crt, else the system CAs"},     \
-        {"insecure", crossover::OptionType::Bool, "false", false,                              \
-         "skip TLS certificate verification (logged as a warning; never use in production)"},  \
-        {"namespace", crossover::OptionType::String, nullptr, false,                           \
-         "namespace; default: $POD_NAMESPACE, else the service account's namespace, else the " \
-         "kubeconfig context's, else default"},                                                \
-        {"connect_timeout", crossover::OptionType::Duration, "10s", false,                     \
-         "TCP/TLS connect timeout"},                                                           \
-        {"request_timeout", crossover::OptionType::Duration, "30s", false,                     \
-         "read timeout of list/get/create/update requests"},                                   \
-    {                                                                                          \
-        "token_refresh", crossover::OptionType::Duration, "60s", false,                        \
-            "how often the token file is re-read"                                              \
-    }
-
-// Which objects to watch and how (the sources).
-#define CROSSOVER_KUBE_WATCH_OPTIONS                                                            \
-    {"names", crossover::OptionType::StringList, nullptr, false,                                \
-     "object names to watch; each one is required (see wait_timeout)"},                         \
-        {"label_selector", crossover::OptionType::String, nullptr, false,                       \
-         "label selector (e.g. app=envoy,tier!=dev); combined with names when both are given"}, \
-        CROSSOVER_KUBE_WATCH_TUNING_OPTIONS
-
-// How a source lists and watches (relists, timeouts, retries).
-#define CROSSOVER_KUBE_WATCH_TUNING_OPTIONS                                                      \
-    {"resync", crossover::OptionType::Duration, "10m", false,                                    \
-     "relist everything this often as a safety net (0 disables)"},                               \
-        {"timeout", crossover::OptionType::Duration, "60s", false,                               \
-         "timeoutSeconds of each watch request; the stream is then resumed"},                    \
-        {"read_timeout", crossover::OptionType::Duration, "0", false,                            \
-         "a watch stream silent for this long is dropped and resumed (0: timeout + 10s)"},       \
-        {"backoff_initial", crossover::OptionType::Duration, "250ms", false,                     \
-         "first retry delay after a failure (doubles, with jitter)"},                            \
-        {"backoff_max", crossover::OptionType::Duration, "30s", false, "longest retry delay"}, { \
-        "wait_timeout", crossover::OptionType::Duration, "30s", false,                           \
-            "one-time mode: how long to wait for the named objects before failing"               \
-    }
-
 namespace crossover::kube {
 
+// How a source watches, beyond the informer's own tuning.
+struct WatchOptions {
+    InformerOptions informer;
+    std::chrono::milliseconds wait_timeout{30000};  // one-time mode: wait for the named objects
+};
+
+// What a source that watches one collection by names and label selector reads.
+struct SourceOptions {
+    ConnectionOptions connection;
+    Timeouts timeouts;
+    Selection selection;
+    WatchOptions watch;
+};
+
 // ---- typed option groups (crossover/option_table.h) -------------------------
-// A plugin's options struct holds a ConnectionOptions, a Timeouts and (for
-// sources) an InformerOptions member; its table includes these groups with
+// A plugin's options struct holds a ConnectionOptions and a Timeouts member
+// (a source: a SourceOptions, or a WatchOptions when it selects its objects
+// itself); its table includes these groups with
 // option_group(kube::connection_fields(), &MyOptions::connection), and so on.
+
+// The entries of several groups of the same struct, in order.
+template <typename T>
+std::vector<OptionField<T>> joined_fields(std::initializer_list<OptionFields<T>> groups) {
+    std::vector<OptionField<T>> out;
+    for (const auto& g : groups) {
+        out.insert(out.end(), g.items.begin(), g.items.end());
+    }
+    return out;
+}
+
+// Object names (one, or a list): Kubernetes names are never empty, and an
+// empty one would be waited for forever.
+inline bool check_object_names(const YAML::Node& value, std::string& why) {
+    const auto empty = [](const YAML::Node& n) { return n.IsScalar() && n.Scalar().empty(); };
+    bool any_empty = empty(value);
+    if (value.IsSequence()) {
+        for (const auto& item : value) {
+            any_empty = any_empty || empty(item);
+        }
+    }
+    if (any_empty) {
+        why = "an object name is empty";
+        return false;
+    }
+    return true;
+}
 
 inline const std::vector<OptionField<ConnectionOptions>>& connection_fields() {
     using C = ConnectionOptions;
@@ -126,46 +120,41 @@ inline const std::vector<OptionField<InformerOptions>>& informer_fields() {
     return fields;
 }
 
-inline ConnectionOptions connection_options(const ComponentConfig& config) {
-    ConnectionOptions o;
-    o.apiserver = config.get_string("apiserver");
-    o.kubeconfig = config.get_path("kubeconfig");
-    o.context = config.get_string("context");
-    o.token_file = config.get_path("token_file");
-    o.ca_file = config.get_path("ca_file");
-    o.ns = config.get_string("namespace");
-    o.insecure = config.get_bool("insecure");
-    return o;
+// Which objects a source watches.
+inline const std::vector<OptionField<Selection>>& selection_fields() {
+    static const std::vector<OptionField<Selection>> fields{
+        option("names", &Selection::names,
+               "object names to watch; each one is required (see wait_timeout)")
+            .check(check_object_names),
+        option("label_selector", &Selection::label_selector,
+               "label selector (e.g. app=envoy,tier!=dev); combined with names when both are "
+               "given"),
+    };
+    return fields;
 }
 
-inline Timeouts timeouts(const ComponentConfig& config) {
-    Timeouts t;
-    if (config.has("connect_timeout")) {
-        t.connect = config.get_duration("connect_timeout");
-    }
-    if (config.has("request_timeout")) {
-        t.request = config.get_duration("request_timeout");
-    }
-    if (config.has("token_refresh")) {
-        t.token_refresh = config.get_duration("token_refresh");
-    }
-    return t;
+// How a source lists and watches (relists, timeouts, retries), and how long
+// one-time mode waits.
+inline const std::vector<OptionField<WatchOptions>>& watch_fields() {
+    static const std::vector<OptionField<WatchOptions>> fields = joined_fields<WatchOptions>({
+        option_group(informer_fields(), &WatchOptions::informer),
+        option("wait_timeout", &WatchOptions::wait_timeout,
+               "one-time mode: how long to wait for the named objects before failing"),
+    });
+    return fields;
 }
 
-inline InformerOptions informer_options(const ComponentConfig& config) {
-    InformerOptions o;
-    if (config.has("timeout")) {
-        o.watch_timeout = config.get_duration("timeout");
-    }
-    o.read_timeout = config.get_duration("read_timeout");
-    o.resync = config.get_duration("resync");
-    if (config.has("backoff_initial")) {
-        o.backoff_initial = config.get_duration("backoff_initial");
-    }
-    if (config.has("backoff_max")) {
-        o.backoff_max = config.get_duration("backoff_max");
-    }
-    return o;
+// Everything a source watching one collection reads: connection, timeouts,
+// selection and watch.
+inline const std::vector<OptionField<SourceOptions>>& source_fields() {
+    using S = SourceOptions;
+    static const std::vector<OptionField<S>> fields = joined_fields<S>({
+        option_group(connection_fields(), &S::connection),
+        option_group(timeout_fields(), &S::timeouts),
+        option_group(selection_fields(), &S::selection),
+        option_group(watch_fields(), &S::watch),
+    });
+    return fields;
 }
 
 inline LogFn logger_for(const ComponentConfig& config) {
