@@ -46,6 +46,7 @@ struct Figures {
 
 struct Binary {
     std::string label;
+    std::string tag;  // the label in lower case, for namespace names
     std::string path;
     std::vector<std::string> extra;  // given after the original's flags
     bool is_crossover = false;       // answers --version as crossover: also gets --listen
@@ -140,6 +141,20 @@ public:
             b.label = std::string(1, static_cast<char>('A' + binaries_.size()));
         }
         b.extra.assign(words.begin() + 1, words.end());
+        if (b.label.empty()) {
+            throw std::invalid_argument("--compare " + spec + ": an empty label");
+        }
+        // Each binary's objects live in namespaces named after its label (DNS labels).
+        for (const char c : b.label) {
+            const auto u = static_cast<unsigned char>(c);
+            b.tag += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+        }
+        for (const auto& other : binaries_) {
+            if (other.tag == b.tag) {
+                throw std::invalid_argument("--compare " + spec + ": label " + b.label +
+                                            " is taken by " + other.path);
+            }
+        }
         if (::access(b.path.c_str(), X_OK) != 0) {
             throw std::invalid_argument("--compare " + spec + ": " + b.path +
                                         " is not an executable file");
@@ -245,21 +260,15 @@ private:
     // splits is 0, else canary steps), then steady memory and idle CPU.
     Figures watch_case(const Binary& b, int vhosts, int splits) {
         Figures f;
-        const std::string ns = "sbs-" + std::to_string(case_number_) + "-" + b.label;
-        std::string ns_k8s;
-        for (const char c : ns) {  // a namespace is a DNS label
-            ns_k8s += static_cast<char>(std::isalnum(static_cast<unsigned char>(c))
-                                            ? std::tolower(static_cast<unsigned char>(c))
-                                            : '-');
-        }
-        const fs::path dir = work_ / ns_k8s;
+        const std::string ns = "sbs-" + std::to_string(case_number_) + "-" + b.tag;
+        const fs::path dir = work_ / ns;
         const std::string out = (dir / "out").string();
         fs::create_directories(out);
-        seed(ns_k8s, vhosts, splits);
+        seed(ns, vhosts, splits);
         const std::string log = (dir / "log").string();
         OutputWatch watch(out);
         const auto t_start = Clock::now();
-        Child cx(legacy_args(b, ns_k8s, out, splits, false, free_port()), log);
+        Child cx(legacy_args(b, ns, out, splits, false, free_port()), log);
         const auto fail = [&](const std::string& why) {
             f.result = "failed: " + why;
             std::cerr << "crossover-bench: " << b.label << " " << f.result << "; its log ends:\n"
@@ -284,16 +293,18 @@ private:
         const auto cpu0 = sample_proc(cx.pid()).cpu_seconds;
         for (int u = 1; u <= s_.updates; ++u) {
             std::string marker;
-            const auto t0 = Clock::now();
+            std::string body;
             if (splits == 0) {
                 marker = "bench-" + std::to_string(u);
-                api_.apply(configmap_json(ns_k8s, rds_yaml(vhosts, marker)));
+                body = configmap_json(ns, rds_yaml(vhosts, marker));
             } else {
                 const int target = static_cast<int>((static_cast<long>(u) * 7919) % splits);
                 const long canary = 1000000 + u;
                 marker = "weight: " + std::to_string(canary);
-                api_.apply(split_json(ns_k8s, target, 90, canary));
+                body = split_json(ns, target, 90, canary);
             }
+            const auto t0 = Clock::now();
+            api_.apply(body);
             const auto t1 = wait_output(watch, cx, marker, timeout_);
             if (!t1) {
                 fail("update " + std::to_string(u) + " of " + std::to_string(s_.updates) +
@@ -321,19 +332,25 @@ private:
             updates_ok ? Cell::of((cpu1 - cpu0) * 1000.0 / s_.updates) : Cell::failed();
 
         std::this_thread::sleep_for(milliseconds(s_.quick ? 200 : 2000));
-        if (!cx.running()) {
-            fail("exited");
+        const auto gone = [&](const std::string& why) {
+            fail(why);
+            for (const char* m : {"RSS steady MiB", "RSS peak MiB", "idle CPU ms/s"}) {
+                f.cells[m] = Cell::failed();
+            }
             return f;
+        };
+        if (!cx.running()) {
+            return gone("exited");
         }
         const auto steady = sample_proc(cx.pid());
         f.cells["RSS steady MiB"] = Cell::of(steady.rss_mib);
         f.cells["RSS peak MiB"] = Cell::of(steady.hwm_mib);
         std::this_thread::sleep_for(std::chrono::duration<double>(s_.idle_seconds));
         const double idle_cpu = sample_proc(cx.pid()).cpu_seconds - steady.cpu_seconds;
-        f.cells["idle CPU ms/s"] = Cell::of(idle_cpu * 1000.0 / s_.idle_seconds);
         if (!cx.running()) {
-            fail("exited while idle");
+            return gone("exited while idle");
         }
+        f.cells["idle CPU ms/s"] = Cell::of(idle_cpu * 1000.0 / s_.idle_seconds);
         return f;
     }
 
@@ -389,11 +406,11 @@ private:
             const std::string p50 = "wall p50, " + vh;
             const std::string min = "wall min, " + vh;
             rows.insert(rows.end(), {p50, min});
-            std::cerr << "crossover-bench: --onetime, " << v << " virtual hosts..." << std::endl;
+            std::cerr << "crossover-bench: --onetime, " << vh << "..." << std::endl;
             for (std::size_t i = 0; i < binaries_.size(); ++i) {
                 const auto& b = binaries_[i];
-                const std::string out = (work_ / ("onetime-" + b.label)).string();
-                const std::string log = (work_ / ("onetime-" + b.label + ".log")).string();
+                const std::string out = (work_ / ("onetime-" + b.tag)).string();
+                const std::string log = (work_ / ("onetime-" + b.tag + ".log")).string();
                 std::vector<double> wall;
                 for (int r = 0; r < s_.onetime_runs; ++r) {
                     std::error_code ec;
@@ -404,9 +421,8 @@ private:
                     const auto t1 = Clock::now();
                     if (rc != 0 ||
                         read_file(out + "/current/rds.yaml").find("bench-0") == std::string::npos) {
-                        figures[i].result = "failed: --onetime at " + std::to_string(v) +
-                                            " vhosts exited with " + std::to_string(rc) +
-                                            " or wrote no output";
+                        figures[i].result = "failed: --onetime at " + vh + " exited with " +
+                                            std::to_string(rc) + " or wrote no output";
                         std::cerr << "crossover-bench: " << b.label << " " << figures[i].result
                                   << "; its log ends:\n"
                                   << log_tail_or_empty(log) << std::flush;
