@@ -1,16 +1,23 @@
 # bench_side_by_side: runs `crossover-bench --compare` in its quickest form against the
-# built crossover twice (with validation as installed, and with --no-validate) and a binary
-# that writes nothing (/bin/true), then checks the tables: a column per binary, the ratio
-# columns, numbers for both crossover runs, "failed" for the one that writes nothing, and
-# the validation state of each. It never checks how fast.
+# built crossover twice (with validation as installed, and with --no-validate) and a stand-in
+# for the original that records its flags and writes nothing (record_flags.sh), then checks
+# the tables: a column per binary, the ratio columns, numbers for both crossover runs,
+# "failed" for the stand-in, the validation state of each, and that the stand-in was given
+# only flags the original has. It never checks how fast.
 #
-#   cmake -DBENCH=crossover-bench -DCROSSOVER=crossover -DFAIL_BIN=/bin/true -P check_side_by_side.cmake
-foreach(var BENCH CROSSOVER FAIL_BIN)
+#   cmake -DBENCH=crossover-bench -DCROSSOVER=crossover -DFAIL_BIN=record_flags.sh \
+#         -DWORK_DIR=DIR -P check_side_by_side.cmake
+cmake_minimum_required(VERSION 3.16)
+
+foreach(var BENCH CROSSOVER FAIL_BIN WORK_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "give -D${var}=...")
   endif()
 endforeach()
 
+set(flags_log "${WORK_DIR}/side_by_side_flags.log")
+file(REMOVE "${flags_log}")
+set(ENV{CROSSOVER_BENCH_FLAGS_LOG} "${flags_log}")
 execute_process(
   COMMAND "${BENCH}" --quick --sizes 1 --updates 3 --idle 0.3 --onetime-runs 1 --timeout 30
           --compare "${CROSSOVER}" --compare "${CROSSOVER} --no-validate" --compare "${FAIL_BIN}"
@@ -44,3 +51,35 @@ expect("\n   C failed: " "reason C failed" 3)
 expect("\n  A: [^\n]*\n[^\n]*validation: (on|off)" "validation state of A" 1)
 expect("\n  B: [^\n]*--no-validate\n[^\n]*validation: off\n" "B's validation off" 1)
 expect("\n  C: [^\n]*\n +not crossover" "C not recognised as crossover" 1)
+
+# The stand-in for the original got only the original's flags (and --version, which tells
+# crossover from it): no --listen, no kubeconfig, nothing crossover added.
+file(STRINGS "${flags_log}" starts)
+list(LENGTH starts n)
+if(n LESS 4)
+  message(FATAL_ERROR "the stand-in was started ${n} times, expected --version, two watching "
+                      "cases and --onetime")
+endif()
+set(original_flags --apiserver --token-file --insecure --namespace --output-dir --configmap
+                   --trafficsplit --watch --onetime --version)
+set(seen_trafficsplit OFF)
+set(seen_onetime OFF)
+foreach(line IN LISTS starts)
+  separate_arguments(words UNIX_COMMAND "${line}")
+  foreach(word IN LISTS words)
+    if(word MATCHES "^-")
+      if(NOT word IN_LIST original_flags)
+        message(FATAL_ERROR "the stand-in for the original was given ${word}: ${line}")
+      endif()
+    endif()
+  endforeach()
+  if(line MATCHES "--trafficsplit vh-0")
+    set(seen_trafficsplit ON)
+  endif()
+  if(line MATCHES "--onetime")
+    set(seen_onetime ON)
+  endif()
+endforeach()
+if(NOT seen_trafficsplit OR NOT seen_onetime)
+  message(FATAL_ERROR "the stand-in never ran a canary case (--trafficsplit) or --onetime")
+endif()
