@@ -162,6 +162,48 @@ def smi_merges():
             c.add("%s+%s.yaml" % (r.stem, s.stem), text(r) + "\n%%\n" + text(s))
 
 
+def doc_trees():
+    c = Corpus("doc_tree")
+    for d in ["xds", "invalid", "trafficsplit"]:
+        for f in sorted((FIXTURES / d).glob("*.yaml")):
+            c.add(d + "-" + f.name, text(f))
+    for f in sorted((FIXTURES / "xds").glob("*.yaml")):
+        doc = yaml.safe_load(text(f))
+        c.add(f.stem + ".json", json.dumps(doc, indent=2))
+        c.add(f.stem + "-compact.json", json.dumps(doc, separators=(",", ":")))
+    c.add("scalars.yaml", """---
+# every kind of scalar the scanner reads
+plain: a b:c d#e
+single: 'it''s # not a comment'
+double: "tab\\t quote\\" slash\\/ \\u00e9 \\x41 \\U0001F600"
+empty: ""
+nothing:
+tilde: ~
+number: -12.5e3
+url: http://example.com:8080/a?b=c
+list:
+- a
+-   b: 1
+    c: [x, "y", 'z', {k: v}]
+- - nested
+  - seq
+indentless:
+- 1
+- 2
+flow: {"a":1, "b": [true, null], c: {}}
+""")
+    c.add("refused.yaml", """anchor: &a {x: 1}
+alias: *a
+tag: !!str 5
+block: |
+  text
+folded: >
+  text
+multi: first
+  second
+""")
+
+
 def endpointslices():
     c = Corpus("endpointslice")
     slices = sorted((FIXTURES / "endpointslice").glob("*.yaml")) + [
@@ -209,6 +251,7 @@ def main():
     quantities()
     templates()
     smi_merges()
+    doc_trees()
     endpointslices()
     httproutes()
     manifests()
