@@ -2,73 +2,68 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <initializer_list>
 #include <string_view>
+#include <tuple>
 
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/status.h"
 #include "crossover/yaml_load.h"
+#include "crossover_envoy/doc_tree.h"
+#include "crossover_envoy/doc_tree_yaml.h"
 #include "crossover_envoy/xds.h"
 
 namespace crossover::smi_merge {
 namespace {
 
-using Node = YAML::Node;
+// The document's tree: from the scanner, or from yaml-cpp when the scanner
+// refuses the text (xds::scan_document); the index is built the same way.
+using xds::DocTree;
+using Node = std::uint32_t;
+constexpr Node kNone = DocTree::npos;
 
-bool is_flow(const Node& node) {
-    return node.Style() == YAML::EmitterStyle::Flow;
+bool is_flow(const DocTree& tree, Node node) {
+    return node != kNone && tree[node].flow;
 }
 
-std::string scalar_of(const Node& node) {
-    return node && node.IsScalar() ? node.Scalar() : "";
+std::string scalar_of(const DocTree& tree, Node node) {
+    return std::string(tree.scalar(node));
 }
 
 // Finds the entry of `map` whose key is one of `names`.
-bool find_entry(const Node& map, std::initializer_list<std::string_view> names, Node& key,
-                Node& value) {
-    if (!map || !map.IsMap()) {
-        return false;
-    }
-    for (auto it = map.begin(); it != map.end(); ++it) {
-        if (!it->first.IsScalar()) {
-            continue;
-        }
-        for (std::string_view n : names) {
-            if (it->first.Scalar() == n) {
-                key = it->first;
-                value = it->second;
-                return true;
-            }
-        }
-    }
-    return false;
+bool find_entry(const DocTree& tree, Node map, std::initializer_list<std::string_view> names,
+                Node& key, Node& value) {
+    std::tie(key, value) = tree.find_entry(map, names);
+    return key != kNone;
 }
 
-Node child(const Node& map, std::initializer_list<std::string_view> names) {
-    Node key;
-    Node value;
-    if (find_entry(map, names, key, value)) {
-        return value;
-    }
-    return Node(YAML::NodeType::Undefined);
+Node child(const DocTree& tree, Node map, std::initializer_list<std::string_view> names) {
+    return tree.find(map, names);
 }
 
-bool valid_pos(const Node& node, const std::string& text) {
-    return node.Mark().pos >= 0 && static_cast<std::size_t>(node.Mark().pos) < text.size();
+bool valid_pos(const DocTree& tree, Node node, const std::string& text) {
+    return node != kNone && tree[node].pos < text.size();
 }
 
-std::size_t pos_of(const Node& node) {
-    return static_cast<std::size_t>(node.Mark().pos);
+// The items of a sequence; nothing for anything else.
+DocTree::Children items(const DocTree& tree, Node node) {
+    return tree.children(tree.is_seq(node) ? node : kNone);
+}
+
+std::size_t pos_of(const DocTree& tree, Node node) {
+    return tree[node].pos;
 }
 
 // The byte range of a scalar token, verified against what yaml-cpp parsed.
-Span scalar_span(const std::string& text, const Node& node, bool flow) {
+Span scalar_span(const DocTree& tree, const std::string& text, Node node, bool flow) {
     Span span;
-    if (!node || !node.IsScalar() || !valid_pos(node, text)) {
+    if (!tree.is_scalar(node) || !valid_pos(tree, node, text)) {
         return span;
     }
-    std::size_t pos = pos_of(node);
+    const std::string_view value_parsed = tree[node].value;
+    std::size_t pos = pos_of(tree, node);
     const std::size_t n = text.size();
     // Skip a tag and/or an anchor in front of the value ("!!int 5", "&w 5"):
     // they are kept, only the value is replaced.
@@ -101,7 +96,7 @@ Span scalar_span(const std::string& text, const Node& node, bool flow) {
             return span;
         }
         end = j + 1;
-        if (!escaped && text.compare(pos + 1, j - pos - 1, node.Scalar()) != 0) {
+        if (!escaped && text.compare(pos + 1, j - pos - 1, value_parsed) != 0) {
             return span;
         }
     } else if (first == '\'') {
@@ -121,7 +116,7 @@ Span scalar_span(const std::string& text, const Node& node, bool flow) {
             }
             value.push_back(text[j]);
         }
-        if (j >= n || value != node.Scalar()) {
+        if (j >= n || value != value_parsed) {
             return span;
         }
         end = j + 1;
@@ -145,7 +140,7 @@ Span scalar_span(const std::string& text, const Node& node, bool flow) {
         while (j > pos && (text[j - 1] == ' ' || text[j - 1] == '\t')) {
             --j;
         }
-        if (text.compare(pos, j - pos, node.Scalar()) != 0) {
+        if (text.compare(pos, j - pos, value_parsed) != 0) {
             return span;  // multi-line or otherwise unusual plain scalar
         }
         end = j;
@@ -174,13 +169,13 @@ bool block_indent_at(const std::string& text, std::size_t pos, std::string& inde
     return true;
 }
 
-InsertPoint map_insert_point(const std::string& text, const Node& map) {
+InsertPoint map_insert_point(const DocTree& tree, const std::string& text, Node map) {
     InsertPoint ip;
-    if (!map || !map.IsMap() || !valid_pos(map, text)) {
+    if (!tree.is_map(map) || !valid_pos(tree, map, text)) {
         return ip;
     }
-    if (is_flow(map)) {
-        const std::size_t pos = pos_of(map);
+    if (is_flow(tree, map)) {
+        const std::size_t pos = pos_of(tree, map);
         if (text[pos] != '{') {
             return ip;
         }
@@ -195,11 +190,11 @@ InsertPoint map_insert_point(const std::string& text, const Node& map) {
         ip.ok = true;
         return ip;
     }
-    auto it = map.begin();
-    if (it == map.end() || !valid_pos(it->first, text)) {
+    const Node first_key = map + 1;
+    if (first_key >= tree[map].next || !valid_pos(tree, first_key, text)) {
         return ip;
     }
-    ip.pos = pos_of(it->first);
+    ip.pos = pos_of(tree, first_key);
     ip.ok = block_indent_at(text, ip.pos, ip.block_indent);
     return ip;
 }
@@ -210,21 +205,21 @@ bool route_config_type(const std::string& type, bool& legacy) {
     return info.kind == xds::ResourceKind::RouteConfiguration;
 }
 
-ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
+ClusterEntry index_cluster(const DocTree& tree, const std::string& text, Node cluster) {
     ClusterEntry c;
-    c.flow = is_flow(cluster);
-    Node name_key;
-    Node name_value;
-    if (find_entry(cluster, {"name"}, name_key, name_value)) {
-        c.name = scalar_of(name_value);
-        const Span name_span = scalar_span(text, name_value, c.flow);
+    c.flow = is_flow(tree, cluster);
+    Node name_key = kNone;
+    Node name_value = kNone;
+    if (find_entry(tree, cluster, {"name"}, name_key, name_value)) {
+        c.name = scalar_of(tree, name_value);
+        const Span name_span = scalar_span(tree, text, name_value, c.flow);
         if (name_span.ok) {
             const std::size_t after = name_span.pos + name_span.len;
             if (c.flow) {
                 c.after_name = after;
                 c.after_name_ok = true;
-            } else if (valid_pos(name_key, text) &&
-                       block_indent_at(text, pos_of(name_key), c.block_indent)) {
+            } else if (valid_pos(tree, name_key, text) &&
+                       block_indent_at(text, pos_of(tree, name_key), c.block_indent)) {
                 std::size_t nl = text.find('\n', after);
                 if (nl == std::string::npos) {
                     nl = text.size();
@@ -236,12 +231,12 @@ ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
             }
         }
     }
-    Node weight_key;
-    Node weight_value;
-    if (find_entry(cluster, {"weight"}, weight_key, weight_value)) {
+    Node weight_key = kNone;
+    Node weight_value = kNone;
+    if (find_entry(tree, cluster, {"weight"}, weight_key, weight_value)) {
         c.has_weight = true;
-        c.weight_text = scalar_of(weight_value);
-        c.weight = scalar_span(text, weight_value, c.flow);
+        c.weight_text = scalar_of(tree, weight_value);
+        c.weight = scalar_span(tree, text, weight_value, c.flow);
     }
     return c;
 }
@@ -250,88 +245,93 @@ ClusterEntry index_cluster(const std::string& text, const Node& cluster) {
 // pass over the map (every route of a full recompute comes through here): the
 // first entry of each kind counts, as a lookup by key would find it, and
 // safe_regex wins over path_separated_prefix over path over prefix.
-std::string route_match(const Node& match) {
-    if (!match || !match.IsMap()) {
+std::string route_match(const DocTree& tree, Node match) {
+    if (!tree.is_map(match)) {
         return {};
     }
     constexpr std::size_t kKinds = 4;
     static constexpr std::array<std::string_view, kKinds> kKeys = {
         "prefix", "path", "path_separated_prefix", "pathSeparatedPrefix"};
-    std::array<Node, kKinds> found;
+    std::array<Node, kKinds> found{};
     std::array<bool, kKinds> seen{};
-    Node regex_map;
+    Node regex_map = kNone;
     bool regex_seen = false;
-    for (auto it = match.begin(); it != match.end(); ++it) {
-        if (!it->first.IsScalar()) {
+    for (Node key_node = match + 1; key_node < tree[match].next;) {
+        const Node value = tree[key_node].next;
+        const Node next = tree[value].next;
+        if (!tree.is_scalar(key_node)) {
+            key_node = next;
             continue;
         }
-        const std::string& key = it->first.Scalar();
+        const std::string_view key = tree[key_node].value;
+        key_node = next;
         if (key == "safe_regex" || key == "safeRegex") {
             if (!regex_seen) {
                 regex_seen = true;
-                regex_map = it->second;
+                regex_map = value;
             }
             continue;
         }
         for (std::size_t k = 0; k < kKinds; ++k) {
             if (!seen[k] && key == kKeys[k]) {
                 seen[k] = true;
-                found[k] = it->second;
+                found[k] = value;
             }
         }
     }
     if (regex_seen) {
-        if (const Node regex = child(regex_map, {"regex"}); regex && regex.IsScalar()) {
-            return "safe_regex " + regex.Scalar();
+        if (const Node regex = child(tree, regex_map, {"regex"}); tree.is_scalar(regex)) {
+            return "safe_regex " + scalar_of(tree, regex);
         }
     }
     for (std::size_t k = kKinds; k-- > 0;) {
-        if (seen[k] && found[k].IsScalar()) {
+        if (seen[k] && tree.is_scalar(found[k])) {
             return std::string(k == 3 ? "path_separated_prefix" : kKeys[k]) + " " +
-                   found[k].Scalar();
+                   scalar_of(tree, found[k]);
         }
     }
     return {};
 }
 
-RouteEntry index_route(const std::string& text, const Node& route_node, std::size_t index) {
+RouteEntry index_route(const DocTree& tree, const std::string& text, Node route_node,
+                       std::size_t index) {
     RouteEntry r;
     r.index = index;
-    r.name = scalar_of(child(route_node, {"name"}));
-    r.line = route_node.Mark().line + 1;
-    r.match = route_match(child(route_node, {"match"}));
-    const Node action = child(route_node, {"route"});
-    if (!action || !action.IsMap()) {
+    r.name = scalar_of(tree, child(tree, route_node, {"name"}));
+    r.line = static_cast<int>(tree[route_node].line) + 1;
+    r.match = route_match(tree, child(tree, route_node, {"match"}));
+    const Node action = child(tree, route_node, {"route"});
+    if (!tree.is_map(action)) {
         return r;
     }
-    const Node weighted = child(action, {"weighted_clusters", "weightedClusters"});
-    if (weighted && weighted.IsMap()) {
+    const Node weighted = child(tree, action, {"weighted_clusters", "weightedClusters"});
+    if (tree.is_map(weighted)) {
         r.weighted = true;
-        const Node clusters = child(weighted, {"clusters"});
-        if (clusters && clusters.IsSequence()) {
-            for (const auto& c : clusters) {
-                if (c.IsMap()) {
-                    r.clusters.push_back(index_cluster(text, c));
-                }
+        const Node clusters = child(tree, weighted, {"clusters"});
+        for (const Node c : items(tree, clusters)) {
+            if (tree.is_map(c)) {
+                r.clusters.push_back(index_cluster(tree, text, c));
             }
         }
-        Node total_key;
-        Node total_value;
-        if (find_entry(weighted, {"total_weight", "totalWeight"}, total_key, total_value)) {
+        Node total_key = kNone;
+        Node total_value = kNone;
+        if (find_entry(tree, weighted, {"total_weight", "totalWeight"}, total_key, total_value)) {
             r.has_total = true;
-            r.total = scalar_span(text, total_value, is_flow(weighted));
+            r.total = scalar_span(tree, text, total_value, is_flow(tree, weighted));
         }
-        r.weighted_map = map_insert_point(text, weighted);
+        r.weighted_map = map_insert_point(tree, text, weighted);
         return r;
     }
-    Node cluster_key;
-    Node cluster_value;
-    if (find_entry(action, {"cluster"}, cluster_key, cluster_value) && cluster_value.IsScalar()) {
+    Node cluster_key = kNone;
+    Node cluster_value = kNone;
+    if (find_entry(tree, action, {"cluster"}, cluster_key, cluster_value) &&
+        tree.is_scalar(cluster_value)) {
         r.plain = true;
-        r.plain_cluster = cluster_value.Scalar();
-        const Span value = scalar_span(text, cluster_value, is_flow(action));
-        if (value.ok && valid_pos(cluster_key, text) && pos_of(cluster_key) < value.pos) {
-            r.plain_entry.pos = pos_of(cluster_key);
+        r.plain_cluster = scalar_of(tree, cluster_value);
+        const Span value = scalar_span(tree, text, cluster_value, is_flow(tree, action));
+        if (value.ok && valid_pos(tree, cluster_key, text) &&
+            pos_of(tree, cluster_key) < value.pos) {
+            r.plain_entry.pos = pos_of(tree, cluster_key);
             r.plain_entry.len = value.pos + value.len - r.plain_entry.pos;
             r.plain_entry.ok = true;
         }
@@ -357,54 +357,59 @@ RdsIndexPtr build_index(std::string content) {
     // mark is replaced by a comment line of the same length, so offsets stay
     // byte offsets into the original (lines are then one too many).
     const bool bom = text.rfind("\xEF\xBB\xBF", 0) == 0;
-    Node root;
-    try {
-        root = bom ? load_yaml("# \n" + text.substr(3)) : load_yaml(text);
-    } catch (const YAML::Exception& e) {
-        index->parse_error = e.what();
+    // The scanner reads the usual documents in one pass; what it refuses
+    // (anchors, block scalars, a byte order mark...) yaml-cpp reads into the
+    // same form, which also reports the syntax errors.
+    xds::ScanResult scanned = xds::scan_document(text);
+    DocTree tree;
+    index->scanned = scanned.accepted;
+    if (scanned.accepted) {
+        tree = std::move(scanned.tree);
+    } else {
+        try {
+            tree = xds::tree_from_yaml(bom ? load_yaml("# \n" + text.substr(3)) : load_yaml(text));
+        } catch (const YAML::Exception& e) {
+            index->parse_error = e.what();
+            return index;
+        }
+    }
+    const Node resources = child(tree, 0, {"resources"});
+    if (!tree.is_seq(resources)) {
         return index;
     }
-    const Node resources = child(root, {"resources"});
-    if (!resources || !resources.IsSequence()) {
-        return index;
-    }
-    for (std::size_t i = 0; i < resources.size(); ++i) {
-        const Node res = resources[i];
+    std::size_t i = 0;
+    for (const Node res : items(tree, resources)) {
         bool legacy = false;
-        if (!res.IsMap() || !route_config_type(scalar_of(child(res, {"@type"})), legacy)) {
+        const std::size_t res_index = i++;
+        if (!tree.is_map(res) ||
+            !route_config_type(scalar_of(tree, child(tree, res, {"@type"})), legacy)) {
             continue;
         }
         RouteConfigEntry rc;
-        rc.index = i;
+        rc.index = res_index;
         rc.legacy_v2 = legacy;
-        rc.name = scalar_of(child(res, {"name"}));
-        const Node vhosts = child(res, {"virtual_hosts", "virtualHosts"});
-        if (vhosts && vhosts.IsSequence()) {
-            for (std::size_t v = 0; v < vhosts.size(); ++v) {
-                const Node vh = vhosts[v];
-                if (!vh.IsMap()) {
-                    continue;
-                }
-                VirtualHostEntry entry;
-                entry.index = v;
-                entry.name = scalar_of(child(vh, {"name"}));
-                const Node domains = child(vh, {"domains"});
-                if (domains && domains.IsSequence()) {
-                    for (const auto& d : domains) {
-                        entry.domains.push_back(scalar_of(d));
-                    }
-                }
-                const Node routes = child(vh, {"routes"});
-                if (routes && routes.IsSequence()) {
-                    for (std::size_t r = 0; r < routes.size(); ++r) {
-                        if (routes[r].IsMap()) {
-                            entry.routes.push_back(index_route(text, routes[r], r));
-                            entry.routes.back().line -= bom ? 1 : 0;
-                        }
-                    }
-                }
-                rc.virtual_hosts.push_back(std::move(entry));
+        rc.name = scalar_of(tree, child(tree, res, {"name"}));
+        std::size_t v = 0;
+        for (const Node vh : items(tree, child(tree, res, {"virtual_hosts", "virtualHosts"}))) {
+            const std::size_t vh_index = v++;
+            if (!tree.is_map(vh)) {
+                continue;
             }
+            VirtualHostEntry entry;
+            entry.index = vh_index;
+            entry.name = scalar_of(tree, child(tree, vh, {"name"}));
+            for (const Node d : items(tree, child(tree, vh, {"domains"}))) {
+                entry.domains.push_back(scalar_of(tree, d));
+            }
+            std::size_t r = 0;
+            for (const Node route : items(tree, child(tree, vh, {"routes"}))) {
+                const std::size_t route_index = r++;
+                if (tree.is_map(route)) {
+                    entry.routes.push_back(index_route(tree, text, route, route_index));
+                    entry.routes.back().line -= bom ? 1 : 0;
+                }
+            }
+            rc.virtual_hosts.push_back(std::move(entry));
         }
         index->route_configs.push_back(std::move(rc));
     }

@@ -1,6 +1,7 @@
 // A positional index of the RouteConfigurations inside one xDS document.
 //
-// The document is parsed once with yaml-cpp; what the merge needs (virtual
+// The document is read once (by common_envoy's scanner, or yaml-cpp for what
+// the scanner refuses: crossover_envoy/doc_tree.h); what the merge needs (virtual
 // hosts, routes, weighted clusters, and the byte ranges of the scalars it may
 // rewrite) is recorded here and the tree is dropped. Each canary step then
 // edits the original text in place (see TextEdit), so comments, key order and
@@ -89,6 +90,7 @@ struct RdsIndex {
     std::string content;  // the text the index was built from
     bool json = false;    // the document is JSON (keys are written quoted)
     std::string parse_error;
+    bool scanned = false;  // read by the scanner (false: by yaml-cpp)
     std::vector<RouteConfigEntry> route_configs;
     // Virtual hosts by name and by each of their domains, in document order, so that a
     // TrafficSplit finds its virtual hosts without scanning all of them.

@@ -13,12 +13,17 @@
 #include <vector>
 
 #include "crossover/sdk.h"
+#include "rds_index.h"
 #include "smi_merge.h"
 
 using namespace crossover;
+using crossover::smi_merge::build_index;
 using crossover::smi_merge::Match;
 using crossover::smi_merge::Merger;
 using crossover::smi_merge::Options;
+using crossover::smi_merge::RdsIndex;
+using crossover::smi_merge::RdsIndexPtr;
+using crossover::smi_merge::Span;
 using crossover::smi_merge::Unmatched;
 
 namespace {
@@ -317,6 +322,59 @@ BOOST_AUTO_TEST_CASE(json_documents) {
     BOOST_TEST(out == expected);
     BOOST_TEST(
         (weights(out, "web") == WeightMap{{"web-a", "20"}, {"web-b", "60"}, {"<total>", "80"}}));
+}
+
+namespace {
+
+std::string describe_span(const Span& s) {
+    return s.ok ? std::to_string(s.pos) + "+" + std::to_string(s.len) : "-";
+}
+
+// Everything the index records, one line per route.
+std::string describe_index(const RdsIndex& index) {
+    std::ostringstream out;
+    for (const auto& rc : index.route_configs) {
+        out << "rc " << rc.index << " " << rc.name << " " << rc.legacy_v2 << "\n";
+        for (const auto& vh : rc.virtual_hosts) {
+            out << " vh " << vh.index << " " << vh.name << " " << vh.domains.size() << "\n";
+            for (const auto& r : vh.routes) {
+                out << "  route " << r.index << " " << r.name << " [" << r.match << "] line "
+                    << r.line << " weighted " << r.weighted << " total " << r.has_total << " "
+                    << describe_span(r.total) << " map " << r.weighted_map.pos << " "
+                    << r.weighted_map.ok << r.weighted_map.flow << r.weighted_map.flow_empty << " '"
+                    << r.weighted_map.block_indent << "' plain " << r.plain << " "
+                    << r.plain_cluster << " " << describe_span(r.plain_entry) << "\n";
+                for (const auto& c : r.clusters) {
+                    out << "   cluster " << c.name << " " << c.has_weight << " " << c.weight_text
+                        << " " << describe_span(c.weight) << " after " << c.after_name << " "
+                        << c.after_name_ok << c.flow << " '" << c.block_indent << "'\n";
+                }
+            }
+        }
+    }
+    return out.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(scanner_and_yaml_cpp_index_alike) {
+    // The scanner reads the usual documents; a tab in a comment sends the same
+    // document to yaml-cpp, whose tree must give the same index.
+    const std::string text = std::string(kSimple) +
+                             "    - match: {path: \"/x\"}\n"
+                             "      route: {cluster: web-a}\n"
+                             "    - name: flow\n"
+                             "      route: {weighted_clusters: {clusters: [{name: web-c}], "
+                             "total_weight: 5}}\n";
+    const RdsIndexPtr scanned = build_index(text);
+    const RdsIndexPtr loaded = build_index(text + "#\ta tab\n");
+    BOOST_TEST(scanned->scanned);
+    BOOST_TEST(!loaded->scanned);
+    BOOST_TEST(loaded->parse_error.empty());
+    BOOST_TEST(describe_index(*scanned).find("cluster web-c 0  - after") != std::string::npos);
+    BOOST_TEST(describe_index(*scanned) == describe_index(*loaded));
+    BOOST_TEST(build_index(std::string(kSimple) + "x: &a 1\n")->scanned == false);
+    BOOST_TEST(build_index("{\"resources\": []}")->scanned);
 }
 
 BOOST_AUTO_TEST_CASE(total_weight_is_kept_consistent) {
