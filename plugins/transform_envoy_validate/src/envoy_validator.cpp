@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -40,6 +41,7 @@ constexpr const char* kV2Prefix = "envoy.api.v2.";
 constexpr const char* kDiscoveryResponse = "envoy.service.discovery.v3.DiscoveryResponse";
 constexpr const char* kBootstrap = "envoy.config.bootstrap.v3.Bootstrap";
 constexpr const char* kCluster = "envoy.config.cluster.v3.Cluster";
+constexpr const char* kRouteConfiguration = "envoy.config.route.v3.RouteConfiguration";
 constexpr const char* kRouteAction = "envoy.config.route.v3.RouteAction";
 constexpr const char* kClusterWeight = "envoy.config.route.v3.WeightedCluster.ClusterWeight";
 
@@ -112,14 +114,53 @@ std::string default_proto_path() {
     return {};
 }
 
+// What a clean check found in one virtual host of a RouteConfiguration.
+struct VirtualHostFacts {
+    // (path below "virtual_hosts[j]", cluster), e.g. (".routes[0].route.cluster", "a")
+    std::vector<std::pair<std::string, std::string>> cluster_refs;
+};
+
+// Of a RouteConfiguration resource whose `virtual_hosts` is a block list:
+// where each virtual host lies, by offsets from the resource's first byte,
+// and what each held.
+struct VirtualHostsLayout {
+    std::size_t key_column = 0;  // of the resource's keys, "virtual_hosts:" among them
+    ResourceLayout spans;
+    std::vector<VirtualHostFacts> facts;  // one per span
+};
+
 // What a clean check found in one resource of a DiscoveryResponse, kept so
 // that the resource is not read again while its bytes stay the same.
 struct ResourceFacts {
     std::string type;                   // its "@type"
     std::vector<std::string> clusters;  // names of the Cluster messages in it
-    // (path below "resources[k]", cluster), e.g. (".virtual_hosts[0]...cluster", "a")
+    // (path below "resources[k]", cluster), e.g. (".virtual_hosts[0]...cluster", "a");
+    // empty when `virtual_hosts` is set: they are its virtual hosts'.
     std::vector<std::pair<std::string, std::string>> cluster_refs;
+    // Of a RouteConfiguration: a change of some of its virtual hosts only
+    // reads those again. Shared, so that keeping an unchanged resource costs
+    // no copy of a thousand virtual hosts' findings.
+    std::shared_ptr<VirtualHostsLayout> virtual_hosts;
 };
+
+// Appends the clusters the resource at `prefix` ("resources[k]") names.
+static void append_cluster_refs(const ResourceFacts& facts, const std::string& prefix,
+                                std::vector<std::pair<std::string, std::string>>& out) {
+    for (const auto& [rest, name] : facts.cluster_refs) {
+        out.emplace_back(prefix + rest, name);
+    }
+    if (!facts.virtual_hosts) {
+        return;
+    }
+    const std::string hosts = prefix + ".virtual_hosts";
+    const auto& all = facts.virtual_hosts->facts;
+    for (std::size_t j = 0; j < all.size(); ++j) {
+        const std::string host = index_path(hosts, j);
+        for (const auto& [rest, name] : all[j].cluster_refs) {
+            out.emplace_back(host + rest, name);
+        }
+    }
+}
 
 // Of a valid block-style DiscoveryResponse: where its resources lie and what
 // each held.
@@ -166,6 +207,7 @@ struct Validator::Impl {
     bool warned_v2 = false;
     std::size_t full_checks = 0;
     std::size_t resources_read = 0;
+    std::size_t virtual_hosts_read = 0;
 
     explicit Impl(ValidatorOptions o) : options(std::move(o)) {
         if (options.proto_path.empty()) {
@@ -924,15 +966,15 @@ struct Validator::Impl {
                 static_cast<std::size_t>(static_cast<std::ptrdiff_t>(site.offset) + shift);
         }
         if (result.layout) {
-            move_spans(result.layout->spans, *changes);
+            move_spans(*result.layout, *changes);
         }
         content = next;
         return true;
     }
 
-    // The resources' bounds after `changes` (digit runs, never across a line
-    // start, where every bound is).
-    static void move_spans(ResourceLayout& spans, const std::vector<IntegerChange>& changes) {
+    // The resources' (and their virtual hosts') bounds after `changes` (digit
+    // runs, never across a line start, where every bound is).
+    static void move_spans(DocLayout& layout, const std::vector<IntegerChange>& changes) {
         std::size_t k = 0;
         std::ptrdiff_t shift = 0;
         auto moved = [&](std::size_t at) {
@@ -943,18 +985,31 @@ struct Validator::Impl {
             }
             return static_cast<std::size_t>(static_cast<std::ptrdiff_t>(at) + shift);
         };
-        for (auto& span : spans.items) {
+        for (std::size_t r = 0; r < layout.spans.items.size(); ++r) {
+            ResourceSpan& span = layout.spans.items[r];
+            const std::size_t was = span.begin;
             span.begin = moved(span.begin);
+            if (auto& hosts = layout.facts[r].virtual_hosts) {
+                if (hosts.use_count() > 1) {
+                    hosts = std::make_shared<VirtualHostsLayout>(*hosts);
+                }
+                // Offsets from the resource's first byte, moved in order.
+                hosts->spans.key_line = moved(was + hosts->spans.key_line) - span.begin;
+                for (auto& host : hosts->spans.items) {
+                    host.begin = moved(was + host.begin) - span.begin;
+                    host.end = moved(was + host.end) - span.begin;
+                }
+            }
             span.end = moved(span.end);
         }
     }
 
     // ---- a change of some resources only ---------------------------------------
 
-    // "resources[12].virtual_hosts[0]" -> (12, ".virtual_hosts[0]").
+    // "resources[12].virtual_hosts[0]" -> (12, ".virtual_hosts[0]"); with
+    // `prefix` ".virtual_hosts[", ".virtual_hosts[3].routes[0]" -> (3, ".routes[0]").
     static std::optional<std::pair<std::size_t, std::string_view>> resource_index(
-        std::string_view path) {
-        constexpr std::string_view prefix = "resources[";
+        std::string_view path, std::string_view prefix = "resources[") {
         if (path.substr(0, prefix.size()) != prefix) {
             return std::nullopt;
         }
@@ -970,9 +1025,10 @@ struct Validator::Impl {
 
     // True when the first line of the tail that is not blank or a comment
     // starts with a key of the root map: no value of the last resource runs
-    // on into the tail.
-    static bool tail_starts_with_key(const std::string& content, std::size_t tail,
-                                     const YAML::Node& root) {
+    // on into the tail. The marks of `root` are offsets into a text in which
+    // `content` starts at `mark_base`.
+    static bool tail_starts_with_key(std::string_view content, std::size_t tail,
+                                     const YAML::Node& root, std::size_t mark_base = 0) {
         std::size_t p = tail;
         while (p < content.size()) {
             const std::size_t eol = std::min(content.find('\n', p), content.size());
@@ -980,7 +1036,7 @@ struct Validator::Impl {
             if (text < eol && content[text] != '#' && content[text] != '\r') {
                 for (const auto& kv : root) {
                     if (kv.first.Mark().pos >= 0 &&
-                        static_cast<std::size_t>(kv.first.Mark().pos) == text) {
+                        static_cast<std::size_t>(kv.first.Mark().pos) == mark_base + text) {
                         return true;
                     }
                 }
@@ -1034,16 +1090,79 @@ struct Validator::Impl {
         if (root["type_url"] && root["type_url"].IsScalar()) {
             layout.type_url = root["type_url"].Scalar();
         }
+        k = 0;
+        for (const auto& item : resources) {
+            const ResourceSpan& span = spans->items[k];
+            describe_virtual_hosts(
+                std::string_view(content).substr(span.begin, span.end - span.begin), span.begin,
+                item, layout.facts[k]);
+            ++k;
+        }
         layout.spans = std::move(*spans);
         result.layout = std::move(layout);
     }
 
-    // Reads and checks the resource `text` (one "- ..." item, alone) as the
-    // full check reads resources[index]. Its integer sites are appended with
-    // offsets into `text`. Nullopt when anything is wrong or unusual: the
-    // caller then checks the document in full, which words the errors.
-    std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t index,
-                                               std::vector<crossover::envoy::IntegerSite>& sites) {
+    static bool is_route_configuration(const std::string& type_url) {
+        return std::string_view(type_url).substr(type_url.rfind('/') + 1) == kRouteConfiguration;
+    }
+
+    // After a clean read of the RouteConfiguration `item` (whose text is
+    // `text`; the marks of its nodes are offsets into a text in which `text`
+    // starts at `mark_base`): where its virtual hosts lie and which clusters
+    // each names, when the split the scan proposes is the one yaml-cpp read.
+    static void describe_virtual_hosts(std::string_view text, std::size_t mark_base,
+                                       const YAML::Node& item, ResourceFacts& facts) {
+        if (!is_route_configuration(facts.type) || !item.IsMap()) {
+            return;
+        }
+        const auto key_column = item_key_column(text);
+        auto spans = key_column ? scan_list(text, "virtual_hosts", *key_column) : std::nullopt;
+        if (!spans) {
+            return;
+        }
+        const auto at = [&](const YAML::Node& node) {
+            const auto pos = node.Mark().pos;
+            return pos < 0 || static_cast<std::size_t>(pos) < mark_base
+                       ? std::string_view::npos
+                       : static_cast<std::size_t>(pos) - mark_base;
+        };
+        YAML::Node hosts;
+        for (const auto& kv : item) {
+            if (at(kv.first) == spans->key_line + *key_column) {
+                if (!kv.first.IsScalar() || kv.first.Scalar() != "virtual_hosts") {
+                    return;
+                }
+                hosts = kv.second;
+            }
+        }
+        if (!hosts.IsSequence() || hosts.size() != spans->items.size() ||
+            !tail_starts_with_key(text, spans->tail_begin(), item, mark_base)) {
+            return;
+        }
+        std::size_t j = 0;
+        for (const auto& host : hosts) {
+            const ResourceSpan& span = spans->items[j++];
+            if (!host.IsMap() || at(host) < span.begin || at(host) >= span.end) {
+                return;
+            }
+        }
+        VirtualHostsLayout layout;
+        layout.key_column = *key_column;
+        layout.facts.resize(spans->items.size());
+        for (const auto& [path, name] : facts.cluster_refs) {
+            const auto host = resource_index(path, ".virtual_hosts[");
+            if (!host || host->first >= layout.facts.size()) {
+                return;  // a cluster named outside the virtual hosts
+            }
+            layout.facts[host->first].cluster_refs.emplace_back(std::string(host->second), name);
+        }
+        layout.spans = std::move(*spans);
+        facts.cluster_refs.clear();
+        facts.virtual_hosts = std::make_shared<VirtualHostsLayout>(std::move(layout));
+    }
+
+    // `text` read as YAML when it is a list of one map: that map.
+    static std::optional<YAML::Node> lone_item(const std::string& text) {
         YAML::Node list;
         try {
             list = load_yaml(text);
@@ -1053,7 +1172,43 @@ struct Validator::Impl {
         if (!list.IsSequence() || list.size() != 1 || !list[0].IsMap()) {
             return std::nullopt;
         }
-        const YAML::Node item = list[0];
+        return list[0];
+    }
+
+    // Reads `node` as element 0 of the repeated message field `field` of a
+    // `type` message, and walks it, as the full check reads and walks each
+    // element at `path` (`rule`: the field's rules). Its integer sites go to
+    // `sites`, what the walk found to `scratch`. False when either found a
+    // problem.
+    bool read_element(const pb::Descriptor* type, const pb::FieldDescriptor* field,
+                      const FieldRule* rule, const YAML::Node& node, const std::string& path,
+                      std::vector<crossover::envoy::IntegerSite>& sites, DocResult& scratch) {
+        std::unique_ptr<pb::Message> holder(factory->GetPrototype(type)->New());
+        pb::Message* element = holder->GetReflection()->AddMessage(holder.get(), field, factory);
+        const ForgetAnyContents forget{any_contents};
+        crossover::envoy::Problems problems(options.max_errors);
+        reader->record_integer_sites(&sites);
+        const bool read = reader->read(node, *element, path, problems);
+        reader->record_integer_sites(nullptr);
+        if (!read) {
+            return false;
+        }
+        Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
+        check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr, path, w);
+        return scratch.errors.empty();
+    }
+
+    // Reads and checks the resource `text` (one "- ..." item, alone) as the
+    // full check reads resources[index]. Its integer sites are appended with
+    // offsets into `text`. Nullopt when anything is wrong or unusual: the
+    // caller then checks the document in full, which words the errors.
+    std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t index,
+                                               std::vector<crossover::envoy::IntegerSite>& sites) {
+        const std::optional<YAML::Node> lone = lone_item(text);
+        if (!lone) {
+            return std::nullopt;
+        }
+        const YAML::Node& item = *lone;
         const YAML::Node type = item["@type"];
         if (!type || !type.IsScalar() || v2_type(type.Scalar())) {
             return std::nullopt;
@@ -1065,24 +1220,10 @@ struct Validator::Impl {
             return std::nullopt;  // the count matters: leave it to the full check
         }
         ++resources_read;
-        // The resource as element 0 of a DiscoveryResponse, read and walked as
-        // the full check reads and walks each element.
         const std::string path = index_path("resources", index);
-        std::unique_ptr<pb::Message> holder(factory->GetPrototype(response)->New());
-        pb::Message* any = holder->GetReflection()->AddMessage(holder.get(), field, factory);
-        const ForgetAnyContents forget{any_contents};
-        crossover::envoy::Problems problems(options.max_errors);
         std::vector<crossover::envoy::IntegerSite> found;
-        reader->record_integer_sites(&found);
-        const bool read = reader->read(item, *any, path, problems);
-        reader->record_integer_sites(nullptr);
-        if (!read) {
-            return std::nullopt;
-        }
         DocResult scratch;
-        Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
-        check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr, path, w);
-        if (!scratch.errors.empty()) {
+        if (!read_element(response, field, rule, item, path, found, scratch)) {
             return std::nullopt;
         }
         ResourceFacts facts;
@@ -1093,7 +1234,130 @@ struct Validator::Impl {
         for (auto& [ref_path, name] : scratch.cluster_refs) {
             facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
         }
+        describe_virtual_hosts(text, 0, item, facts);
         sites.insert(sites.end(), found.begin(), found.end());
+        return facts;
+    }
+
+    // Reads and checks the virtual host `text` (one "- ..." item, alone) as
+    // the full check reads resources[index].virtual_hosts[host] of a
+    // RouteConfiguration. Its integer sites are appended with offsets into
+    // `text`. Nullopt when anything is wrong or unusual: the caller then
+    // reads more (at last the whole document), which words the errors.
+    std::optional<VirtualHostFacts> read_virtual_host(
+        const std::string& text, std::size_t index, std::size_t host,
+        std::vector<crossover::envoy::IntegerSite>& sites) {
+        const std::optional<YAML::Node> item = lone_item(text);
+        if (!item) {
+            return std::nullopt;
+        }
+        const pb::Descriptor* type = resolve(kRouteConfiguration);
+        const pb::FieldDescriptor* field =
+            type == nullptr ? nullptr : type->FindFieldByName("virtual_hosts");
+        if (field == nullptr || !field->is_repeated() ||
+            field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            return std::nullopt;
+        }
+        const FieldRule* rule = is_disabled(type) ? nullptr : rule_for(field);
+        if (rule != nullptr && (rule->min_items || rule->max_items)) {
+            return std::nullopt;  // the count matters: leave it to a full read
+        }
+        ++virtual_hosts_read;
+        const std::string path =
+            index_path(index_path("resources", index) + ".virtual_hosts", host);
+        std::vector<crossover::envoy::IntegerSite> found;
+        DocResult scratch;
+        if (!read_element(type, field, rule, *item, path, found, scratch) ||
+            !scratch.clusters.empty()) {
+            return std::nullopt;
+        }
+        VirtualHostFacts facts;
+        for (auto& [ref_path, name] : scratch.cluster_refs) {
+            facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
+        }
+        sites.insert(sites.end(), found.begin(), found.end());
+        return facts;
+    }
+
+    // The sites from the first at or after `offset` (sorted by offset).
+    static std::vector<crossover::envoy::IntegerSite>::const_iterator sites_from(
+        const std::vector<crossover::envoy::IntegerSite>& sites, std::size_t offset) {
+        return std::lower_bound(
+            sites.begin(), sites.end(), offset,
+            [](const crossover::envoy::IntegerSite& n, std::size_t at) { return n.offset < at; });
+    }
+
+    // Appends the sites in [from, to) of the old text, moved so that `from`
+    // lands at `at` in the new one.
+    static void move_sites(const std::vector<crossover::envoy::IntegerSite>& sites,
+                           std::size_t from, std::size_t to, std::size_t at,
+                           std::vector<crossover::envoy::IntegerSite>& out) {
+        for (auto n = sites_from(sites, from); n != sites.end() && n->offset < to; ++n) {
+            out.push_back(*n);
+            out.back().offset = n->offset - from + at;
+        }
+    }
+
+    // When the resource at `span` of `after` differs from the
+    // RouteConfiguration `old` at `was` of `before` (checked clean, its
+    // integer sites `sites`) only in some of its virtual hosts: reads only
+    // those, each on its own, and returns the resource's facts, its integer
+    // sites appended to `numbers` (offsets into `after`). Nullopt: read the
+    // resource as a whole.
+    std::optional<ResourceFacts> recheck_virtual_hosts(
+        std::string_view before, const ResourceSpan& was, const ResourceFacts& old,
+        std::string_view after, const ResourceSpan& span, std::size_t index,
+        const std::vector<crossover::envoy::IntegerSite>& sites,
+        std::vector<crossover::envoy::IntegerSite>& numbers) {
+        const VirtualHostsLayout& hosts = *old.virtual_hosts;
+        const std::string_view old_text = before.substr(was.begin, was.end - was.begin);
+        const std::string_view new_text = after.substr(span.begin, span.end - span.begin);
+        auto spans = scan_list(new_text, "virtual_hosts", hosts.key_column);
+        // Its other fields, before and after the list, must be as they were.
+        if (!spans ||
+            old_text.substr(0, hosts.spans.head_end()) != new_text.substr(0, spans->head_end()) ||
+            old_text.substr(hosts.spans.tail_begin()) != new_text.substr(spans->tail_begin())) {
+            return std::nullopt;
+        }
+        std::unordered_map<std::string_view, std::size_t> known;
+        known.reserve(hosts.spans.items.size());
+        for (std::size_t j = 0; j < hosts.spans.items.size(); ++j) {
+            const ResourceSpan& host = hosts.spans.items[j];
+            known.emplace(old_text.substr(host.begin, host.end - host.begin), j);
+        }
+        const std::size_t from = numbers.size();
+        move_sites(sites, was.begin, was.begin + hosts.spans.head_end(), span.begin, numbers);
+        VirtualHostsLayout layout;
+        layout.key_column = hosts.key_column;
+        layout.facts.reserve(spans->items.size());
+        for (std::size_t j = 0; j < spans->items.size(); ++j) {
+            const ResourceSpan& host = spans->items[j];
+            const std::string_view text = new_text.substr(host.begin, host.end - host.begin);
+            if (const auto it = known.find(text); it != known.end()) {
+                const ResourceSpan& host_was = hosts.spans.items[it->second];
+                layout.facts.push_back(hosts.facts[it->second]);
+                move_sites(sites, was.begin + host_was.begin, was.begin + host_was.end,
+                           span.begin + host.begin, numbers);
+                continue;
+            }
+            const std::size_t first = numbers.size();
+            auto read = read_virtual_host(std::string(text), index, j, numbers);
+            if (!read) {
+                numbers.resize(from);
+                return std::nullopt;
+            }
+            for (std::size_t i = first; i < numbers.size(); ++i) {
+                numbers[i].offset += span.begin + host.begin;
+            }
+            layout.facts.push_back(std::move(*read));
+        }
+        move_sites(sites, was.begin + hosts.spans.tail_begin(), was.end,
+                   span.begin + spans->tail_begin(), numbers);
+        layout.spans = std::move(*spans);
+        ResourceFacts facts;
+        facts.type = old.type;
+        facts.clusters = old.clusters;
+        facts.virtual_hosts = std::make_shared<VirtualHostsLayout>(std::move(layout));
         return facts;
     }
 
@@ -1169,23 +1433,14 @@ struct Validator::Impl {
         const std::size_t old_tail = old.spans.tail_begin();
         const std::size_t new_tail = spans->tail_begin();
         const auto& sites = result.numbers;
-        const auto sites_from = [&](std::size_t offset) {
-            return std::lower_bound(sites.begin(), sites.end(), offset,
-                                    [](const crossover::envoy::IntegerSite& n, std::size_t at) {
-                                        return n.offset < at;
-                                    });
-        };
         // The document's own fields: as before, or read again.
         std::string type_url = old.type_url;
         std::vector<crossover::envoy::IntegerSite> head_sites;
         std::vector<crossover::envoy::IntegerSite> tail_sites;
         if (before.substr(0, old.spans.head_end()) == after.substr(0, spans->head_end()) &&
             before.substr(old_tail) == after.substr(new_tail)) {
-            head_sites.assign(sites.begin(), sites_from(old.spans.head_end()));
-            for (auto n = sites_from(old_tail); n != sites.end(); ++n) {
-                tail_sites.push_back(*n);
-                tail_sites.back().offset = n->offset - old_tail + new_tail;
-            }
+            head_sites.assign(sites.begin(), sites_from(sites, old.spans.head_end()));
+            move_sites(sites, old_tail, before.size(), new_tail, tail_sites);
         } else {
             auto frame = read_frame(after, *spans);
             if (!frame) {
@@ -1214,10 +1469,13 @@ struct Validator::Impl {
             if (const auto it = known.find(text); it != known.end()) {
                 const ResourceSpan& was = old.spans.items[it->second];
                 facts = old.facts[it->second];
-                for (auto n = sites_from(was.begin); n != sites.end() && n->offset < was.end; ++n) {
-                    fresh.numbers.push_back(*n);
-                    fresh.numbers.back().offset = n->offset - was.begin + span.begin;
-                }
+                move_sites(sites, was.begin, was.end, span.begin, fresh.numbers);
+            } else if (auto hosts =
+                           k < old.facts.size() && old.facts[k].virtual_hosts
+                               ? recheck_virtual_hosts(before, old.spans.items[k], old.facts[k],
+                                                       after, span, k, sites, fresh.numbers)
+                               : std::nullopt) {
+                facts = std::move(*hosts);  // the same RouteConfiguration, some virtual hosts new
             } else {
                 const std::size_t from = fresh.numbers.size();
                 auto read = read_resource(std::string(text), k, fresh.numbers);
@@ -1240,9 +1498,7 @@ struct Validator::Impl {
             for (const auto& name : facts.clusters) {
                 fresh.clusters.emplace_back(prefix, name);
             }
-            for (const auto& [rest, name] : facts.cluster_refs) {
-                fresh.cluster_refs.emplace_back(prefix + rest, name);
-            }
+            append_cluster_refs(facts, prefix, fresh.cluster_refs);
             layout.facts.push_back(std::move(facts));
         }
         fresh.numbers.insert(fresh.numbers.end(), tail_sites.begin(), tail_sites.end());
@@ -1270,6 +1526,10 @@ std::size_t Validator::full_checks() const {
 
 std::size_t Validator::resources_read() const {
     return impl_->resources_read;
+}
+
+std::size_t Validator::virtual_hosts_read() const {
+    return impl_->virtual_hosts_read;
 }
 
 const std::string& Validator::proto_path() const {

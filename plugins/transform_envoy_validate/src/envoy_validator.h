@@ -69,6 +69,11 @@ public:
     // How many resources of DiscoveryResponses were read into messages so far:
     // of a document seen before, only those whose bytes changed are read again.
     [[nodiscard]] std::size_t resources_read() const;
+    // How many virtual hosts were read on their own so far: of a
+    // RouteConfiguration seen before whose other fields are unchanged, only
+    // the virtual hosts whose bytes changed are read again (the resource then
+    // does not count in resources_read).
+    [[nodiscard]] std::size_t virtual_hosts_read() const;
 
     [[nodiscard]] const std::string& proto_version() const;
     // The directory the protos were read from.

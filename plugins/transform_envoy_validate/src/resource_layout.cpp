@@ -39,42 +39,51 @@ bool is_item(std::string_view text, const Line& l) {
     return p < l.end && text[p] == '-' && (p + 1 == l.end || text[p + 1] == ' ');
 }
 
-// "resources:" at column 0, followed by nothing but spaces and a comment.
-bool is_resources_key(std::string_view text, const Line& l) {
-    constexpr std::string_view key = "resources:";
-    if (text.substr(l.begin, l.end - l.begin).substr(0, key.size()) != key) {
+// `key` followed by ':' at the line's indentation, then nothing but spaces
+// and a comment.
+bool is_key(std::string_view text, const Line& l, std::string_view key) {
+    const std::string_view line = text.substr(l.begin + l.indent, l.end - l.begin - l.indent);
+    if (line.substr(0, key.size()) != key || line.substr(key.size(), 1) != ":") {
         return false;
     }
-    std::size_t p = l.begin + key.size();
-    if (p == l.end) {
+    std::size_t p = key.size() + 1;
+    if (p == line.size()) {
         return true;
     }
-    if (text[p] != ' ') {
+    if (line[p] != ' ') {
         return false;
     }
-    while (p < l.end && text[p] == ' ') {
+    while (p < line.size() && line[p] == ' ') {
         ++p;
     }
-    return p == l.end || text[p] == '#';
+    return p == line.size() || line[p] == '#';
 }
 
 }  // namespace
 
 std::optional<ResourceLayout> scan_resources(std::string_view text) {
+    return scan_list(text, "resources", 0);
+}
+
+std::optional<ResourceLayout> scan_list(std::string_view text, std::string_view key,
+                                        std::size_t key_column) {
     std::size_t pos = 0;
     bool found = false;
+    std::size_t key_line = 0;
     while (pos < text.size() && !found) {
         const Line l = line_at(text, pos);
         if (text[l.begin] == '%') {
             return std::nullopt;  // a directive: tags could mean something else in an item alone
         }
-        found = is_resources_key(text, l);
+        found = l.indent == key_column && is_key(text, l, key);
+        key_line = l.begin;
         pos = next_line(text, l);
     }
     if (!found) {
         return std::nullopt;
     }
     ResourceLayout layout;
+    layout.key_line = key_line;
     while (pos < text.size()) {
         const Line l = line_at(text, pos);
         if (l.tab_in_indent) {
@@ -82,7 +91,7 @@ std::optional<ResourceLayout> scan_resources(std::string_view text) {
         }
         if (!l.blank_or_comment) {
             if (layout.items.empty()) {
-                if (!is_item(text, l)) {
+                if (!is_item(text, l) || l.indent < key_column) {
                     return std::nullopt;  // a flow list, a scalar, ...
                 }
                 layout.column = l.indent;
@@ -102,6 +111,25 @@ std::optional<ResourceLayout> scan_resources(std::string_view text) {
     }
     layout.items.back().end = text.size();
     return layout;
+}
+
+std::optional<std::size_t> item_key_column(std::string_view text) {
+    std::size_t p = 0;
+    while (p < text.size() && text[p] == ' ') {
+        ++p;
+    }
+    if (p + 1 >= text.size() || text[p] != '-' || text[p + 1] != ' ') {
+        return std::nullopt;
+    }
+    ++p;
+    while (p < text.size() && text[p] == ' ') {
+        ++p;
+    }
+    if (p == text.size() || text[p] == '\n' || text[p] == '\r' || text[p] == '#' ||
+        text[p] == '\t') {
+        return std::nullopt;
+    }
+    return p;
 }
 
 }  // namespace crossover::envoy_validate

@@ -30,6 +30,7 @@ struct ResourceSpan {
 };
 
 struct ResourceLayout {
+    std::size_t key_line = 0;         // start of the line of the list's key ("resources:")
     std::size_t column = 0;           // of the items' '-'
     std::vector<ResourceSpan> items;  // contiguous, in order, at least one
     [[nodiscard]] std::size_t head_end() const { return items.front().begin; }
@@ -37,5 +38,26 @@ struct ResourceLayout {
 };
 
 std::optional<ResourceLayout> scan_resources(std::string_view text);
+
+// The same split of the block list under `key`, the first line that holds
+// only "key:" at column `key_column`: a RouteConfiguration's
+// `virtual_hosts`, scanned in the text of its resource alone
+//
+//   - "@type": ...RouteConfiguration    <- head: up to the first item
+//     name: local
+//     virtual_hosts:
+//     - name: a                          <- item 0
+//       domains: ["a"]
+//     - name: b                          <- item 1
+//       domains: ["b"]
+//     request_headers_to_add: ...        <- tail: from the first line that ends the list
+//
+// The items may be at the key's column or deeper, never shallower.
+std::optional<ResourceLayout> scan_list(std::string_view text, std::string_view key,
+                                        std::size_t key_column);
+
+// The column of the first key of the map that the list item `text` (its
+// first line "- key: ...") starts with; nullopt when that line holds no key.
+std::optional<std::size_t> item_key_column(std::string_view text);
 
 }  // namespace crossover::envoy_validate

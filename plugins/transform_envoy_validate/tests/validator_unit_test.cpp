@@ -4,6 +4,8 @@
 #define BOOST_TEST_MODULE envoy_validator
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -127,6 +129,37 @@ std::string many_route_configs(int n, int at = -1, const std::string& cluster_at
     return out;
 }
 
+// One virtual host as the route registry writes it: route `name` to cluster `cluster`.
+std::string registry_host(const std::string& name, const std::string& cluster,
+                          const std::string& extra = "") {
+    return "  - name: \"" + name + "\"\n    domains:\n    - \"" + name +
+           ".example\"\n    routes:\n    - match:\n        prefix: \"/\"\n      route:\n"
+           "        cluster: \"" +
+           cluster + "\"\n" + extra;
+}
+
+// The route registry's RDS: one RouteConfiguration, virtual host h<k> routing
+// to cluster c<k>; `changed` replaces virtual host `at`.
+std::string registry_rds(int n, const std::string& version, int at = -1,
+                         const std::string& changed = "") {
+    std::string out = "version_info: \"" + version +
+                      "\"\nresources:\n"
+                      "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+                      "  name: \"local\"\n  virtual_hosts:\n";
+    for (int k = 0; k < n; ++k) {
+        const std::string i = std::to_string(k);
+        out += k == at ? changed : registry_host("h" + i, "c" + i);
+    }
+    return out;
+}
+
+// The 1-based line of `text`'s byte `at`.
+std::size_t line_of(const std::string& text, std::size_t at) {
+    return static_cast<std::size_t>(
+               std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) +
+           1;
+}
+
 // What a validator that never saw the documents says.
 std::vector<std::string> fresh(const Run& run) {
     Validator v(options());
@@ -194,6 +227,42 @@ BOOST_AUTO_TEST_CASE(resources_are_split_by_their_lines) {
     BOOST_CHECK(!scan_resources("\"resources\":\n- a: 1\n"));
     BOOST_CHECK(!scan_resources("  resources:\n  - a: 1\n"));
     BOOST_CHECK(!scan_resources("resources:x\n- a: 1\n"));
+}
+
+BOOST_AUTO_TEST_CASE(virtual_hosts_are_split_by_their_lines) {
+    const std::string resource =
+        "- \"@type\": x\n  name: r\n  virtual_hosts:  # all\n  - name: a\n    domains: [a]\n\n"
+        "  - name: b\n    routes:\n    - match: {}\n  validate_clusters: false\n";
+    const auto column = crossover::envoy_validate::item_key_column(resource);
+    BOOST_REQUIRE(column);
+    BOOST_CHECK_EQUAL(*column, 2u);
+    const auto hosts = crossover::envoy_validate::scan_list(resource, "virtual_hosts", *column);
+    BOOST_REQUIRE(hosts);
+    BOOST_CHECK_EQUAL(hosts->column, 2u);
+    BOOST_CHECK_EQUAL(resource.substr(hosts->key_line, 16), "  virtual_hosts:");
+    BOOST_REQUIRE_EQUAL(hosts->items.size(), 2u);
+    BOOST_CHECK_EQUAL(
+        resource.substr(hosts->items[0].begin, hosts->items[0].end - hosts->items[0].begin),
+        "  - name: a\n    domains: [a]\n\n");
+    BOOST_CHECK_EQUAL(resource.substr(hosts->tail_begin()), "  validate_clusters: false\n");
+
+    // Items deeper than the key, and nothing after them.
+    const std::string deeper = "- name: r\n  virtual_hosts:\n    - name: a\n    - name: b\n";
+    const auto second = crossover::envoy_validate::scan_list(deeper, "virtual_hosts", 2);
+    BOOST_REQUIRE(second);
+    BOOST_CHECK_EQUAL(second->column, 4u);
+    BOOST_REQUIRE_EQUAL(second->items.size(), 2u);
+    BOOST_CHECK_EQUAL(second->tail_begin(), deeper.size());
+
+    // Flow style, a key elsewhere, items shallower than the key: no split.
+    BOOST_CHECK(!crossover::envoy_validate::scan_list("- name: r\n  virtual_hosts: [{name: a}]\n",
+                                                      "virtual_hosts", 2));
+    BOOST_CHECK(!crossover::envoy_validate::scan_list("- name: r\n    virtual_hosts:\n    - a\n",
+                                                      "virtual_hosts", 2));
+    BOOST_CHECK(!crossover::envoy_validate::scan_list("- name: r\n  virtual_hosts:\n- a\n",
+                                                      "virtual_hosts", 2));
+    BOOST_CHECK(!crossover::envoy_validate::item_key_column("-\n  name: r\n"));
+    BOOST_CHECK(!crossover::envoy_validate::item_key_column("- # note\n  name: r\n"));
 }
 
 BOOST_AUTO_TEST_SUITE(with_protos, *boost::unit_test::precondition(protos_available))
@@ -334,6 +403,149 @@ BOOST_AUTO_TEST_CASE(changes_beyond_resources) {
     BOOST_CHECK(errors == fresh(run));
 }
 
+BOOST_AUTO_TEST_CASE(only_changed_virtual_hosts_are_read_again) {
+    Validator v(options());
+    Run run{registry_rds(60, "1"), many_clusters(62)};
+    BOOST_REQUIRE(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 63u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 0u);
+
+    // One route changed (and the version with it), as the registry writes it:
+    // only that virtual host is read.
+    run.rds_text = registry_rds(60, "2", 7, registry_host("h7", "c7", "        timeout: 5s\n"));
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 63u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 1u);
+
+    // A route added in the middle: the virtual hosts after it move, unread.
+    std::string added = run.rds_text;
+    added.insert(added.find("  - name: \"h20\""), registry_host("h19b", "c60"));
+    run.rds_text = added;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 2u);
+
+    // A cluster removed that a kept virtual host (now at index 41) still
+    // names: found from what was kept, at the virtual host's new place.
+    const std::string cds_before = run.cds_text;
+    std::string removed = run.cds_text;
+    const std::size_t c40 = removed.rfind("- \"@type\"", removed.find("name: c40\n"));
+    removed.erase(c40, removed.find("- \"@type\"", c40 + 1) - c40);
+    run.cds_text = removed;
+    auto errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_CHECK_MESSAGE(
+        errors[0] ==
+            "rds.yaml: resources[0].virtual_hosts[41].routes[0].route.cluster: cluster \"c40\" "
+            "is not defined by any Cluster in this pipeline's output",
+        errors[0]);
+    run.cds_text = cds_before;
+    BOOST_CHECK(run.on(v).empty());
+
+    // A route removed: nothing to read.
+    std::string gone = run.rds_text;
+    const std::size_t h3 = gone.find("  - name: \"h3\"");
+    gone.erase(h3, gone.find("  - name: \"h4\"") - h3);
+    run.rds_text = gone;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 2u);
+
+    // The RouteConfiguration's other fields changed: the resource is read whole.
+    const std::size_t read = v.resources_read();
+    std::string renamed = run.rds_text;
+    renamed.replace(renamed.find("name: \"local\""), 13, "name: \"other\"");
+    run.rds_text = renamed;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.resources_read(), read + 1);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 2u);
+    // ... and then its virtual hosts one by one again.
+    std::string later = run.rds_text;
+    later.replace(later.find("cluster: \"c50\""), 14, "cluster: \"c61\"");
+    run.rds_text = later;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.resources_read(), read + 1);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(errors_in_a_changed_virtual_host_read_as_a_full_check_says) {
+    Validator v(options());
+    Run run{registry_rds(30, "1"), many_clusters(30)};
+    BOOST_REQUIRE(run.on(v).empty());
+
+    // A route to a cluster no one defines: the error across documents, from
+    // the one virtual host read, with its path.
+    run.rds_text = registry_rds(30, "2", 12, registry_host("h12", "nowhere"));
+    auto errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 1u);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_CHECK_MESSAGE(
+        errors[0] ==
+            "rds.yaml: resources[0].virtual_hosts[12].routes[0].route.cluster: cluster "
+            "\"nowhere\" is not defined by any Cluster in this pipeline's output",
+        errors[0]);
+    run.rds_text = registry_rds(30, "3");
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 2u);
+
+    // A problem inside a changed virtual host: checked in full, in its words.
+    run.rds_text = registry_rds(30, "4", 21, registry_host("h21", "c21", "        retry: 1\n"));
+    errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), 3u);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_REQUIRE(!errors.empty());
+    BOOST_CHECK_MESSAGE(
+        errors[0].find("rds.yaml: resources[0].virtual_hosts[21].routes[0].route") == 0, errors[0]);
+
+    // Not YAML in a changed virtual host: the line is the file's.
+    run.rds_text = registry_rds(30, "5");
+    BOOST_CHECK(run.on(v).empty());
+    const std::string broken = registry_rds(30, "6", 17, registry_host("h17", "c17\"x"));
+    run.rds_text = broken;
+    errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), 5u);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    const std::string line = "line " + std::to_string(line_of(broken, broken.find("c17\"x"))) + ":";
+    BOOST_CHECK_MESSAGE(errors[0].find("rds.yaml: (document): not valid YAML: " + line) == 0,
+                        errors[0] + " (expected " + line + ")");
+
+    // Valid again, then weights only after a virtual host was read on its
+    // own: the numbers kept for the others moved with their text.
+    run.rds_text = rds(40, 10);
+    run.cds_text = cds("9898");
+    BOOST_CHECK(run.on(v).empty());
+    const std::size_t full = v.full_checks();
+    std::string one = rds(40, 10);
+    one.replace(one.find("name: app3\n"), 11, "name: app3-renamed\n");
+    run.rds_text = one;
+    BOOST_CHECK(run.on(v).empty());
+    std::string weights = one;
+    for (std::size_t at = weights.find("weight: 10}"); at != std::string::npos;
+         at = weights.find("weight: 10}", at)) {
+        weights.replace(at, 11, "weight: 5}");
+    }
+    run.rds_text = weights;
+    BOOST_CHECK(run.on(v).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), full);
+    std::string bad = weights;
+    bad.replace(bad.rfind("weight: 5}"), 10, "weight: 4294967296}");
+    run.rds_text = bad;
+    errors = run.on(v);
+    BOOST_CHECK_EQUAL(v.full_checks(), full + 1);
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_CHECK_MESSAGE(errors[0].find("resources[0].virtual_hosts[39]") != std::string::npos,
+                        errors[0]);
+}
+
 BOOST_AUTO_TEST_CASE(weights_only_changes_are_checked_without_reading_again) {
     Validator v(options());
     Run run{rds(50, 10), cds("9898")};
@@ -383,18 +595,20 @@ BOOST_AUTO_TEST_CASE(other_changes_are_read_in_full) {
     Run run{rds(3, 10), cds("9898")};
     BOOST_REQUIRE(run.on(v).empty());
     BOOST_CHECK_EQUAL(v.resources_read(), 3u);
-    // A number in a comment, a leading zero, a name: no shortcut (the RDS's
-    // one resource is read again).
+    // A number in a comment, a leading zero, a name: no shortcut (the
+    // virtual host that changed is read again, on its own).
     std::string comment = run.rds_text;
     comment.replace(comment.find("canary 7"), 8, "canary 8");
     run.rds_text = comment;
     BOOST_CHECK(run.on(v).empty());
-    BOOST_CHECK_EQUAL(v.resources_read(), 4u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 3u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 1u);
     std::string zero = run.rds_text;
     zero.replace(zero.find("weight: 90"), 10, "weight: 090");
     run.rds_text = zero;
     BOOST_CHECK(run.on(v) == fresh(run));
-    BOOST_CHECK_EQUAL(v.resources_read(), 5u);
+    BOOST_CHECK_EQUAL(v.resources_read(), 3u);
+    BOOST_CHECK_EQUAL(v.virtual_hosts_read(), 2u);
     run.rds_text = rds(3, 10);
     run.on(v);
     std::string name = run.rds_text;
