@@ -6,10 +6,13 @@
 //    commit), and the time a PUT takes to be answered.
 //
 //   crossover-registry-bench [--sizes 100,1000] [--updates 100] [--clients 16]
-//                            [--seconds 3] [--validate] [--no-sink-fsync] [--crossover PATH]
+//                            [--seconds 3] [--validate] [--route-change] [--no-sink-fsync]
+//                            [--crossover PATH]
 //
 // --no-sink-fsync turns the symlink sink's fsync off (a tmpfs output); the
-// registry's journal always fsyncs.
+// registry's journal always fsyncs. Each measured change gives r0 a new port
+// (its Cluster changes); --route-change also gives it a new timeout, so its
+// virtual host in the RDS changes too.
 //
 // See docs/performance.md.
 #include <poll.h>
@@ -46,6 +49,9 @@ struct Settings {
     double seconds = 3;
     bool validate = false;
     bool sink_fsync = true;
+    // Each measured change also sets r0's timeout, so its virtual host in the
+    // RDS changes too (a port alone changes only its Cluster).
+    bool route_change = false;
     std::string crossover = CROSSOVER_BENCH_BIN;
 };
 
@@ -63,11 +69,12 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(i, v.size() - 1)];
 }
 
-std::string body(int i, int port) {
+std::string body(int i, int port, const std::string& timeout = "") {
     return R"({"domains": ["s)" + std::to_string(i) +
            R"(.example.org"], "endpoints": [{"address": "10.1.)" + std::to_string(i / 250) + "." +
            std::to_string(i % 250 + 1) + R"(", "port": )" + std::to_string(port) +
-           R"(}], "protocol": "grpc"})";
+           R"(}], "protocol": "grpc")" +
+           (timeout.empty() ? std::string() : R"(, "timeout": ")" + timeout + "\"") + "}";
 }
 
 // Waits (inotify on the output directory) until current/cds.yaml holds `marker`.
@@ -211,7 +218,9 @@ Row run_size(const Settings& s, int routes) {
     for (int u = 0; u < s.updates; ++u) {
         const int port = 20000 + u;
         const auto a = Clock::now();
-        if (client.call("PUT", "/v1/routes/r0", body(0, port)).status >= 300) {
+        const std::string change =
+            s.route_change ? body(0, port, std::to_string(u % 50 + 1) + "s") : body(0, port);
+        if (client.call("PUT", "/v1/routes/r0", change).status >= 300) {
             ++failures;
         }
         Clock::time_point noticed;
@@ -268,18 +277,22 @@ int main(int argc, char** argv) {
                 s.sink_fsync = false;
             } else if (a == "--validate") {
                 s.validate = true;
+            } else if (a == "--route-change") {
+                s.route_change = true;
             } else if (a == "--crossover") {
                 s.crossover = value();
             } else {
-                std::cerr << "usage: " << argv[0]
-                          << " [--sizes 100,1000] [--updates N] [--clients N] [--seconds S]"
-                             " [--validate] [--no-sink-fsync] [--crossover PATH]\n";
+                std::cerr
+                    << "usage: " << argv[0]
+                    << " [--sizes 100,1000] [--updates N] [--clients N] [--seconds S]"
+                       " [--validate] [--route-change] [--no-sink-fsync] [--crossover PATH]\n";
                 return 2;
             }
         }
         std::cout << "route registry (journal fsync on), symlink sink fsync "
-                  << (s.sink_fsync ? "on" : "off") << (s.validate ? ", envoy_validate" : "") << ", "
-                  << s.clients << " clients\n"
+                  << (s.sink_fsync ? "on" : "off") << (s.validate ? ", envoy_validate" : "")
+                  << (s.route_change ? ", changes edit the route" : "") << ", " << s.clients
+                  << " clients\n"
                   << "routes  change->files p50 ms  p99 ms  PUT p50 ms  PUT p99 ms  "
                      "registrations/s\n";
         for (const int n : s.sizes) {
