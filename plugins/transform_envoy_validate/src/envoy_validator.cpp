@@ -1161,15 +1161,25 @@ struct Validator::Impl {
         facts.virtual_hosts = std::make_shared<VirtualHostsLayout>(std::move(layout));
     }
 
-    // `text` read as YAML when it is a list of one map: that map.
-    static std::optional<YAML::Node> lone_item(const std::string& text) {
+    // `text`, one item of a list whose '-' is at `column`, read as YAML when
+    // it is a map that ends where its text does: that map. An item is read
+    // with a next one after it, as in its document, since yaml-cpp ends a
+    // quoted scalar left open at the end of the text, where in the document
+    // it would run on into the next item.
+    static std::optional<YAML::Node> lone_item(const std::string& text, std::size_t column) {
+        std::string followed = text;
+        if (followed.empty() || followed.back() != '\n') {
+            followed += '\n';
+        }
+        followed.append(column, ' ').append("- next\n");
         YAML::Node list;
         try {
-            list = load_yaml(text);
+            list = load_yaml(followed);
         } catch (const YAML::Exception&) {
             return std::nullopt;
         }
-        if (!list.IsSequence() || list.size() != 1 || !list[0].IsMap()) {
+        if (!list.IsSequence() || list.size() != 2 || !list[0].IsMap() || !list[1].IsScalar() ||
+            list[1].Scalar() != "next") {
             return std::nullopt;
         }
         return list[0];
@@ -1198,13 +1208,15 @@ struct Validator::Impl {
         return scratch.errors.empty();
     }
 
-    // Reads and checks the resource `text` (one "- ..." item, alone) as the
-    // full check reads resources[index]. Its integer sites are appended with
-    // offsets into `text`. Nullopt when anything is wrong or unusual: the
-    // caller then checks the document in full, which words the errors.
-    std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t index,
+    // Reads and checks the resource `text` (one "- ..." item, alone, its '-'
+    // at `column`) as the full check reads resources[index]. Its integer
+    // sites are appended with offsets into `text`. Nullopt when anything is
+    // wrong or unusual: the caller then checks the document in full, which
+    // words the errors.
+    std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t column,
+                                               std::size_t index,
                                                std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> lone = lone_item(text);
+        const std::optional<YAML::Node> lone = lone_item(text, column);
         if (!lone) {
             return std::nullopt;
         }
@@ -1239,15 +1251,16 @@ struct Validator::Impl {
         return facts;
     }
 
-    // Reads and checks the virtual host `text` (one "- ..." item, alone) as
-    // the full check reads resources[index].virtual_hosts[host] of a
-    // RouteConfiguration. Its integer sites are appended with offsets into
-    // `text`. Nullopt when anything is wrong or unusual: the caller then
-    // reads more (at last the whole document), which words the errors.
+    // Reads and checks the virtual host `text` (one "- ..." item, alone, its
+    // '-' at `column`) as the full check reads
+    // resources[index].virtual_hosts[host] of a RouteConfiguration. Its
+    // integer sites are appended with offsets into `text`. Nullopt when
+    // anything is wrong or unusual: the caller then reads more (at last the
+    // whole document), which words the errors.
     std::optional<VirtualHostFacts> read_virtual_host(
-        const std::string& text, std::size_t index, std::size_t host,
+        const std::string& text, std::size_t column, std::size_t index, std::size_t host,
         std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> item = lone_item(text);
+        const std::optional<YAML::Node> item = lone_item(text, column);
         if (!item) {
             return std::nullopt;
         }
@@ -1341,7 +1354,7 @@ struct Validator::Impl {
                 continue;
             }
             const std::size_t first = numbers.size();
-            auto read = read_virtual_host(std::string(text), index, j, numbers);
+            auto read = read_virtual_host(std::string(text), spans->column, index, j, numbers);
             if (!read) {
                 numbers.resize(from);
                 return std::nullopt;
@@ -1478,7 +1491,7 @@ struct Validator::Impl {
                 facts = std::move(*hosts);  // the same RouteConfiguration, some virtual hosts new
             } else {
                 const std::size_t from = fresh.numbers.size();
-                auto read = read_resource(std::string(text), k, fresh.numbers);
+                auto read = read_resource(std::string(text), spans->column, k, fresh.numbers);
                 if (!read) {
                     return false;
                 }
