@@ -75,9 +75,10 @@ protected:
     LogFn log_;
     std::unique_ptr<Client> client_;
     std::string ns_;
+    // Set by watch() from the decoded options (their defaults live in the table's structs).
     Selection selection_;
     InformerOptions informer_options_;
-    std::chrono::milliseconds wait_timeout_{30000};
+    std::chrono::milliseconds wait_timeout_{};
     bool onetime_ = false;
     bool log_waits_ = false;  // one-time mode: log each wait for a complete snapshot
 
