@@ -1,8 +1,6 @@
 #define BOOST_TEST_MODULE common_kube_unit
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "crossover/status.h"
@@ -11,26 +9,13 @@
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
 #include "crossover_kube/options.h"
+#include "temp_dir.h"
 
-namespace fs = std::filesystem;
 using namespace crossover::kube;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/kube-unit-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& content) const {
-        const fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << content;
-        return p.string();
-    }
-};
+using crossover::test::TempDir;
 
 Environment fake_env(std::map<std::string, std::string> vars, std::string sa_dir) {
     Environment env;
@@ -77,10 +62,10 @@ BOOST_AUTO_TEST_CASE(kubeconfig_current_context_is_used) {
     const std::string kc = dir.write("kube/config", kKubeconfig);
     ConnectionOptions opts;
     opts.kubeconfig = kc;
-    const ClusterConfig c = resolve_config(opts, fake_env({}, (dir.path / "nosa").string()));
+    const ClusterConfig c = resolve_config(opts, fake_env({}, (dir / "nosa")));
     BOOST_TEST(c.server == "https://127.0.0.1:8443");
-    BOOST_TEST(c.ca_file == (dir.path / "kube/certs/ca.crt").string());
-    BOOST_TEST(c.token_file == (dir.path / "kube/secrets/token").string());
+    BOOST_TEST(c.ca_file == (dir / "kube/certs/ca.crt"));
+    BOOST_TEST(c.token_file == (dir / "kube/secrets/token"));
     BOOST_TEST(c.client_cert_data == "cert");
     BOOST_TEST(c.client_key_file == "/abs/key.pem");
     BOOST_TEST(c.ns == "team-a");
@@ -94,7 +79,7 @@ BOOST_AUTO_TEST_CASE(kubeconfig_context_option_chooses_the_context) {
     ConnectionOptions opts;
     opts.kubeconfig = kc;
     opts.context = "prod";
-    const ClusterConfig c = resolve_config(opts, fake_env({}, (dir.path / "nosa").string()));
+    const ClusterConfig c = resolve_config(opts, fake_env({}, (dir / "nosa")));
     BOOST_TEST(c.server == "https://prod.example:6443");
     BOOST_TEST(c.token == "admin-token");
     BOOST_TEST(c.origin.find("context prod") != std::string::npos);
@@ -133,18 +118,17 @@ BOOST_AUTO_TEST_CASE(explicit_options_override_kubeconfig_fields) {
 BOOST_AUTO_TEST_CASE(kubeconfig_env_var_and_home_are_searched) {
     TempDir dir;
     const std::string kc = dir.write("home/.kube/config", kKubeconfig);
-    const ClusterConfig c1 = resolve_config(
-        {}, fake_env({{"HOME", (dir.path / "home").string()}}, (dir.path / "nosa").string()));
+    const ClusterConfig c1 =
+        resolve_config({}, fake_env({{"HOME", (dir / "home")}}, (dir / "nosa")));
     BOOST_TEST(c1.server == "https://127.0.0.1:8443");
     const std::string other =
         dir.write("other.yaml",
                   "current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
                   "clusters: [{name: c, cluster: {server: 'http://10.0.0.1:80', "
                   "insecure-skip-tls-verify: true}}]\n");
-    const ClusterConfig c2 =
-        resolve_config({}, fake_env({{"HOME", (dir.path / "home").string()},
-                                     {"KUBECONFIG", "/does/not/exist:" + other}},
-                                    (dir.path / "nosa").string()));
+    const ClusterConfig c2 = resolve_config(
+        {}, fake_env({{"HOME", (dir / "home")}, {"KUBECONFIG", "/does/not/exist:" + other}},
+                     (dir / "nosa")));
     BOOST_TEST(c2.server == "http://10.0.0.1:80");
     BOOST_TEST(c2.insecure);
     BOOST_TEST(c2.ns == "default");
@@ -155,7 +139,7 @@ BOOST_AUTO_TEST_CASE(in_cluster_configuration) {
     dir.write("sa/token", "tok\n");
     dir.write("sa/ca.crt", "pem");
     dir.write("sa/namespace", "crossover-ns\n");
-    const std::string sa = (dir.path / "sa").string();
+    const std::string sa = (dir / "sa");
     const ClusterConfig c = resolve_config(
         {}, fake_env({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
                      sa));
@@ -175,7 +159,7 @@ BOOST_AUTO_TEST_CASE(in_cluster_configuration) {
 BOOST_AUTO_TEST_CASE(explicit_apiserver_uses_service_account_credentials) {
     TempDir dir;
     dir.write("sa/token", "tok\n");
-    const std::string sa = (dir.path / "sa").string();
+    const std::string sa = (dir / "sa");
     ConnectionOptions opts;
     opts.apiserver = "https://kubernetes";
     const ClusterConfig c = resolve_config(opts, fake_env({}, sa));
