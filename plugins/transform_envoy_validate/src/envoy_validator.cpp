@@ -1165,12 +1165,14 @@ struct Validator::Impl {
     // it is a map that ends where its text does: that map. An item is read
     // with a next one after it, as in its document, since yaml-cpp ends a
     // quoted scalar left open at the end of the text, where in the document
-    // it would run on into the next item.
+    // it would run on into the next item. The last item of a document that
+    // does not end in a line break is not read alone (yaml-cpp may read its
+    // last line differently once one follows).
     static std::optional<YAML::Node> lone_item(const std::string& text, std::size_t column) {
-        std::string followed = text;
-        if (followed.empty() || followed.back() != '\n') {
-            followed += '\n';
+        if (text.empty() || text.back() != '\n') {
+            return std::nullopt;
         }
+        std::string followed = text;
         followed.append(column, ' ').append("- next\n");
         YAML::Node list;
         try {
