@@ -5,6 +5,7 @@
 
 #include <Poco/Base64Encoder.h>
 
+#include "crossover_kube/configmap_key.h"
 #include "crossover_kube/json.h"
 
 namespace crossover::kube {
@@ -46,16 +47,6 @@ std::string encode_base64(const std::string& bytes) {
     enc << bytes;
     enc.close();
     return out.str();
-}
-
-bool valid_key(const std::string& key) {
-    if (key.empty() || key == "." || key.rfind("..", 0) == 0 || key.size() > 253) {
-        return false;
-    }
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.';
-    });
 }
 
 std::map<std::string, std::string> string_map(const Poco::JSON::Object::Ptr& obj) {
@@ -219,7 +210,7 @@ Status ConfigMapSink::write(const Snapshot& snapshot, WriteOutcome& outcome) noe
         }
         Content desired;
         for (const auto& doc : snapshot.documents) {
-            if (!valid_key(doc->name)) {
+            if (!is_configmap_key(doc->name)) {
                 throw Error(describe() + ": document '" + doc->name + "' (from " +
                             doc->origin.describe() + ") is not a valid ConfigMap key");
             }

@@ -8,6 +8,7 @@
 #include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Object.h>
 
+#include "crossover_kube/configmap_key.h"
 #include "crossover_kube/json.h"
 
 namespace crossover::kube {
@@ -23,16 +24,6 @@ std::string decode_base64(const std::string& text) {
 
 // ConfigMap keys become file names: refuse anything that could leave the
 // output directory or is not a plain name.
-bool safe_file_name(const std::string& key) {
-    if (key.empty() || key == "." || key.rfind("..", 0) == 0 || key.size() > 253) {
-        return false;
-    }
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.';
-    });
-}
-
 }  // namespace
 
 const OptionTable<ConfigMapSourceOptions> kConfigMapSourceOptions{source_fields()};
@@ -79,7 +70,7 @@ SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
             origin.ns = ns;
         }
         const auto add = [&](const std::string& key, std::string content, const char* field) {
-            if (!safe_file_name(key)) {
+            if (!is_configmap_key(key)) {
                 throw Error(origin.describe() + ": " + field + " key '" + key +
                             "' is not a safe file name");
             }
