@@ -5,6 +5,7 @@
 
 #include "crossover/status.h"
 #include "crossover_kube/config.h"
+#include "crossover_kube/configmap_key.h"
 #include "crossover_kube/discovery.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
@@ -409,4 +410,15 @@ BOOST_AUTO_TEST_CASE(watch_fields_fill_a_member_under_a_prefix) {
         return std::string(e.what()).find("pipeline.yaml:4: sources.kube: option 'kube_timeout'") ==
                0;
     });
+}
+
+BOOST_AUTO_TEST_CASE(configmap_keys_follow_the_api_servers_rule) {
+    for (const char* key : {"rds.yaml", "a-b_c.1", ".hidden", "a..b", "X"}) {
+        BOOST_TEST(is_configmap_key(key), key);
+    }
+    for (const char* key : {"", ".", "..", "..a", "a/b", "a b", "caf\xc3\xa9", "a:b"}) {
+        BOOST_TEST(!is_configmap_key(key), key);
+    }
+    BOOST_TEST(is_configmap_key(std::string(253, 'k')));
+    BOOST_TEST(!is_configmap_key(std::string(254, 'k')));
 }
