@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -1161,30 +1162,66 @@ struct Validator::Impl {
         facts.virtual_hosts = std::make_shared<VirtualHostsLayout>(std::move(layout));
     }
 
-    // `text`, one item of a list whose '-' is at `column`, read as YAML when
-    // it is a map that ends where its text does: that map. An item is read
-    // with a next one after it, as in its document, since yaml-cpp ends a
-    // quoted scalar left open at the end of the text, where in the document
-    // it would run on into the next item. The last item of a document that
-    // does not end in a line break is not read alone (yaml-cpp may read its
-    // last line differently once one follows).
-    static std::optional<YAML::Node> lone_item(const std::string& text, std::size_t column) {
-        if (text.empty() || text.back() != '\n') {
+    // What encloses a resource (a virtual host) in its document, as the
+    // splits require: a block map holding a block list (of block maps holding
+    // a block list). An item read alone is read at the depth it has in its
+    // document, since yaml-cpp refuses nodes nested too deep; the marks of its
+    // nodes then count from the start of this text.
+    static constexpr std::string_view kAroundResource = "r:\n";
+    static constexpr std::string_view kAroundVirtualHost = "r:\n- v:\n";
+
+    // `text`, one item of a list whose '-' is at `column`, enclosed by
+    // `around`, read as YAML when it is a map that ends where its text does:
+    // that map. An item is read with a next one after it, as in its
+    // document, since yaml-cpp ends a quoted scalar left open at the end of
+    // the text, where in the document it would run on into the next item.
+    // The last item of a document that does not end in a line break is not
+    // read alone (yaml-cpp may read its last line differently once one
+    // follows).
+    static std::optional<YAML::Node> lone_item(std::string_view around, const std::string& text,
+                                               std::size_t column) {
+        const bool in_host = around == kAroundVirtualHost;
+        if (text.empty() || text.back() != '\n' || (in_host && column < 2)) {
             return std::nullopt;
         }
-        std::string followed = text;
-        followed.append(column, ' ').append("- next\n");
-        YAML::Node list;
+        std::string followed(around);
+        followed.append(text).append(column, ' ').append("- next\n");
+        YAML::Node root;
         try {
-            list = load_yaml(followed);
+            root = load_yaml(followed);
         } catch (const YAML::Exception&) {
             return std::nullopt;
         }
-        if (!list.IsSequence() || list.size() != 2 || !list[0].IsMap() || !list[1].IsScalar() ||
-            list[1].Scalar() != "next") {
+        const YAML::Node& top = root;
+        if (!top.IsMap() || top.size() != 1 || !top["r"].IsSequence()) {
             return std::nullopt;
         }
-        return list[0];
+        YAML::Node list = top["r"];
+        if (in_host) {
+            const YAML::Node& outer = list;
+            if (outer.size() != 1 || !outer[0].IsMap() || outer[0].size() != 1 ||
+                !outer[0]["v"].IsSequence()) {
+                return std::nullopt;
+            }
+            list = outer[0]["v"];
+        }
+        const YAML::Node& items = list;
+        if (items.size() != 2 || !items[0].IsMap() || !items[1].IsScalar() ||
+            items[1].Scalar() != "next") {
+            return std::nullopt;
+        }
+        return items[0];
+    }
+
+    // Integer sites found in an item read by lone_item, moved to offsets
+    // into the item's text.
+    static void sites_in_item(std::string_view around,
+                              const std::vector<crossover::envoy::IntegerSite>& found,
+                              std::vector<crossover::envoy::IntegerSite>& sites) {
+        for (const auto& site : found) {
+            sites.push_back(site);
+            sites.back().offset -= around.size();
+        }
     }
 
     // Reads `node` as element 0 of the repeated message field `field` of a
@@ -1218,7 +1255,7 @@ struct Validator::Impl {
     std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t column,
                                                std::size_t index,
                                                std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> lone = lone_item(text, column);
+        const std::optional<YAML::Node> lone = lone_item(kAroundResource, text, column);
         if (!lone) {
             return std::nullopt;
         }
@@ -1248,8 +1285,8 @@ struct Validator::Impl {
         for (auto& [ref_path, name] : scratch.cluster_refs) {
             facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
         }
-        describe_virtual_hosts(text, 0, item, facts);
-        sites.insert(sites.end(), found.begin(), found.end());
+        describe_virtual_hosts(text, kAroundResource.size(), item, facts);
+        sites_in_item(kAroundResource, found, sites);
         return facts;
     }
 
@@ -1262,7 +1299,7 @@ struct Validator::Impl {
     std::optional<VirtualHostFacts> read_virtual_host(
         const std::string& text, std::size_t column, std::size_t index, std::size_t host,
         std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> item = lone_item(text, column);
+        const std::optional<YAML::Node> item = lone_item(kAroundVirtualHost, text, column);
         if (!item) {
             return std::nullopt;
         }
@@ -1290,7 +1327,7 @@ struct Validator::Impl {
         for (auto& [ref_path, name] : scratch.cluster_refs) {
             facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
         }
-        sites.insert(sites.end(), found.begin(), found.end());
+        sites_in_item(kAroundVirtualHost, found, sites);
         return facts;
     }
 
