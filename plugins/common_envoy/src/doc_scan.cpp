@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -40,7 +41,22 @@ bool is_null_word(std::string_view s) {
 void check_bytes(std::string_view t) {
     const auto* s = reinterpret_cast<const unsigned char*>(t.data());
     const std::size_t n = t.size();
+    constexpr std::uint64_t kOnes = 0x0101010101010101U;
+    constexpr std::uint64_t kHighs = 0x8080808080808080U;
     for (std::size_t i = 0; i < n;) {
+        // Eight bytes at once while none is >= 0x80, < 0x20 or 0x7F (most
+        // words of a document; a word with a line break takes the byte path).
+        if (i + 8 <= n) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s + i, 8);
+            const std::uint64_t del = w ^ (kOnes * 0x7F);
+            const std::uint64_t odd =
+                (w & kHighs) | ((w - kOnes * 0x20) & ~w & kHighs) | ((del - kOnes) & ~del & kHighs);
+            if (odd == 0) {
+                i += 8;
+                continue;
+            }
+        }
         const unsigned c = s[i];
         if (c < 0x80) {
             if ((c < 0x20 && c != '\n') || c == 0x7F) {

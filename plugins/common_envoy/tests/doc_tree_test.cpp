@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -173,6 +174,22 @@ BOOST_AUTO_TEST_CASE(refuses_what_it_does_not_read) {
     // A refused text still reads with yaml-cpp, into the same form.
     const DocTree t = xds::tree_from_yaml(crossover::load_yaml("a: &x 1\nb: *x\n"));
     BOOST_CHECK_EQUAL(t.scalar(t.find(0, {"b"})), "1");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_odd_bytes_wherever_they_are) {
+    // The bytes are checked eight at a time: put each odd byte at every offset
+    // of a word, after plain text and after a line break.
+    const std::vector<std::string> odds = {"\t",   "\r",       std::string(1, '\0'), "\x7F",
+                                           "\x1F", "\xC2\x85", "\xEF\xBB\xBF",       "\xFF"};
+    for (const std::string& odd : odds) {
+        for (std::size_t at = 0; at < 16; ++at) {
+            std::string text = "key: abcdefghijklmnopqrstuvwxyz\nother: 0123456789\n";
+            text.insert(5 + at, odd);
+            BOOST_CHECK_MESSAGE(!xds::scan_document(text).accepted,
+                                "accepted byte " << static_cast<int>(odd[0]) << " at " << at);
+        }
+    }
+    scan_and_compare("key: abcdefghijklmnopqrstuvwxyz\nother: caf\xC3\xA9 \xE2\x82\xAC\n");
 }
 
 BOOST_AUTO_TEST_CASE(never_throws_on_broken_text) {
