@@ -203,10 +203,14 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
 
 Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
                                          const OnChange& on_change, bool& progressed) {
-    // Changes wait while more events are already there to read, so a burst
-    // is reported once (see OnChange).
+    // A change after a quiet stream is reported at once, together with the
+    // events already read from the socket (a canary step waits for nothing).
+    // A change that follows another within kBatchGap is part of a burst: it
+    // waits for the next event as long as they keep coming within kBatchGap,
+    // so a burst is reported once or a few times (see OnChange).
     int batched = 0;
     Clock::time_point batch_start{};
+    Clock::time_point last_event{};
     const auto report = [&] {
         if (batched > 0) {
             batched = 0;
@@ -214,14 +218,25 @@ Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
         }
     };
     const auto changed = [&] {
+        const auto now = Clock::now();
+        const bool in_burst = now - last_event < kBatchGap;
+        last_event = now;
         if (batched++ == 0) {
-            batch_start = Clock::now();
+            batch_start = now;
         }
-        const auto waited = Clock::now() - batch_start;
-        if (batched >= kMaxBatch || waited >= kMaxBatchDelay ||
-            !stream.wait_line(std::min(
-                kBatchGap, std::chrono::duration_cast<milliseconds>(kMaxBatchDelay - waited)))) {
+        const auto waited = now - batch_start;
+        if (batched >= kMaxBatch || waited >= kMaxBatchDelay) {
             report();
+        } else if (stream.wait_line(milliseconds(0))) {
+            return;  // the next event is already here: read it first
+        } else if (!in_burst) {
+            report();
+        } else {
+            context.count("burst_waits", 1);
+            if (!stream.wait_line(std::min(kBatchGap, std::chrono::duration_cast<milliseconds>(
+                                                          kMaxBatchDelay - waited)))) {
+                report();
+            }
         }
     };
     try {

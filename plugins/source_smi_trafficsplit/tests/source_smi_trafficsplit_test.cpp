@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE source_smi_trafficsplit
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "kube_test_support.h"
 #include "trafficsplit_source.h"
 
@@ -110,8 +113,36 @@ BOOST_AUTO_TEST_CASE(a_burst_of_changes_is_published_together) {
     }));
     // One snapshot per event would be 300; a burst read together is a few.
     const std::size_t snapshots = ctx.published() - before;
-    BOOST_TEST_MESSAGE("300 changes in one write: " << snapshots << " snapshots");
+    BOOST_TEST_MESSAGE("300 changes in one write: " << snapshots << " snapshots, "
+                                                    << ctx.counter("burst_waits")
+                                                    << " waits for a next event");
     BOOST_CHECK_LE(snapshots, 200u);
+}
+
+// A canary step changes one split: nothing else is on the stream, so the
+// change is reported at once, never held for a next event that is not coming.
+BOOST_AUTO_TEST_CASE(a_lone_change_is_reported_without_waiting_for_more) {
+    FakeApiServer::Options options;
+    options.preferred_version = "v1alpha3";
+    FakeApiServer server(options);
+    server.apply(split_json("v1alpha3", "podinfo", "0", "100"));
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [podinfo]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "podinfo", 0) == "0"; }));
+    for (int step = 1; step <= 3; ++step) {
+        // A quiet stream before each step, as between a rollout's steps.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const std::string canary = std::to_string(step * 10);
+        const std::size_t before = ctx.published();
+        server.apply(split_json("v1alpha3", "podinfo", canary, std::to_string(100 - step * 10)));
+        BOOST_REQUIRE(
+            ctx.wait_for([&](const Snapshot& s) { return weight(s, "podinfo", 0) == canary; }));
+        BOOST_TEST(ctx.published() == before + 1);
+    }
+    BOOST_TEST(ctx.counter("events_modified") == 3.0);
+    BOOST_TEST(ctx.counter("burst_waits") == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(v1alpha1_quantities_pass_validation) {

@@ -83,9 +83,12 @@ public:
     using State = std::map<std::string, Poco::JSON::Object::Ptr>;  // by object name
     // Called after the initial list, every relist and every change to a
     // selected object. Changes that arrive together on the watch stream (a
-    // `helm upgrade` or a relist touching many objects) are reported once,
-    // after the last of them: a change waits while the next event arrives
-    // within kBatchGap, for at most kMaxBatchDelay and kMaxBatch events.
+    // `helm upgrade` or a relist touching many objects) are reported once or
+    // a few times, not once per event: events already read from the socket
+    // are taken together; a change that follows the previous one within
+    // kBatchGap waits while the next event arrives within kBatchGap, for at
+    // most kMaxBatchDelay and kMaxBatch events. A change after a quiet
+    // stream (a canary step) is reported without waiting.
     using OnChange = std::function<void(const State&)>;
 
     static constexpr int kMaxBatch = 1000;
