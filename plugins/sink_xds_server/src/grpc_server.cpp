@@ -490,7 +490,7 @@ private:
     std::shared_ptr<Shared> shared_;
 };
 
-GrpcServer::GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec,
+GrpcServer::GrpcServer(const ServerOptions& options, std::shared_ptr<const DiscoveryCodec> codec,
                        LogFn log)
     : shared_(std::make_shared<Shared>(options.metrics)), counters_(shared_->counters) {
     shared_->codec = std::move(codec);

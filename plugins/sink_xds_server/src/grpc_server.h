@@ -70,7 +70,8 @@ using LogFn = std::function<void(LogLevel, std::string_view)>;
 class GrpcServer {
 public:
     // Binds and starts serving; throws crossover::Error when the address cannot be bound.
-    GrpcServer(ServerOptions options, std::shared_ptr<const DiscoveryCodec> codec, LogFn log);
+    GrpcServer(const ServerOptions& options, std::shared_ptr<const DiscoveryCodec> codec,
+               LogFn log);
     ~GrpcServer();
     GrpcServer(const GrpcServer&) = delete;
     GrpcServer& operator=(const GrpcServer&) = delete;
