@@ -82,7 +82,11 @@ def main():
         entry = commands.get(path)
         if entry is None:
             return path, None, "not in compile_commands.json (not built in this configuration)"
-        marker = os.path.join(cache, cache_key(entry, root, build_dir, config, version))
+        try:
+            key = cache_key(entry, root, build_dir, config, version)
+        except subprocess.CalledProcessError as e:
+            return path, None, "cannot preprocess: " + e.stderr.decode(errors="replace")
+        marker = os.path.join(cache, key)
         if os.path.exists(marker):
             return path, True, ""
         run = subprocess.run([TIDY, "-p", build_dir, "--quiet", path], capture_output=True,
