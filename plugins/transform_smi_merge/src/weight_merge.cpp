@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <tuple>
 
 #include "crossover/json.h"
@@ -114,6 +115,311 @@ std::map<std::pair<std::string, std::string>, std::vector<std::string>> summariz
     return out;
 }
 
+// Where a route sits: its document, RouteConfiguration, virtual host and the
+// text of its messages' prefix.
+struct RoutePlace {
+    std::size_t di = 0;
+    std::size_t ri = 0;
+    std::size_t vi = 0;
+    const RouteConfigEntry* rc = nullptr;
+    const VirtualHostEntry* vh = nullptr;
+    std::string where;  // "TrafficSplit x: rds.yaml: RouteConfiguration r: virtual host v"
+};
+
+// One apply: the targets' edits of the documents' texts and the changes they
+// make, collected target by target, then written.
+class MergePass {
+public:
+    MergePass(const Snapshot& snapshot, const std::vector<RdsIndexPtr>& indexes)
+        : snapshot_(snapshot), indexes_(indexes), edits_(snapshot.documents.size()) {}
+
+    std::vector<RouteChange> changes;
+
+    // Applies `t` to every virtual host it matches. Returns the message when
+    // it matches none and may be left out (skip_unmatched); throws Error when
+    // it matches none otherwise, or cannot be applied.
+    std::optional<std::string> apply_target(const WeightTarget& t) {
+        std::vector<std::string> names;
+        for (const auto& b : t.backends) {
+            names.push_back(b.cluster);
+        }
+        std::size_t matched = 0;
+        std::vector<std::string> unparsable;
+        for (std::size_t di = 0; di < snapshot_.documents.size(); ++di) {
+            if (!indexes_[di]) {
+                continue;
+            }
+            const RdsIndex& index = *indexes_[di];
+            const Document& doc = *snapshot_.documents[di];
+            if (!index.parse_error.empty()) {
+                unparsable.push_back(doc.name);
+                continue;
+            }
+            for (const VirtualHostPos& pos : matching_vhosts(index, t)) {
+                ++matched;
+                RoutePlace place;
+                place.di = di;
+                place.ri = pos.first;
+                place.vi = pos.second;
+                place.rc = &index.route_configs[pos.first];
+                place.vh = &place.rc->virtual_hosts[pos.second];
+                place.where =
+                    t.describe + ": " + describe_document(doc) + ": RouteConfiguration " +
+                    (place.rc->name.empty() ? "resources[" + std::to_string(place.rc->index) + "]"
+                                            : place.rc->name) +
+                    ": virtual host " + place.vh->name;
+                apply_to_virtual_host(t, names, index, place);
+            }
+        }
+        if (matched > 0) {
+            return std::nullopt;
+        }
+        std::string msg = unmatched_message(t, unparsable);
+        if (t.skip_unmatched) {
+            return msg + "; left out (" + t.skip_reason + ")";
+        }
+        throw Error(msg);
+    }
+
+    // Replaces the documents with edits by new ones; returns which changed.
+    std::vector<bool> write(Snapshot& out) {
+        std::vector<bool> changed(out.documents.size(), false);
+        for (std::size_t di = 0; di < out.documents.size(); ++di) {
+            if (edits_[di].empty()) {
+                continue;
+            }
+            const Document& old = *out.documents[di];
+            std::string content;
+            try {
+                content = apply_edits(indexes_[di]->content, std::move(edits_[di]));
+            } catch (const EditConflict& e) {
+                throw Error(describe_document(old) + ": line " +
+                            std::to_string(line_of(indexes_[di]->content, e.pos)) +
+                            ": routes share this text through a YAML anchor or alias but need "
+                            "different weights");
+            }
+            if (content != old.content) {
+                out.documents[di] = std::make_shared<const Document>(
+                    Document{old.name, std::move(content), old.origin});
+                changed[di] = true;
+            }
+        }
+        return changed;
+    }
+
+private:
+    // The routes of one matched virtual host that `t` sets; throws when none.
+    void apply_to_virtual_host(const WeightTarget& t, const std::vector<std::string>& names,
+                               const RdsIndex& index, const RoutePlace& place) {
+        std::size_t affected = 0;
+        std::vector<std::string> plain_routes;
+        for (const RouteEntry& route : place.vh->routes) {
+            if (!t.route_matches.empty() &&
+                std::find(t.route_matches.begin(), t.route_matches.end(), route.match) ==
+                    t.route_matches.end()) {
+                continue;
+            }
+            const std::string rwhere = place.where + ": " + describe_route(route);
+            if (route.weighted) {
+                const bool touches = std::any_of(
+                    route.clusters.begin(), route.clusters.end(), [&](const ClusterEntry& c) {
+                        return std::find(names.begin(), names.end(), c.name) != names.end();
+                    });
+                if (!touches) {
+                    continue;
+                }
+                claim(t, place, route, rwhere);
+                ++affected;
+                set_weights(t, names, index, place, route, rwhere);
+            } else if (route.plain &&
+                       ((!t.root_cluster.empty() && route.plain_cluster == t.root_cluster) ||
+                        std::find(names.begin(), names.end(), route.plain_cluster) !=
+                            names.end())) {
+                if (!t.promote) {
+                    plain_routes.push_back(describe_route(route));
+                    continue;
+                }
+                claim(t, place, route, rwhere);
+                ++affected;
+                promote(t, names, index.json, place, route, rwhere);
+            }
+        }
+        if (affected == 0) {
+            std::string msg =
+                place.where + ": no route " +
+                (t.route_matches.empty() ? std::string()
+                                         : "matching " + join(t.route_matches) + " ") +
+                "has weighted_clusters naming the backends' clusters (" + join(names) + ")";
+            if (!plain_routes.empty()) {
+                msg += "; " + join(plain_routes) + " routes to plain cluster '" + t.root_cluster +
+                       "': set promote: true to convert it";
+            }
+            throw Error(msg);
+        }
+    }
+
+    // A route is set by one target only, and only to weights that are not all zero.
+    void claim(const WeightTarget& t, const RoutePlace& place, const RouteEntry& route,
+               const std::string& rwhere) {
+        const auto key = std::make_tuple(place.di, place.ri, place.vi, route.index);
+        auto [it, fresh] = claimed_.emplace(key, t.describe);
+        if (!fresh) {
+            throw Error(rwhere + ": also matched by " + it->second);
+        }
+        if (t.total_weight() == 0) {
+            throw Error(rwhere + ": all backend weights are zero");
+        }
+    }
+
+    // The edit giving cluster `c` of a weighted route the weight `wt`.
+    void set_cluster_weight(const ClusterEntry& c, const std::string& wt, const RdsIndex& index,
+                            std::size_t di, const std::string& rwhere) {
+        if (c.has_weight) {
+            if (c.weight_text == wt && c.weight.ok) {
+                return;
+            }
+            if (!c.weight.ok) {
+                throw Error(rwhere + ": cluster '" + c.name +
+                            "': cannot rewrite its weight in place (unsupported YAML layout)");
+            }
+            edits_[di].push_back({c.weight.pos, c.weight.len, wt});
+            return;
+        }
+        if (!c.after_name_ok) {
+            throw Error(rwhere + ": cluster '" + c.name +
+                        "': cannot add a weight in place (unsupported YAML layout)");
+        }
+        std::string ins;
+        if (c.flow) {
+            ins = ", " + key_text("weight", index.json) + ": " + wt;
+        } else {
+            const bool crlf =
+                c.after_name < index.content.size() && index.content[c.after_name] == '\r';
+            ins = std::string(crlf ? "\r\n" : "\n") + c.block_indent + "weight: " + wt;
+        }
+        edits_[di].push_back({c.after_name, 0, ins});
+    }
+
+    // The weights of a weighted_clusters route, and its total_weight.
+    void set_weights(const WeightTarget& t, const std::vector<std::string>& names,
+                     const RdsIndex& index, const RoutePlace& place, const RouteEntry& route,
+                     const std::string& rwhere) {
+        std::vector<std::string> present;
+        for (const auto& c : route.clusters) {
+            present.push_back(c.name);
+        }
+        for (std::size_t b = 0; b < names.size(); ++b) {
+            if (std::find(present.begin(), present.end(), names[b]) == present.end()) {
+                throw Error(rwhere + ": backend '" + t.backends[b].label +
+                            "' matches no cluster (looked for '" + names[b] +
+                            "', weighted_clusters has " + join(present) + ")");
+            }
+        }
+        std::uint64_t sum = 0;
+        for (const auto& c : route.clusters) {
+            const auto bi = static_cast<std::size_t>(std::find(names.begin(), names.end(), c.name) -
+                                                     names.begin());
+            std::uint64_t w = 0;
+            if (bi < names.size()) {
+                w = t.backends[bi].weight;
+                set_cluster_weight(c, std::to_string(w), index, place.di, rwhere);
+            } else if (c.has_weight && !parse_u64(c.weight_text, w)) {
+                throw Error(rwhere + ": cluster '" + c.name + "' has weight '" + c.weight_text +
+                            "', not an integer");
+            }
+            sum += w;
+        }
+        std::string weights;
+        for (std::size_t b = 0; b < names.size(); ++b) {
+            weights += (b == 0 ? "" : " ") + names[b] + "=" + std::to_string(t.backends[b].weight);
+        }
+        changes.push_back(
+            RouteChange{place.di, t.describe, std::move(weights),
+                        place.rc->name + "/" + place.vh->name + " " + describe_route(route)});
+        if (sum > kMaxWeight) {
+            throw Error(rwhere + ": the weights sum to " + std::to_string(sum) +
+                        ", more than Envoy's limit 4294967295");
+        }
+        set_total_weight(sum, index, place, route, rwhere);
+    }
+
+    // total_weight: rewritten when present; added for v2 (which reads a missing one as 100).
+    void set_total_weight(std::uint64_t sum, const RdsIndex& index, const RoutePlace& place,
+                          const RouteEntry& route, const std::string& rwhere) {
+        const std::string st = std::to_string(sum);
+        if (route.has_total) {
+            if (!route.total.ok) {
+                throw Error(rwhere +
+                            ": cannot rewrite total_weight in place (unsupported YAML layout)");
+            }
+            if (index.content.compare(route.total.pos, route.total.len, st) != 0) {
+                edits_[place.di].push_back({route.total.pos, route.total.len, st});
+            }
+        } else if (place.rc->legacy_v2 && sum != 100) {
+            const InsertPoint& ip = route.weighted_map;
+            if (!ip.ok) {
+                throw Error(rwhere +
+                            ": cannot add total_weight in place (unsupported YAML layout)");
+            }
+            std::string ins = key_text("total_weight", index.json) + ": " + st;
+            if (ip.flow) {
+                ins += ip.flow_empty ? "" : ", ";
+            } else {
+                ins += "\n" + ip.block_indent;
+            }
+            edits_[place.di].push_back({ip.pos, 0, ins});
+        }
+    }
+
+    // A plain `cluster:` route becomes weighted_clusters over the backends.
+    void promote(const WeightTarget& t, const std::vector<std::string>& names, bool json,
+                 const RoutePlace& place, const RouteEntry& route, const std::string& rwhere) {
+        if (!route.plain_entry.ok) {
+            throw Error(rwhere + ": cannot replace 'cluster' in place (unsupported YAML layout)");
+        }
+        std::string wc =
+            key_text("weighted_clusters", json) + ": {" + key_text("clusters", json) + ": [";
+        for (std::size_t b = 0; b < names.size(); ++b) {
+            wc += b == 0 ? "{" : ", {";
+            wc += key_text("name", json) + ": " + json::quoted(names[b]) + ", " +
+                  key_text("weight", json) + ": " + std::to_string(t.backends[b].weight) + "}";
+        }
+        wc += "]";
+        if (place.rc->legacy_v2 && t.total_weight() != 100) {
+            wc += ", " + key_text("total_weight", json) + ": " + std::to_string(t.total_weight());
+        }
+        wc += "}";
+        edits_[place.di].push_back({route.plain_entry.pos, route.plain_entry.len, wc});
+        changes.push_back(
+            RouteChange{place.di, t.describe, "promoted to weighted_clusters",
+                        place.rc->name + "/" + place.vh->name + " " + describe_route(route)});
+    }
+
+    // Why `t` matched no virtual host, and where it looked.
+    [[nodiscard]] std::string unmatched_message(const WeightTarget& t,
+                                                const std::vector<std::string>& unparsable) const {
+        std::string msg =
+            t.describe + ": matches no virtual host: " + t.wanted + " in any RouteConfiguration";
+        std::vector<std::string> searched;
+        for (std::size_t di = 0; di < snapshot_.documents.size(); ++di) {
+            if (indexes_[di] && indexes_[di]->parse_error.empty() &&
+                !indexes_[di]->route_configs.empty()) {
+                searched.push_back(snapshot_.documents[di]->name);
+            }
+        }
+        msg += searched.empty() ? " (no document holds one)" : " (searched " + join(searched) + ")";
+        if (!unparsable.empty()) {
+            msg += "; not valid YAML: " + join(unparsable);
+        }
+        return msg;
+    }
+
+    const Snapshot& snapshot_;
+    const std::vector<RdsIndexPtr>& indexes_;
+    std::vector<std::vector<TextEdit>> edits_;
+    std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed_;
+};
+
 }  // namespace
 
 std::uint64_t WeightTarget::total_weight() const {
@@ -168,274 +474,26 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
         reported_.clear();
         return;  // nothing to merge; the cache is kept for when a target returns
     }
-    Snapshot* out = &snapshot;
     next_by_ptr_.clear();
     next_by_content_.clear();
-    std::vector<RdsIndexPtr> indexes(out->documents.size());
-    for (std::size_t i = 0; i < out->documents.size(); ++i) {
-        indexes[i] = index_for(out->documents[i]);
+    std::vector<RdsIndexPtr> indexes(snapshot.documents.size());
+    for (std::size_t i = 0; i < snapshot.documents.size(); ++i) {
+        indexes[i] = index_for(snapshot.documents[i]);
     }
     by_ptr_.swap(next_by_ptr_);
     by_content_.swap(next_by_content_);
     next_by_ptr_.clear();
     next_by_content_.clear();
 
-    std::vector<std::vector<TextEdit>> edits(out->documents.size());
-    std::vector<RouteChange> changes;
-    std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed;
-
+    MergePass pass(snapshot, indexes);
     for (const WeightTarget& t : targets) {
-        std::vector<std::string> names;
-        for (const auto& b : t.backends) {
-            names.push_back(b.cluster);
-        }
-        const std::string& root_cluster = t.root_cluster;
-        std::size_t matched = 0;
-        std::vector<std::string> unparsable;
-
-        for (std::size_t di = 0; di < out->documents.size(); ++di) {
-            if (!indexes[di]) {
-                continue;
-            }
-            const RdsIndex& index = *indexes[di];
-            const Document& doc = *out->documents[di];
-            if (!index.parse_error.empty()) {
-                unparsable.push_back(doc.name);
-                continue;
-            }
-            const std::string& text = index.content;
-            const bool json = index.json;
-            for (const VirtualHostPos& pos : matching_vhosts(index, t)) {
-                {
-                    const std::size_t ri = pos.first;
-                    const std::size_t vi = pos.second;
-                    const RouteConfigEntry& rc = index.route_configs[ri];
-                    const VirtualHostEntry& vh = rc.virtual_hosts[vi];
-                    ++matched;
-                    const std::string where =
-                        t.describe + ": " + describe_document(doc) + ": RouteConfiguration " +
-                        (rc.name.empty() ? "resources[" + std::to_string(rc.index) + "]"
-                                         : rc.name) +
-                        ": virtual host " + vh.name;
-                    std::size_t affected = 0;
-                    std::vector<std::string> plain_routes;
-                    for (const RouteEntry& route : vh.routes) {
-                        if (!t.route_matches.empty() &&
-                            std::find(t.route_matches.begin(), t.route_matches.end(),
-                                      route.match) == t.route_matches.end()) {
-                            continue;
-                        }
-                        const std::string rwhere = where + ": " + describe_route(route);
-                        const auto claim = [&] {
-                            const auto key = std::make_tuple(di, ri, vi, route.index);
-                            auto [it, fresh] = claimed.emplace(key, t.describe);
-                            if (!fresh) {
-                                throw Error(rwhere + ": also matched by " + it->second);
-                            }
-                            if (t.total_weight() == 0) {
-                                throw Error(rwhere + ": all backend weights are zero");
-                            }
-                        };
-                        if (route.weighted) {
-                            const bool touches =
-                                std::any_of(route.clusters.begin(), route.clusters.end(),
-                                            [&](const ClusterEntry& c) {
-                                                return std::find(names.begin(), names.end(),
-                                                                 c.name) != names.end();
-                                            });
-                            if (!touches) {
-                                continue;
-                            }
-                            claim();
-                            ++affected;
-                            std::vector<std::string> present;
-                            for (const auto& c : route.clusters) {
-                                present.push_back(c.name);
-                            }
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                if (std::find(present.begin(), present.end(), names[b]) ==
-                                    present.end()) {
-                                    throw Error(rwhere + ": backend '" + t.backends[b].label +
-                                                "' matches no cluster (looked for '" + names[b] +
-                                                "', weighted_clusters has " + join(present) + ")");
-                                }
-                            }
-                            std::uint64_t sum = 0;
-                            for (const auto& c : route.clusters) {
-                                const auto bi = static_cast<std::size_t>(
-                                    std::find(names.begin(), names.end(), c.name) - names.begin());
-                                std::uint64_t w = 0;
-                                if (bi < names.size()) {
-                                    w = t.backends[bi].weight;
-                                    const std::string wt = std::to_string(w);
-                                    if (c.has_weight) {
-                                        if (c.weight_text != wt || !c.weight.ok) {
-                                            if (!c.weight.ok) {
-                                                throw Error(rwhere + ": cluster '" + c.name +
-                                                            "': cannot rewrite its weight in "
-                                                            "place (unsupported YAML layout)");
-                                            }
-                                            edits[di].push_back({c.weight.pos, c.weight.len, wt});
-                                        }
-                                    } else {
-                                        if (!c.after_name_ok) {
-                                            throw Error(rwhere + ": cluster '" + c.name +
-                                                        "': cannot add a weight in place "
-                                                        "(unsupported YAML layout)");
-                                        }
-                                        std::string ins;
-                                        if (c.flow) {
-                                            ins = ", " + key_text("weight", json) + ": " + wt;
-                                        } else {
-                                            const bool crlf = c.after_name < text.size() &&
-                                                              text[c.after_name] == '\r';
-                                            ins = std::string(crlf ? "\r\n" : "\n") +
-                                                  c.block_indent + "weight: " + wt;
-                                        }
-                                        edits[di].push_back({c.after_name, 0, ins});
-                                    }
-                                } else if (c.has_weight && !parse_u64(c.weight_text, w)) {
-                                    throw Error(rwhere + ": cluster '" + c.name + "' has weight '" +
-                                                c.weight_text + "', not an integer");
-                                }
-                                sum += w;
-                            }
-                            std::string weights;
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                weights += (b == 0 ? "" : " ") + names[b] + "=" +
-                                           std::to_string(t.backends[b].weight);
-                            }
-                            changes.push_back(
-                                RouteChange{di, t.describe, std::move(weights),
-                                            rc.name + "/" + vh.name + " " + describe_route(route)});
-                            if (sum > kMaxWeight) {
-                                throw Error(rwhere + ": the weights sum to " + std::to_string(sum) +
-                                            ", more than Envoy's limit 4294967295");
-                            }
-                            const std::string st = std::to_string(sum);
-                            if (route.has_total) {
-                                if (!route.total.ok) {
-                                    throw Error(rwhere +
-                                                ": cannot rewrite total_weight in place "
-                                                "(unsupported YAML layout)");
-                                }
-                                if (text.compare(route.total.pos, route.total.len, st) != 0) {
-                                    edits[di].push_back({route.total.pos, route.total.len, st});
-                                }
-                            } else if (rc.legacy_v2 && sum != 100) {
-                                // v2 reads a missing total_weight as 100.
-                                const InsertPoint& ip = route.weighted_map;
-                                if (!ip.ok) {
-                                    throw Error(rwhere +
-                                                ": cannot add total_weight in place "
-                                                "(unsupported YAML layout)");
-                                }
-                                std::string ins = key_text("total_weight", json) + ": " + st;
-                                if (ip.flow) {
-                                    ins += ip.flow_empty ? "" : ", ";
-                                } else {
-                                    ins += "\n" + ip.block_indent;
-                                }
-                                edits[di].push_back({ip.pos, 0, ins});
-                            }
-                        } else if (route.plain && ((!root_cluster.empty() &&
-                                                    route.plain_cluster == root_cluster) ||
-                                                   std::find(names.begin(), names.end(),
-                                                             route.plain_cluster) != names.end())) {
-                            if (!t.promote) {
-                                plain_routes.push_back(describe_route(route));
-                                continue;
-                            }
-                            claim();
-                            ++affected;
-                            if (!route.plain_entry.ok) {
-                                throw Error(rwhere +
-                                            ": cannot replace 'cluster' in place (unsupported "
-                                            "YAML layout)");
-                            }
-                            std::string wc = key_text("weighted_clusters", json) + ": {" +
-                                             key_text("clusters", json) + ": [";
-                            for (std::size_t b = 0; b < names.size(); ++b) {
-                                wc += b == 0 ? "{" : ", {";
-                                wc += key_text("name", json) + ": " + json::quoted(names[b]) +
-                                      ", " + key_text("weight", json) + ": " +
-                                      std::to_string(t.backends[b].weight) + "}";
-                            }
-                            wc += "]";
-                            if (rc.legacy_v2 && t.total_weight() != 100) {
-                                wc += ", " + key_text("total_weight", json) + ": " +
-                                      std::to_string(t.total_weight());
-                            }
-                            wc += "}";
-                            edits[di].push_back({route.plain_entry.pos, route.plain_entry.len, wc});
-                            changes.push_back(
-                                RouteChange{di, t.describe, "promoted to weighted_clusters",
-                                            rc.name + "/" + vh.name + " " + describe_route(route)});
-                        }
-                    }
-                    if (affected == 0) {
-                        std::string msg =
-                            where + ": no route " +
-                            (t.route_matches.empty() ? std::string()
-                                                     : "matching " + join(t.route_matches) + " ") +
-                            "has weighted_clusters naming the "
-                            "backends' clusters (" +
-                            join(names) + ")";
-                        if (!plain_routes.empty()) {
-                            msg += "; " + join(plain_routes) + " routes to plain cluster '" +
-                                   root_cluster + "': set promote: true to convert it";
-                        }
-                        throw Error(msg);
-                    }
-                }
-            }
-        }
-        if (matched == 0) {
-            std::string msg = t.describe + ": matches no virtual host: " + t.wanted +
-                              " in any RouteConfiguration";
-            std::vector<std::string> searched;
-            for (std::size_t di = 0; di < out->documents.size(); ++di) {
-                if (indexes[di] && indexes[di]->parse_error.empty() &&
-                    !indexes[di]->route_configs.empty()) {
-                    searched.push_back(out->documents[di]->name);
-                }
-            }
-            msg += searched.empty() ? " (no document holds one)"
-                                    : " (searched " + join(searched) + ")";
-            if (!unparsable.empty()) {
-                msg += "; not valid YAML: " + join(unparsable);
-            }
-            if (t.skip_unmatched) {
-                unmatched_.emplace_back(t.describe, msg + "; left out (" + t.skip_reason + ")");
-                continue;
-            }
-            throw Error(msg);
+        if (auto unmatched = pass.apply_target(t)) {
+            unmatched_.emplace_back(t.describe, std::move(*unmatched));
         }
     }
-
-    std::vector<bool> changed(out->documents.size(), false);
-    for (std::size_t di = 0; di < out->documents.size(); ++di) {
-        if (edits[di].empty()) {
-            continue;
-        }
-        const Document& old = *out->documents[di];
-        std::string content;
-        try {
-            content = apply_edits(indexes[di]->content, std::move(edits[di]));
-        } catch (const EditConflict& e) {
-            throw Error(describe_document(old) + ": line " +
-                        std::to_string(line_of(indexes[di]->content, e.pos)) +
-                        ": routes share this text through a YAML anchor or alias but need "
-                        "different weights");
-        }
-        if (content != old.content) {
-            out->documents[di] = std::make_shared<const Document>(
-                Document{old.name, std::move(content), old.origin});
-            changed[di] = true;
-        }
-    }
+    const std::vector<bool> changed = pass.write(snapshot);
     std::map<std::pair<std::string, std::string>, std::string> reported;
-    for (auto& [key, lines] : summarize(changes, out->documents, changed)) {
+    for (auto& [key, lines] : summarize(pass.changes, snapshot.documents, changed)) {
         std::string all;
         for (const auto& l : lines) {
             all += l + "\n";
