@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -293,19 +294,20 @@ int usage(const char* argv0, std::ostream& out = std::cerr) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    Settings s;
-#ifdef CROSSOVER_BENCH_BIN
-    s.crossover = CROSSOVER_BENCH_BIN;
-#endif
-#ifdef CROSSOVER_BENCH_SOURCE_DIR
-    s.source_dir = CROSSOVER_BENCH_SOURCE_DIR;
-#endif
-    bool idle_given = false;
-    bool updates_given = false;
-    bool runs_given = false;
-    bool sizes_given = false;
-    bool splits_given = false;
+namespace {
+
+// Which options were given on the command line (their defaults depend on the mode).
+struct Given {
+    bool idle = false;
+    bool updates = false;
+    bool runs = false;
+    bool sizes = false;
+    bool splits = false;
+};
+
+// Reads the command line into `s`. Returns an exit code when the program ends
+// there (--help, a bad option), nullopt to run.
+std::optional<int> read_args(int argc, char** argv, Settings& s, Given& given) {
     std::vector<std::string> args(argv + 1, argv + argc);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -322,19 +324,19 @@ int main(int argc, char** argv) {
                 s.csv = value();
             } else if (a == "--idle") {
                 s.idle_seconds = std::stod(value());
-                idle_given = true;
+                given.idle = true;
             } else if (a == "--updates") {
                 s.updates = std::stoi(value());
-                updates_given = true;
+                given.updates = true;
             } else if (a == "--sizes") {
                 s.sizes = parse_int_list(value());
-                sizes_given = true;
+                given.sizes = true;
             } else if (a == "--splits") {
                 s.splits = parse_int_list(value());
-                splits_given = true;
+                given.splits = true;
             } else if (a == "--onetime-runs") {
                 s.onetime_runs = std::stoi(value());
-                runs_given = true;
+                given.runs = true;
             } else if (a == "--no-fsync") {
                 s.fsync = false;
             } else if (a == "--crossover") {
@@ -356,41 +358,198 @@ int main(int argc, char** argv) {
             return usage(argv[0]);
         }
     }
+    return std::nullopt;
+}
+
+// --compare: the side-by-side cases (side_by_side.cpp) with this mode's defaults.
+int run_compare(Settings& s, const Given& given) {
+    if (!s.fsync) {
+        std::cerr << "crossover-bench: --no-fsync is not a flag of the original; it does not"
+                     " go with --compare\n";
+        return 2;
+    }
+    SideBySideSettings& c = s.side_by_side;
+    c.quick = s.quick;
+    c.csv = s.csv;
+    if (s.quick) {
+        c.sizes = {1, 100};
+        c.updates = 5;
+        c.idle_seconds = 1;
+        c.onetime_runs = 2;
+    }
+    if (given.sizes) c.sizes = s.sizes;
+    if (given.splits) c.splits = s.splits;
+    if (given.updates) c.updates = s.updates;
+    if (given.idle) c.idle_seconds = s.idle_seconds;
+    if (given.runs) c.onetime_runs = s.onetime_runs;
+    if (c.sizes.empty() || c.updates < 1 || c.timeout_seconds <= 0) {
+        std::cerr << "crossover-bench: --sizes, --updates and --timeout need positive values\n";
+        return 2;
+    }
+    if (!s.source_dir.empty()) {
+        ::setenv("CROSSOVER_SOURCE_DIR", s.source_dir.c_str(), 0);
+    }
+    return run_side_by_side(c);
+}
+
+// --quick: small cases, for the smoke test.
+void apply_quick_defaults(Settings& s, const Given& given) {
+    if (!given.idle) s.idle_seconds = 1;
+    if (!given.updates) s.updates = 5;
+    if (!given.runs) s.onetime_runs = 2;
+    if (!given.sizes) s.sizes = {1, 100};
+    if (!given.splits) s.splits = {1, 10};
+}
+
+// --onetime wall times: the quick start (file source), and the 1,000-route case over TLS.
+struct OnetimeResults {
+    std::vector<double> quickstart;
+    std::vector<double> tls;
+    int tls_size = 0;
+};
+
+OnetimeResults run_onetime_cases(Bench& bench, const Settings& s) {
+    OnetimeResults r;
+    const std::string qs_out = (bench.work / "quickstart-out").string();
+    r.quickstart = bench.onetime(s.source_dir + "/examples/quickstart/pipeline.yaml", qs_out,
+                                 {"CROSSOVER_OUT=" + qs_out});
+    r.tls_size = s.quick ? 100 : 1000;
+    const std::string ot_ns = "bench-onetime-v" + std::to_string(r.tls_size);
+    const fs::path ot_dir = bench.work / ot_ns;
+    fs::create_directories(ot_dir);
+    bench.seed(ot_ns, r.tls_size, 1);
+    const std::string ot_pipeline = (ot_dir / "pipeline.yaml").string();
+    write_file(ot_pipeline, pipeline_yaml(bench.api, ot_ns, (ot_dir / "out").string(), s.fsync));
+    r.tls = bench.onetime(ot_pipeline, (ot_dir / "out").string(), {});
+
+    return r;
+}
+
+// Prints the results' table and notes; returns the table's rows (for the CSV).
+std::vector<std::vector<std::string>> print_table(std::ostream& out,
+                                                  const std::vector<CaseResult>& results,
+                                                  const Settings& s, const OnetimeResults& ot) {
+    out << "crossover-bench: " << s.updates << " TrafficSplit updates per case"
+        << (s.fsync ? "" : ", sink fsync off") << "; times in ms\n"
+        << "  e2e:  API write (one TrafficSplit) -> the output file shows it\n"
+        << "  own:  crossover's part of it, change published -> swap done (its log)\n"
+        << "  full: own part of a ConfigMap update (routes re-parsed, every split merged,"
+           " written)\n"
+        << "  cm e2e: ConfigMap update end to end; all e2e: every TrafficSplit changed in"
+           " one write, end to end\n\n";
+    const std::vector<std::string> head = {
+        "vhosts",      "splits",  "rds KiB",  "e2e p50",    "e2e p90",    "e2e p99",  "e2e max",
+        "own p50",     "own p90", "own p99",  "own max",    "full p50",   "full max", "cm e2e p50",
+        "all e2e p50", "RSS MiB", "peak MiB", "CPU ms/upd", "idle CPU s", "lost"};
+    std::vector<int> widths;
+    widths.reserve(head.size());
+    for (const auto& h : head) {
+        widths.push_back(std::max<int>(static_cast<int>(h.size()), 7));
+    }
+    print_row(out, head, widths);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : results) {
+        rows.push_back({std::to_string(r.vhosts),
+                        std::to_string(r.splits),
+                        fixed(r.rds_kib, 0),
+                        fixed(percentile(r.split_e2e, 50)),
+                        fixed(percentile(r.split_e2e, 90)),
+                        fixed(percentile(r.split_e2e, 99)),
+                        fixed(percentile(r.split_e2e, 100)),
+                        fixed(percentile(r.split_own, 50)),
+                        fixed(percentile(r.split_own, 90)),
+                        fixed(percentile(r.split_own, 99)),
+                        fixed(percentile(r.split_own, 100)),
+                        fixed(percentile(r.cm_own, 50)),
+                        fixed(percentile(r.cm_own, 100)),
+                        fixed(percentile(r.cm_e2e, 50)),
+                        fixed(percentile(r.all_e2e, 50)),
+                        fixed(r.rss_steady, 1),
+                        fixed(r.rss_peak, 1),
+                        fixed(r.cpu_per_update_ms),
+                        fixed(r.idle_cpu_s, 2),
+                        std::to_string(r.lost)});
+        print_row(out, rows.back(), widths);
+    }
+    out << "\nidle CPU measured over " << fixed(s.idle_seconds, 0)
+        << " s per case; startup to first output (ms):";
+    for (const auto& r : results) {
+        out << " " << r.vhosts << "/" << r.splits << "=" << fixed(r.startup_ms, 0);
+    }
+    out << "\nhistogram crossover_change_to_write_latency_seconds, p99 bucket bound (ms):";
+    for (const auto& r : results) {
+        out << " " << r.vhosts << "/" << r.splits
+            << "<=" << (r.hist.p99_le >= 1e9 ? std::string("+Inf") : fixed(r.hist.p99_le * 1000, 1))
+            << " (mean " << fixed(r.hist.count > 0 ? r.hist.sum / r.hist.count * 1000 : 0) << ")";
+    }
+    out << "\n--onetime wall (ms): quickstart p50 " << fixed(percentile(ot.quickstart, 50))
+        << " min " << fixed(percentile(ot.quickstart, 0.0001)) << "; " << ot.tls_size
+        << " routes over TLS p50 " << fixed(percentile(ot.tls, 50)) << " min "
+        << fixed(percentile(ot.tls, 0.0001)) << " (" << s.onetime_runs << " runs each)\n";
+
+    return rows;
+}
+
+// --csv FILE: the rows of the table, then the --onetime runs.
+void write_csv(const std::string& path, const std::vector<CaseResult>& results,
+               const std::vector<std::vector<std::string>>& rows, const OnetimeResults& ot) {
+    std::ofstream csv(path);
+    csv << "kind,vhosts,splits,rds_kib,updates,e2e_p50_ms,e2e_p90_ms,e2e_p99_ms,e2e_max_ms,"
+           "own_p50_ms,own_p90_ms,own_p99_ms,own_max_ms,full_p50_ms,full_max_ms,"
+           "cm_e2e_p50_ms,all_splits_e2e_p50_ms,rss_steady_mib,rss_peak_mib,cpu_ms_per_"
+           "update,idle_cpu_s,"
+           "idle_seconds,lost,startup_ms,hist_p99_le_ms\n";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& r = results[i];
+        csv << "watch";
+        for (std::size_t c = 0; c < rows[i].size() - 1; ++c) {
+            csv << "," << rows[i][c];
+            if (c == 2) {
+                csv << "," << r.split_e2e.size();
+            }
+        }
+        csv << "," << fixed(r.idle_seconds, 0) << "," << r.lost << "," << fixed(r.startup_ms, 1)
+            << "," << fixed(r.hist.p99_le * 1000, 2) << "\n";
+    }
+    const auto onetime_row = [&](const std::string& kind, int vhosts,
+                                 const std::vector<double>& wall) {
+        std::vector<std::string> cells(25);
+        cells[0] = kind;
+        if (vhosts > 0) {
+            cells[1] = std::to_string(vhosts);
+            cells[2] = "1";
+        }
+        cells[4] = std::to_string(wall.size());
+        cells[5] = fixed(percentile(wall, 50));
+        cells[8] = fixed(percentile(wall, 100));
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            csv << (c ? "," : "") << cells[c];
+        }
+        csv << "\n";
+    };
+    onetime_row("onetime_quickstart", 0, ot.quickstart);
+    onetime_row("onetime_tls", ot.tls_size, ot.tls);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+#ifdef CROSSOVER_BENCH_BIN
+    s.crossover = CROSSOVER_BENCH_BIN;
+#endif
+#ifdef CROSSOVER_BENCH_SOURCE_DIR
+    s.source_dir = CROSSOVER_BENCH_SOURCE_DIR;
+#endif
+    Given given;
+    if (auto exit = read_args(argc, argv, s, given)) {
+        return *exit;
+    }
     if (!s.side_by_side.binaries.empty()) {
-        if (!s.fsync) {
-            std::cerr << "crossover-bench: --no-fsync is not a flag of the original; it does not"
-                         " go with --compare\n";
-            return 2;
-        }
-        SideBySideSettings& c = s.side_by_side;
-        c.quick = s.quick;
-        c.csv = s.csv;
-        if (s.quick) {
-            c.sizes = {1, 100};
-            c.updates = 5;
-            c.idle_seconds = 1;
-            c.onetime_runs = 2;
-        }
-        if (sizes_given) c.sizes = s.sizes;
-        if (splits_given) c.splits = s.splits;
-        if (updates_given) c.updates = s.updates;
-        if (idle_given) c.idle_seconds = s.idle_seconds;
-        if (runs_given) c.onetime_runs = s.onetime_runs;
-        if (c.sizes.empty() || c.updates < 1 || c.timeout_seconds <= 0) {
-            std::cerr << "crossover-bench: --sizes, --updates and --timeout need positive values\n";
-            return 2;
-        }
-        if (!s.source_dir.empty()) {
-            ::setenv("CROSSOVER_SOURCE_DIR", s.source_dir.c_str(), 0);
-        }
-        return run_side_by_side(c);
+        return run_compare(s, given);
     }
     if (s.quick) {
-        if (!idle_given) s.idle_seconds = 1;
-        if (!updates_given) s.updates = 5;
-        if (!runs_given) s.onetime_runs = 2;
-        if (!sizes_given) s.sizes = {1, 100};
-        if (!splits_given) s.splits = {1, 10};
+        apply_quick_defaults(s, given);
     }
     if (s.crossover.empty() || s.source_dir.empty()) {
         std::cerr << "crossover-bench: give --crossover and --source-dir\n";
@@ -411,120 +570,10 @@ int main(int argc, char** argv) {
                 results.push_back(bench.run_case(v, sp));
             }
         }
-
-        // --onetime: the quick start (file source), and the 1,000-route case over TLS.
-        const std::string qs_out = (bench.work / "quickstart-out").string();
-        const auto qs = bench.onetime(s.source_dir + "/examples/quickstart/pipeline.yaml", qs_out,
-                                      {"CROSSOVER_OUT=" + qs_out});
-        const int ot_size = s.quick ? 100 : 1000;
-        const std::string ot_ns = "bench-onetime-v" + std::to_string(ot_size);
-        const fs::path ot_dir = bench.work / ot_ns;
-        fs::create_directories(ot_dir);
-        bench.seed(ot_ns, ot_size, 1);
-        const std::string ot_pipeline = (ot_dir / "pipeline.yaml").string();
-        write_file(ot_pipeline,
-                   pipeline_yaml(bench.api, ot_ns, (ot_dir / "out").string(), s.fsync));
-        const auto ot = bench.onetime(ot_pipeline, (ot_dir / "out").string(), {});
-
-        // The table.
-        std::ostream& out = std::cout;
-        out << "crossover-bench: " << s.updates << " TrafficSplit updates per case"
-            << (s.fsync ? "" : ", sink fsync off") << "; times in ms\n"
-            << "  e2e:  API write (one TrafficSplit) -> the output file shows it\n"
-            << "  own:  crossover's part of it, change published -> swap done (its log)\n"
-            << "  full: own part of a ConfigMap update (routes re-parsed, every split merged,"
-               " written)\n"
-            << "  cm e2e: ConfigMap update end to end; all e2e: every TrafficSplit changed in"
-               " one write, end to end\n\n";
-        const std::vector<std::string> head = {"vhosts",   "splits",     "rds KiB",     "e2e p50",
-                                               "e2e p90",  "e2e p99",    "e2e max",     "own p50",
-                                               "own p90",  "own p99",    "own max",     "full p50",
-                                               "full max", "cm e2e p50", "all e2e p50", "RSS MiB",
-                                               "peak MiB", "CPU ms/upd", "idle CPU s",  "lost"};
-        std::vector<int> widths;
-        widths.reserve(head.size());
-        for (const auto& h : head) {
-            widths.push_back(std::max<int>(static_cast<int>(h.size()), 7));
-        }
-        print_row(out, head, widths);
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& r : results) {
-            rows.push_back({std::to_string(r.vhosts),
-                            std::to_string(r.splits),
-                            fixed(r.rds_kib, 0),
-                            fixed(percentile(r.split_e2e, 50)),
-                            fixed(percentile(r.split_e2e, 90)),
-                            fixed(percentile(r.split_e2e, 99)),
-                            fixed(percentile(r.split_e2e, 100)),
-                            fixed(percentile(r.split_own, 50)),
-                            fixed(percentile(r.split_own, 90)),
-                            fixed(percentile(r.split_own, 99)),
-                            fixed(percentile(r.split_own, 100)),
-                            fixed(percentile(r.cm_own, 50)),
-                            fixed(percentile(r.cm_own, 100)),
-                            fixed(percentile(r.cm_e2e, 50)),
-                            fixed(percentile(r.all_e2e, 50)),
-                            fixed(r.rss_steady, 1),
-                            fixed(r.rss_peak, 1),
-                            fixed(r.cpu_per_update_ms),
-                            fixed(r.idle_cpu_s, 2),
-                            std::to_string(r.lost)});
-            print_row(out, rows.back(), widths);
-        }
-        out << "\nidle CPU measured over " << fixed(s.idle_seconds, 0)
-            << " s per case; startup to first output (ms):";
-        for (const auto& r : results) {
-            out << " " << r.vhosts << "/" << r.splits << "=" << fixed(r.startup_ms, 0);
-        }
-        out << "\nhistogram crossover_change_to_write_latency_seconds, p99 bucket bound (ms):";
-        for (const auto& r : results) {
-            out << " " << r.vhosts << "/" << r.splits << "<="
-                << (r.hist.p99_le >= 1e9 ? std::string("+Inf") : fixed(r.hist.p99_le * 1000, 1))
-                << " (mean " << fixed(r.hist.count > 0 ? r.hist.sum / r.hist.count * 1000 : 0)
-                << ")";
-        }
-        out << "\n--onetime wall (ms): quickstart p50 " << fixed(percentile(qs, 50)) << " min "
-            << fixed(percentile(qs, 0.0001)) << "; " << ot_size << " routes over TLS p50 "
-            << fixed(percentile(ot, 50)) << " min " << fixed(percentile(ot, 0.0001)) << " ("
-            << s.onetime_runs << " runs each)\n";
-
+        const OnetimeResults ot = run_onetime_cases(bench, s);
+        const auto rows = print_table(std::cout, results, s, ot);
         if (!s.csv.empty()) {
-            std::ofstream csv(s.csv);
-            csv << "kind,vhosts,splits,rds_kib,updates,e2e_p50_ms,e2e_p90_ms,e2e_p99_ms,e2e_max_ms,"
-                   "own_p50_ms,own_p90_ms,own_p99_ms,own_max_ms,full_p50_ms,full_max_ms,"
-                   "cm_e2e_p50_ms,all_splits_e2e_p50_ms,rss_steady_mib,rss_peak_mib,cpu_ms_per_"
-                   "update,idle_cpu_s,"
-                   "idle_seconds,lost,startup_ms,hist_p99_le_ms\n";
-            for (std::size_t i = 0; i < results.size(); ++i) {
-                const auto& r = results[i];
-                csv << "watch";
-                for (std::size_t c = 0; c < rows[i].size() - 1; ++c) {
-                    csv << "," << rows[i][c];
-                    if (c == 2) {
-                        csv << "," << r.split_e2e.size();
-                    }
-                }
-                csv << "," << fixed(r.idle_seconds, 0) << "," << r.lost << ","
-                    << fixed(r.startup_ms, 1) << "," << fixed(r.hist.p99_le * 1000, 2) << "\n";
-            }
-            const auto onetime_row = [&](const std::string& kind, int vhosts,
-                                         const std::vector<double>& wall) {
-                std::vector<std::string> cells(25);
-                cells[0] = kind;
-                if (vhosts > 0) {
-                    cells[1] = std::to_string(vhosts);
-                    cells[2] = "1";
-                }
-                cells[4] = std::to_string(wall.size());
-                cells[5] = fixed(percentile(wall, 50));
-                cells[8] = fixed(percentile(wall, 100));
-                for (std::size_t c = 0; c < cells.size(); ++c) {
-                    csv << (c ? "," : "") << cells[c];
-                }
-                csv << "\n";
-            };
-            onetime_row("onetime_quickstart", 0, qs);
-            onetime_row("onetime_tls", ot_size, ot);
+            write_csv(s.csv, results, rows, ot);
         }
         int lost = 0;
         for (const auto& r : results) {
