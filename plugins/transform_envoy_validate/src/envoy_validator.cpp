@@ -599,29 +599,67 @@ struct Validator::Impl {
     void visit(const pb::Message& m, const std::string& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
-        const std::string& tn = d->full_name();
-        if (tn == "google.protobuf.Any") {
-            const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
-            if (url.empty()) {
-                return;
-            }
-            if (const auto kept = any_contents.find(&m); kept != any_contents.end()) {
-                visit(*kept->second, path, w);
-                return;
-            }
-            const pb::Descriptor* inner = resolve(url.substr(url.rfind('/') + 1));
-            if (inner == nullptr) {
-                w.ctx.add(join_path(path, "@type"), "unknown type " + quote(url));
-                return;
-            }
-            std::unique_ptr<pb::Message> unpacked(factory->GetPrototype(inner)->New());
-            if (!unpacked->ParseFromString(r->GetString(m, d->FindFieldByName("value")))) {
-                w.ctx.add(path, "cannot decode " + inner->full_name());
-                return;
-            }
-            visit(*unpacked, path, w);
+        if (d->full_name() == "google.protobuf.Any") {
+            visit_any(m, path, w);
             return;
         }
+        note_clusters(m, path, w);
+        const bool disabled = is_disabled(d);
+        if (!disabled) {
+            check_required_oneofs(m, path, w);
+        }
+        for (int i = 0; i < d->field_count(); ++i) {
+            const pb::FieldDescriptor* f = d->field(i);
+            const FieldRule* rule = disabled ? nullptr : rule_for(f);
+            // Without a rule only messages are looked into, and only when set
+            // (most fields of most messages are not: build no path for them).
+            if (rule == nullptr &&
+                (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE ||
+                 (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)))) {
+                continue;
+            }
+            const std::string fpath = join_path(path, f->name());
+            if (f->is_map()) {
+                visit_map(m, f, rule, fpath, w);
+            } else if (f->is_repeated()) {
+                visit_repeated(m, f, rule, fpath, w);
+            } else {
+                visit_singular(m, f, rule, fpath, w);
+            }
+        }
+    }
+
+    // An Any: the message it holds, as read (kept) or decoded from its bytes.
+    void visit_any(const pb::Message& m, const std::string& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
+        if (url.empty()) {
+            return;
+        }
+        if (const auto kept = any_contents.find(&m); kept != any_contents.end()) {
+            visit(*kept->second, path, w);
+            return;
+        }
+        const pb::Descriptor* inner = resolve(url.substr(url.rfind('/') + 1));
+        if (inner == nullptr) {
+            w.ctx.add(join_path(path, "@type"), "unknown type " + quote(url));
+            return;
+        }
+        std::unique_ptr<pb::Message> unpacked(factory->GetPrototype(inner)->New());
+        if (!unpacked->ParseFromString(r->GetString(m, d->FindFieldByName("value")))) {
+            w.ctx.add(path, "cannot decode " + inner->full_name());
+            return;
+        }
+        visit(*unpacked, path, w);
+    }
+
+    // Clusters defined and named (by routes and weighted clusters), for the
+    // check of references across documents.
+    static void note_clusters(const pb::Message& m, const std::string& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        const std::string& tn = d->full_name();
         if (tn == kCluster) {
             w.result->clusters.emplace_back(path, r->GetString(m, d->FindFieldByName("name")));
         } else if (tn == kRouteAction) {
@@ -636,100 +674,99 @@ struct Validator::Impl {
                 w.result->cluster_refs.emplace_back(join_path(path, "name"), name);
             }
         }
-        const bool disabled = is_disabled(d);
-        if (!disabled) {
-            for (int i = 0; i < d->oneof_decl_count(); ++i) {
-                const pb::OneofDescriptor* o = d->oneof_decl(i);
-                if (!o->is_synthetic() && is_oneof_required(o) && !r->HasOneof(m, o)) {
-                    std::string names;
-                    for (int k = 0; k < o->field_count(); ++k) {
-                        names += (k ? ", " : "") + quote(o->field(k)->name());
-                    }
-                    w.ctx.add(path, "one of " + names +
-                                        " is required (validate.required on oneof " +
-                                        quote(o->name()) + ")");
+    }
+
+    // validate.required on a oneof: one of its fields must be set.
+    void check_required_oneofs(const pb::Message& m, const std::string& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        for (int i = 0; i < d->oneof_decl_count(); ++i) {
+            const pb::OneofDescriptor* o = d->oneof_decl(i);
+            if (!o->is_synthetic() && is_oneof_required(o) && !r->HasOneof(m, o)) {
+                std::string names;
+                for (int k = 0; k < o->field_count(); ++k) {
+                    names += (k ? ", " : "") + quote(o->field(k)->name());
                 }
+                w.ctx.add(path, "one of " + names + " is required (validate.required on oneof " +
+                                    quote(o->name()) + ")");
             }
         }
-        for (int i = 0; i < d->field_count(); ++i) {
-            const pb::FieldDescriptor* f = d->field(i);
-            const FieldRule* rule = disabled ? nullptr : rule_for(f);
-            // Without a rule only messages are looked into, and only when set
-            // (most fields of most messages are not: build no path for them).
-            if (rule == nullptr &&
-                (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE ||
-                 (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)))) {
-                continue;
+    }
+
+    // A map field: its pair-count rules, then each message value by its key.
+    void visit_map(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
+                   const std::string& fpath, Walk& w) {
+        const pb::Reflection* r = m.GetReflection();
+        const int n = r->FieldSize(m, f);
+        if (rule != nullptr) {
+            if (rule->min_pairs && static_cast<std::uint64_t>(n) < *rule->min_pairs) {
+                w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at least " +
+                                     std::to_string(*rule->min_pairs) +
+                                     " required (validate.rules map.min_pairs)");
             }
-            const std::string fpath = join_path(path, f->name());
-            if (f->is_map()) {
-                const int n = r->FieldSize(m, f);
-                if (rule != nullptr) {
-                    if (rule->min_pairs && static_cast<std::uint64_t>(n) < *rule->min_pairs) {
-                        w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at least " +
-                                             std::to_string(*rule->min_pairs) +
-                                             " required (validate.rules map.min_pairs)");
-                    }
-                    if (rule->max_pairs && static_cast<std::uint64_t>(n) > *rule->max_pairs) {
-                        w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at most " +
-                                             std::to_string(*rule->max_pairs) +
-                                             " allowed (validate.rules map.max_pairs)");
-                    }
-                }
-                const pb::FieldDescriptor* vf = f->message_type()->map_value();
-                if (vf->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-                    const pb::FieldDescriptor* kf = f->message_type()->map_key();
-                    for (int k = 0; k < n; ++k) {
-                        const pb::Message& entry = r->GetRepeatedMessage(m, f, k);
-                        std::string key;
-                        if (kf->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
-                            key = entry.GetReflection()->GetString(entry, kf);
-                        } else {
-                            key = std::to_string(k);
-                        }
-                        visit(entry.GetReflection()->GetMessage(entry, vf),
-                              fpath + "[" + quote(key) + "]", w);
-                    }
-                }
-                continue;
+            if (rule->max_pairs && static_cast<std::uint64_t>(n) > *rule->max_pairs) {
+                w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at most " +
+                                     std::to_string(*rule->max_pairs) +
+                                     " allowed (validate.rules map.max_pairs)");
             }
-            if (f->is_repeated()) {
-                const int n = r->FieldSize(m, f);
-                if (rule != nullptr) {
-                    if (rule->min_items && static_cast<std::uint64_t>(n) < *rule->min_items) {
-                        w.ctx.add(fpath, "has " + std::to_string(n) + " items, at least " +
-                                             std::to_string(*rule->min_items) +
-                                             " required (validate.rules repeated.min_items)");
-                    }
-                    if (rule->max_items && static_cast<std::uint64_t>(n) > *rule->max_items) {
-                        w.ctx.add(fpath, "has " + std::to_string(n) + " items, at most " +
-                                             std::to_string(*rule->max_items) +
-                                             " allowed (validate.rules repeated.max_items)");
-                    }
-                }
-                const FieldRule* item_rule = rule != nullptr ? rule->items.get() : nullptr;
-                if (item_rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-                    for (int k = 0; k < n; ++k) {
-                        check_value(m, f, k, item_rule,
-                                    index_path(fpath, static_cast<std::size_t>(k)), w);
-                    }
-                }
-                continue;
+        }
+        const pb::FieldDescriptor* vf = f->message_type()->map_value();
+        if (vf->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            return;
+        }
+        const pb::FieldDescriptor* kf = f->message_type()->map_key();
+        for (int k = 0; k < n; ++k) {
+            const pb::Message& entry = r->GetRepeatedMessage(m, f, k);
+            std::string key;
+            if (kf->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+                key = entry.GetReflection()->GetString(entry, kf);
+            } else {
+                key = std::to_string(k);
             }
-            const bool is_message = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
-            const bool set = (is_message || f->has_presence()) ? r->HasField(m, f) : true;
-            if (!set) {
-                // Rules on a oneof member (or proto3 optional) apply only when it is set.
-                if (rule != nullptr && f->real_containing_oneof() == nullptr &&
-                    (rule->message_required || rule->value_required)) {
-                    w.ctx.add(fpath,
-                              "is required (validate.rules " +
-                                  std::string(rule->message_required ? "message" : rule->kind) +
-                                  ".required)");
-                }
-                continue;
+            visit(entry.GetReflection()->GetMessage(entry, vf), fpath + "[" + quote(key) + "]", w);
+        }
+    }
+
+    // A repeated field: its item-count rules, then each item.
+    void visit_repeated(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
+                        const std::string& fpath, Walk& w) {
+        const int n = m.GetReflection()->FieldSize(m, f);
+        if (rule != nullptr) {
+            if (rule->min_items && static_cast<std::uint64_t>(n) < *rule->min_items) {
+                w.ctx.add(fpath, "has " + std::to_string(n) + " items, at least " +
+                                     std::to_string(*rule->min_items) +
+                                     " required (validate.rules repeated.min_items)");
             }
+            if (rule->max_items && static_cast<std::uint64_t>(n) > *rule->max_items) {
+                w.ctx.add(fpath, "has " + std::to_string(n) + " items, at most " +
+                                     std::to_string(*rule->max_items) +
+                                     " allowed (validate.rules repeated.max_items)");
+            }
+        }
+        const FieldRule* item_rule = rule != nullptr ? rule->items.get() : nullptr;
+        if (item_rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            for (int k = 0; k < n; ++k) {
+                check_value(m, f, k, item_rule, index_path(fpath, static_cast<std::size_t>(k)), w);
+            }
+        }
+    }
+
+    // A singular field: its rules when set, required when not.
+    void visit_singular(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
+                        const std::string& fpath, Walk& w) {
+        const bool is_message = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+        const bool set =
+            (is_message || f->has_presence()) ? m.GetReflection()->HasField(m, f) : true;
+        if (set) {
             check_value(m, f, -1, rule, fpath, w);
+            return;
+        }
+        // Rules on a oneof member (or proto3 optional) apply only when it is set.
+        if (rule != nullptr && f->real_containing_oneof() == nullptr &&
+            (rule->message_required || rule->value_required)) {
+            w.ctx.add(fpath, "is required (validate.rules " +
+                                 std::string(rule->message_required ? "message" : rule->kind) +
+                                 ".required)");
         }
     }
 
