@@ -76,131 +76,162 @@ bool is_trafficsplit(const Object& object) {
            scalar_or_empty(object.body["kind"]) == "TrafficSplit";
 }
 
-TrafficSplit parse_trafficsplit(const Object& object) {
-    TrafficSplit ts;
-    ts.ref = object.ref;
-    const YAML::Node& body = object.body;
+namespace {
+
+// Name, namespace and resourceVersion from the body where the object's
+// reference lacks them.
+void read_metadata(TrafficSplit& ts, const YAML::Node& body) {
     const YAML::Node metadata = body && body.IsMap() ? body["metadata"] : YAML::Node();
     if (ts.ref.kind.empty()) {
         ts.ref.kind = "TrafficSplit";
     }
-    if (metadata && metadata.IsMap()) {
-        if (ts.ref.name.empty()) {
-            ts.ref.name = scalar_or_empty(metadata["name"]);
-        }
-        if (ts.ref.ns.empty()) {
-            ts.ref.ns = scalar_or_empty(metadata["namespace"]);
-        }
-        if (ts.ref.resource_version.empty()) {
-            ts.ref.resource_version = scalar_or_empty(metadata["resourceVersion"]);
-        }
+    if (!metadata || !metadata.IsMap()) {
+        return;
     }
-    const std::string prefix = ts.describe() + ": ";
-    const auto fail = [&](const std::string& field, const std::string& why) {
-        return Error(prefix + field + ": " + why);
-    };
-    if (!body || !body.IsMap()) {
-        throw Error(prefix + "the object is not a map");
+    if (ts.ref.name.empty()) {
+        ts.ref.name = scalar_or_empty(metadata["name"]);
+    }
+    if (ts.ref.ns.empty()) {
+        ts.ref.ns = scalar_or_empty(metadata["namespace"]);
+    }
+    if (ts.ref.resource_version.empty()) {
+        ts.ref.resource_version = scalar_or_empty(metadata["resourceVersion"]);
+    }
+}
+
+// Reads one TrafficSplit's spec; every message starts with the split's name.
+class SplitReader {
+public:
+    explicit SplitReader(TrafficSplit& ts) : ts_(ts), prefix_(ts.describe() + ": ") {}
+
+    [[nodiscard]] Error fail(const std::string& field, const std::string& why) const {
+        return Error(prefix_ + field + ": " + why);
     }
 
-    ts.api_version =
-        object.api_version.empty() ? scalar_or_empty(body["apiVersion"]) : object.api_version;
-    const auto slash = ts.api_version.rfind('/');
-    ts.version = slash == std::string::npos ? ts.api_version : ts.api_version.substr(slash + 1);
-    // v1alpha1 weights are quantities. Later versions declare integers, but a v1alpha1 object
-    // read through them (CRD conversion None) keeps its strings: a string weight is read as a
-    // quantity in every version, and then every weight of the split is scaled exactly.
-    const bool v1alpha1 = ts.version == "v1alpha1";
-    bool quantities = v1alpha1;
-    if (!v1alpha1 && ts.version != "v1alpha2" && ts.version != "v1alpha3" &&
-        ts.version != "v1alpha4") {
-        throw fail("apiVersion", "unsupported version '" + ts.api_version +
-                                     "' (expected split.smi-spec.io/v1alpha1 .. v1alpha4)");
+    void read(const Object& object, const YAML::Node& body) {
+        ts_.api_version =
+            object.api_version.empty() ? scalar_or_empty(body["apiVersion"]) : object.api_version;
+        const auto slash = ts_.api_version.rfind('/');
+        ts_.version =
+            slash == std::string::npos ? ts_.api_version : ts_.api_version.substr(slash + 1);
+        // v1alpha1 weights are quantities. Later versions declare integers, but a v1alpha1
+        // object read through them (CRD conversion None) keeps its strings: a string weight is
+        // read as a quantity in every version, and then every weight of the split is scaled
+        // exactly.
+        v1alpha1_ = ts_.version == "v1alpha1";
+        quantities_ = v1alpha1_;
+        if (!v1alpha1_ && ts_.version != "v1alpha2" && ts_.version != "v1alpha3" &&
+            ts_.version != "v1alpha4") {
+            throw fail("apiVersion", "unsupported version '" + ts_.api_version +
+                                         "' (expected split.smi-spec.io/v1alpha1 .. v1alpha4)");
+        }
+        const YAML::Node spec = body["spec"];
+        if (!spec || !spec.IsMap()) {
+            throw fail("spec", "missing or not a map");
+        }
+        const YAML::Node service = spec["service"];
+        if (!service || !service.IsScalar() || service.Scalar().empty()) {
+            throw fail("spec.service", "missing or empty");
+        }
+        ts_.service = service.Scalar();
+        if (spec["matches"]) {
+            ts_.matches = spec["matches"];
+        }
+        read_backends(spec["backends"]);
     }
 
-    const YAML::Node spec = body["spec"];
-    if (!spec || !spec.IsMap()) {
-        throw fail("spec", "missing or not a map");
-    }
-    const YAML::Node service = spec["service"];
-    if (!service || !service.IsScalar() || service.Scalar().empty()) {
-        throw fail("spec.service", "missing or empty");
-    }
-    ts.service = service.Scalar();
-    if (spec["matches"]) {
-        ts.matches = spec["matches"];
+private:
+    void read_backends(const YAML::Node& backends) {
+        if (!backends || !backends.IsSequence() || backends.size() == 0) {
+            throw fail("spec.backends", "no backends");
+        }
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < backends.size(); ++i) {
+            const std::string field = "spec.backends[" + std::to_string(i) + "]";
+            const YAML::Node b = backends[i];
+            if (!b.IsMap()) {
+                throw fail(field, "not a map");
+            }
+            Backend backend;
+            const YAML::Node bs = b["service"];
+            if (!bs || !bs.IsScalar() || bs.Scalar().empty()) {
+                throw fail(field + ".service", "missing or empty");
+            }
+            backend.service = bs.Scalar();
+            if (!seen.insert(backend.service).second) {
+                throw fail(field + ".service", "duplicate backend '" + backend.service + "'");
+            }
+            read_weight(b["weight"], field + ".weight", backend);
+            ts_.backends.push_back(std::move(backend));
+        }
+        if (quantities_) {
+            const auto weights = quantities_to_weights(parsed_, prefix_ + "spec.backends: ");
+            for (std::size_t i = 0; i < weights.size(); ++i) {
+                ts_.backends[i].weight = weights[i];
+            }
+        }
     }
 
-    const YAML::Node backends = spec["backends"];
-    if (!backends || !backends.IsSequence() || backends.size() == 0) {
-        throw fail("spec.backends", "no backends");
-    }
-    std::vector<Quantity> parsed;
-    std::set<std::string> seen;
-    std::uint64_t sum = 0;
-    for (std::size_t i = 0; i < backends.size(); ++i) {
-        const std::string field = "spec.backends[" + std::to_string(i) + "]";
-        const YAML::Node b = backends[i];
-        if (!b.IsMap()) {
-            throw fail(field, "not a map");
-        }
-        Backend backend;
-        const YAML::Node bs = b["service"];
-        if (!bs || !bs.IsScalar() || bs.Scalar().empty()) {
-            throw fail(field + ".service", "missing or empty");
-        }
-        backend.service = bs.Scalar();
-        if (!seen.insert(backend.service).second) {
-            throw fail(field + ".service", "duplicate backend '" + backend.service + "'");
-        }
-        const YAML::Node w = b["weight"];
+    // An integer weight, or a quantity (then every weight is scaled at the end).
+    void read_weight(const YAML::Node& w, const std::string& field, Backend& backend) {
         if (!w || !w.IsScalar() || w.Scalar().empty()) {
-            throw fail(field + ".weight", "missing");
+            throw fail(field, "missing");
         }
         backend.weight_text = w.Scalar();
-        std::int64_t integer = 0;
-        const bool is_integer = parse_int64(backend.weight_text, integer);
-        if (v1alpha1 || (!is_integer && string_scalar(w))) {
-            quantities = true;
+        std::int64_t value = 0;
+        const bool is_integer = parse_int64(backend.weight_text, value);
+        if (v1alpha1_ || (!is_integer && string_scalar(w))) {
+            quantities_ = true;
             Quantity q;
             try {
                 q = parse_quantity(backend.weight_text);
             } catch (const Error& e) {
-                throw fail(field + ".weight", e.what());
+                throw fail(field, e.what());
             }
             if (q.negative) {
-                throw fail(field + ".weight", "negative weight " + backend.weight_text);
+                throw fail(field, "negative weight " + backend.weight_text);
             }
-            parsed.push_back(q);
-        } else {
-            const std::int64_t value = integer;
-            if (!is_integer) {
-                throw fail(field + ".weight",
-                           "expected an integer or a quantity string (\"500m\"), got '" +
-                               backend.weight_text + "'");
-            }
-            if (value < 0) {
-                throw fail(field + ".weight", "negative weight " + std::to_string(value));
-            }
-            if (value > std::numeric_limits<std::uint32_t>::max()) {
-                throw fail(field + ".weight",
-                           "weight " + std::to_string(value) + " exceeds Envoy's limit 4294967295");
-            }
-            backend.weight = static_cast<std::uint32_t>(value);
-            parsed.push_back(parse_quantity(backend.weight_text));
-            sum += backend.weight;
-            if (sum > std::numeric_limits<std::uint32_t>::max()) {
-                throw fail("spec.backends", "the weights' sum exceeds Envoy's limit 4294967295");
-            }
+            parsed_.push_back(q);
+            return;
         }
-        ts.backends.push_back(std::move(backend));
-    }
-    if (quantities) {
-        const auto weights = quantities_to_weights(parsed, prefix + "spec.backends: ");
-        for (std::size_t i = 0; i < weights.size(); ++i) {
-            ts.backends[i].weight = weights[i];
+        if (!is_integer) {
+            throw fail(field, "expected an integer or a quantity string (\"500m\"), got '" +
+                                  backend.weight_text + "'");
+        }
+        if (value < 0) {
+            throw fail(field, "negative weight " + std::to_string(value));
+        }
+        if (value > std::numeric_limits<std::uint32_t>::max()) {
+            throw fail(field,
+                       "weight " + std::to_string(value) + " exceeds Envoy's limit 4294967295");
+        }
+        backend.weight = static_cast<std::uint32_t>(value);
+        parsed_.push_back(parse_quantity(backend.weight_text));
+        sum_ += backend.weight;
+        if (sum_ > std::numeric_limits<std::uint32_t>::max()) {
+            throw fail("spec.backends", "the weights' sum exceeds Envoy's limit 4294967295");
         }
     }
+
+    TrafficSplit& ts_;
+    std::string prefix_;
+    bool v1alpha1_ = false;
+    bool quantities_ = false;
+    std::vector<Quantity> parsed_;
+    std::uint64_t sum_ = 0;
+};
+
+}  // namespace
+
+TrafficSplit parse_trafficsplit(const Object& object) {
+    TrafficSplit ts;
+    ts.ref = object.ref;
+    const YAML::Node& body = object.body;
+    read_metadata(ts, body);
+    if (!body || !body.IsMap()) {
+        throw Error(ts.describe() + ": the object is not a map");
+    }
+    SplitReader(ts).read(object, body);
     return ts;
 }
 
