@@ -225,18 +225,18 @@ Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
             batch_start = now;
         }
         const auto waited = now - batch_start;
-        if (batched >= kMaxBatch || waited >= kMaxBatchDelay) {
-            report();
-        } else if (stream.wait_line(milliseconds(0))) {
+        const bool full = batched >= kMaxBatch || waited >= kMaxBatchDelay;
+        if (!full && stream.wait_line(milliseconds(0))) {
             return;  // the next event is already here: read it first
-        } else if (!in_burst) {
+        }
+        if (full || !in_burst) {
             report();
-        } else {
-            context.count("burst_waits", 1);
-            if (!stream.wait_line(std::min(kBatchGap, std::chrono::duration_cast<milliseconds>(
-                                                          kMaxBatchDelay - waited)))) {
-                report();
-            }
+            return;
+        }
+        context.count("burst_waits", 1);
+        if (!stream.wait_line(std::min(
+                kBatchGap, std::chrono::duration_cast<milliseconds>(kMaxBatchDelay - waited)))) {
+            report();
         }
     };
     try {

@@ -33,8 +33,7 @@ Object::Ptr copy_of(const Object::Ptr& object) {
 
 std::string status_message(const kube::Response& response) {
     try {
-        const std::string m =
-            kube::get_string(kube::parse_object(response.body, "status"), "message");
+        std::string m = kube::get_string(kube::parse_object(response.body, "status"), "message");
         if (!m.empty()) {
             return m;
         }
