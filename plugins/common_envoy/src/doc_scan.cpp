@@ -394,13 +394,18 @@ private:
                 break;
             }
         }
+        end_plain(tok);
+        return tok;
+    }
+
+    // A plain scalar ends where the scan stopped, without its trailing spaces.
+    void end_plain(Token& tok) const {
         std::size_t end = p_;
         while (t_[end - 1] == ' ') {
             --end;
         }
         tok.end = end;
         tok.value = t_.substr(tok.pos, end - tok.pos);
-        return tok;
     }
 
     // Flow context: up to a ',', a bracket, a ':' or a '?'; on one line.
@@ -414,12 +419,7 @@ private:
                 break;
             }
         }
-        std::size_t end = p_;
-        while (t_[end - 1] == ' ') {
-            --end;
-        }
-        tok.end = end;
-        tok.value = t_.substr(tok.pos, end - tok.pos);
+        end_plain(tok);
         // A scalar that goes on after a line break is folded by yaml-cpp; one
         // that stops at '?' or a bracket is read otherwise. In a collection
         // over several lines (JSON) a ',' or the closing bracket may follow

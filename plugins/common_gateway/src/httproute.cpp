@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "crossover/options.h"
 #include "crossover/status.h"
 
 namespace crossover::gateway {
@@ -12,13 +13,6 @@ constexpr std::int64_t kMaxWeight = 1000000;  // the CRD's maximum
 
 bool absent(const YAML::Node& n) {
     return !n || n.IsNull();
-}
-
-std::string describe_value(const YAML::Node& n) {
-    if (n.IsScalar()) {
-        return "'" + n.Scalar() + "'";
-    }
-    return n.IsMap() ? "a map" : n.IsSequence() ? "a list" : "null";
 }
 
 // A plain (unquoted) integer scalar; JSON numbers from the API server carry

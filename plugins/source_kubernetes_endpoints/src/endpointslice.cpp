@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "crossover/json.h"
+#include "crossover/options.h"
 #include "crossover/status.h"
 
 namespace crossover::eds {
@@ -56,13 +57,6 @@ bool parse_port(const YAML::Node& n, std::uint32_t& out) {
 
 bool absent(const YAML::Node& n) {
     return !n || n.IsNull();
-}
-
-std::string describe_value(const YAML::Node& n) {
-    if (n.IsScalar()) {
-        return "'" + n.Scalar() + "'";
-    }
-    return n.IsMap() ? "a map" : n.IsSequence() ? "a list" : "null";
 }
 
 bool valid_address(const std::string& type, const std::string& text) {

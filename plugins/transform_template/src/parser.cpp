@@ -301,22 +301,29 @@ private:
         if (result_.defines.count(name.value) != 0) {
             throw TemplateError(name.pos, "template \"" + name.value + "\" defined twice");
         }
-        auto saved = std::move(vars_);
-        vars_ = {"$"};
-        const int saved_range = range_depth_;
-        range_depth_ = 0;
-        enter(kw.pos);
         ListEnd end;
-        NodeList body = parse_list(end, false);
-        leave();
-        range_depth_ = saved_range;
-        vars_ = std::move(saved);
+        NodeList body = parse_template_body(kw.pos, end);
         if (end.stop != Stop::End) {
             throw TemplateError(end.stop == Stop::Else ? end.pos : kw.pos,
                                 end.stop == Stop::Else ? "unexpected {{else}} in {{define}}"
                                                        : "{{define}} has no matching {{end}}");
         }
         result_.defines.emplace(name.value, std::move(body));
+    }
+
+    // The body of a {{define}} or {{block}} at `pos`: a template of its own, with
+    // only $ defined and outside any {{range}}.
+    NodeList parse_template_body(Pos pos, ListEnd& end) {
+        auto saved = std::move(vars_);
+        vars_ = {"$"};
+        const int saved_range = range_depth_;
+        range_depth_ = 0;
+        enter(pos);
+        NodeList body = parse_list(end, false);
+        leave();
+        range_depth_ = saved_range;
+        vars_ = std::move(saved);
+        return body;
     }
 
     // {{block "name" pipeline}} body {{end}}: define and call at once.
@@ -331,16 +338,8 @@ private:
         node->text = name.value;
         node->pipe = parse_pipeline("{{block}}", false, false);
         expect(Tok::Close, "{{block}}");
-        auto saved = std::move(vars_);
-        vars_ = {"$"};
-        const int saved_range = range_depth_;
-        range_depth_ = 0;
-        enter(pos);
         ListEnd end;
-        NodeList body = parse_list(end, false);
-        leave();
-        range_depth_ = saved_range;
-        vars_ = std::move(saved);
+        NodeList body = parse_template_body(pos, end);
         if (end.stop != Stop::End) {
             throw TemplateError(pos, "{{block}} has no matching {{end}}");
         }
