@@ -193,15 +193,22 @@ void read_common(const pb::Message& m, const pb::FieldDescriptor* node_f,
     }
 }
 
+// `bytes` read as a message of the prototype's type; an Error naming the type
+// when they do not parse.
+std::unique_ptr<pb::Message> parse_message(const pb::Message& prototype, const std::string& bytes) {
+    std::unique_ptr<pb::Message> m(prototype.New());
+    if (!m->ParseFromString(bytes)) {
+        throw Error("not a " + prototype.GetDescriptor()->name() + " (" +
+                    std::to_string(bytes.size()) + " bytes that do not parse)");
+    }
+    return m;
+}
+
 }  // namespace
 
 Request DiscoveryCodec::parse_sotw_request(const std::string& bytes) const {
     const Fields& f = *f_;
-    std::unique_ptr<pb::Message> m(factory_->GetPrototype(f.request)->New());
-    if (!m->ParseFromString(bytes)) {
-        throw Error("not a DiscoveryRequest (" + std::to_string(bytes.size()) +
-                    " bytes that do not parse)");
-    }
+    const auto m = parse_message(*factory_->GetPrototype(f.request), bytes);
     const pb::Reflection* r = m->GetReflection();
     Request out;
     read_common(*m, f.rq_node, f.rq_error, f.node_id, f.node_cluster, f.status_code,
@@ -215,11 +222,7 @@ Request DiscoveryCodec::parse_sotw_request(const std::string& bytes) const {
 
 Request DiscoveryCodec::parse_delta_request(const std::string& bytes) const {
     const Fields& f = *f_;
-    std::unique_ptr<pb::Message> m(factory_->GetPrototype(f.delta_request)->New());
-    if (!m->ParseFromString(bytes)) {
-        throw Error("not a DeltaDiscoveryRequest (" + std::to_string(bytes.size()) +
-                    " bytes that do not parse)");
-    }
+    const auto m = parse_message(*factory_->GetPrototype(f.delta_request), bytes);
     const pb::Reflection* r = m->GetReflection();
     Request out;
     read_common(*m, f.dq_node, f.dq_error, f.node_id, f.node_cluster, f.status_code,
