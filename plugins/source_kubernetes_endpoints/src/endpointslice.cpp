@@ -69,6 +69,136 @@ bool valid_address(const std::string& type, const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// spec.ports: the numbered TCP and UDP ports (others are listed as skipped).
+void read_ports(const YAML::Node& ports, const std::string& who, EndpointSlice& s) {
+    if (absent(ports)) {
+        return;
+    }
+    if (!ports.IsSequence()) {
+        throw Error(who + "ports: expected a list, got " + describe_value(ports));
+    }
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        const std::string at = who + "ports[" + std::to_string(i) + "]";
+        const YAML::Node p = ports[i];
+        if (!p.IsMap()) {
+            throw Error(at + ": expected an object, got " + describe_value(p));
+        }
+        SlicePort port;
+        if (const YAML::Node n = p["name"]; !absent(n)) {
+            if (!is_string(n)) {
+                throw Error(at + ".name: expected a string, got " + describe_value(n));
+            }
+            port.name = n.Scalar();
+        }
+        std::string protocol = "TCP";
+        if (const YAML::Node n = p["protocol"]; !absent(n)) {
+            if (!is_string(n)) {
+                throw Error(at + ".protocol: expected a string, got " + describe_value(n));
+            }
+            protocol = n.Scalar();
+        }
+        if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
+            throw Error(at + ".protocol: unsupported value '" + protocol +
+                        "' (expected TCP, UDP or SCTP)");
+        }
+        const YAML::Node number = p["port"];
+        if (absent(number)) {
+            // Allowed by the API ("all ports"), but an endpoint needs a number.
+            s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (no port number)");
+            continue;
+        }
+        if (!parse_port(number, port.port) || port.port == 0 || port.port > 65535) {
+            throw Error(at + ".port: expected a port number 1-65535, got " +
+                        describe_value(number));
+        }
+        if (protocol == "SCTP") {
+            s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (SCTP)");
+            continue;
+        }
+        port.udp = protocol == "UDP";
+        for (const auto& seen : s.ports) {
+            if (seen.name == port.name) {
+                throw Error(at + ".name: duplicate port name '" + port.name + "'");
+            }
+        }
+        s.ports.push_back(std::move(port));
+    }
+}
+
+// One endpoint of spec.endpoints, at `at` ("... endpoints[2]").
+SliceEndpoint read_endpoint(const YAML::Node& e, const std::string& at,
+                            const std::string& address_type) {
+    SliceEndpoint ep;
+    const YAML::Node addresses = e["addresses"];
+    if (absent(addresses) || !addresses.IsSequence() || addresses.size() == 0) {
+        throw Error(at + ".addresses: expected a list of at least one address");
+    }
+    for (std::size_t a = 0; a < addresses.size(); ++a) {
+        const YAML::Node n = addresses[a];
+        const std::string aat = at + ".addresses[" + std::to_string(a) + "]";
+        if (!is_string(n)) {
+            throw Error(aat + ": expected a string, got " + describe_value(n));
+        }
+        if (address_type != "FQDN" && !valid_address(address_type, n.Scalar())) {
+            throw Error(aat + ": '" + n.Scalar() + "' is not an " + address_type + " address");
+        }
+        ep.addresses.push_back(n.Scalar());
+    }
+    const YAML::Node conditions = e["conditions"];
+    bool has_serving = false;
+    if (!absent(conditions)) {
+        if (!conditions.IsMap()) {
+            throw Error(at + ".conditions: expected an object, got " + describe_value(conditions));
+        }
+        const auto read = [&](const char* key, bool& out) {
+            const YAML::Node n = conditions[key];
+            if (absent(n)) {
+                return false;
+            }
+            if (!parse_bool(n, out)) {
+                throw Error(at + ".conditions." + key + ": expected true or false, got " +
+                            describe_value(n));
+            }
+            return true;
+        };
+        read("ready", ep.ready);
+        has_serving = read("serving", ep.serving);
+        read("terminating", ep.terminating);
+    }
+    if (!has_serving) {
+        ep.serving = ep.ready;
+    }
+    if (const YAML::Node n = e["zone"]; !absent(n)) {
+        if (!is_string(n)) {
+            throw Error(at + ".zone: expected a string, got " + describe_value(n));
+        }
+        ep.zone = n.Scalar();
+    }
+    return ep;
+}
+
+// spec.endpoints.
+void read_endpoints(const YAML::Node& endpoints, const std::string& who, EndpointSlice& s) {
+    if (absent(endpoints)) {
+        return;
+    }
+    if (!endpoints.IsSequence()) {
+        throw Error(who + "endpoints: expected a list, got " + describe_value(endpoints));
+    }
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        const std::string at = who + "endpoints[" + std::to_string(i) + "]";
+        const YAML::Node e = endpoints[i];
+        if (!e.IsMap()) {
+            throw Error(at + ": expected an object, got " + describe_value(e));
+        }
+        s.endpoints.push_back(read_endpoint(e, at, s.address_type));
+    }
+}
+
+}  // namespace
+
 EndpointSlice parse_endpointslice(const YAML::Node& object, const std::string& default_ns) {
     EndpointSlice s;
     s.ref.kind = "EndpointSlice";
@@ -110,121 +240,8 @@ EndpointSlice parse_endpointslice(const YAML::Node& object, const std::string& d
                     "' (expected IPv4, IPv6 or FQDN)");
     }
 
-    const YAML::Node ports = object["ports"];
-    if (!absent(ports)) {
-        if (!ports.IsSequence()) {
-            throw Error(who + "ports: expected a list, got " + describe_value(ports));
-        }
-        for (std::size_t i = 0; i < ports.size(); ++i) {
-            const std::string at = who + "ports[" + std::to_string(i) + "]";
-            const YAML::Node p = ports[i];
-            if (!p.IsMap()) {
-                throw Error(at + ": expected an object, got " + describe_value(p));
-            }
-            SlicePort port;
-            if (const YAML::Node n = p["name"]; !absent(n)) {
-                if (!is_string(n)) {
-                    throw Error(at + ".name: expected a string, got " + describe_value(n));
-                }
-                port.name = n.Scalar();
-            }
-            std::string protocol = "TCP";
-            if (const YAML::Node n = p["protocol"]; !absent(n)) {
-                if (!is_string(n)) {
-                    throw Error(at + ".protocol: expected a string, got " + describe_value(n));
-                }
-                protocol = n.Scalar();
-            }
-            if (protocol != "TCP" && protocol != "UDP" && protocol != "SCTP") {
-                throw Error(at + ".protocol: unsupported value '" + protocol +
-                            "' (expected TCP, UDP or SCTP)");
-            }
-            const YAML::Node number = p["port"];
-            if (absent(number)) {
-                // Allowed by the API ("all ports"), but an endpoint needs a number.
-                s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (no port number)");
-                continue;
-            }
-            if (!parse_port(number, port.port) || port.port == 0 || port.port > 65535) {
-                throw Error(at + ".port: expected a port number 1-65535, got " +
-                            describe_value(number));
-            }
-            if (protocol == "SCTP") {
-                s.skipped_ports.push_back("ports[" + std::to_string(i) + "] (SCTP)");
-                continue;
-            }
-            port.udp = protocol == "UDP";
-            for (const auto& seen : s.ports) {
-                if (seen.name == port.name) {
-                    throw Error(at + ".name: duplicate port name '" + port.name + "'");
-                }
-            }
-            s.ports.push_back(std::move(port));
-        }
-    }
-
-    const YAML::Node endpoints = object["endpoints"];
-    if (!absent(endpoints)) {
-        if (!endpoints.IsSequence()) {
-            throw Error(who + "endpoints: expected a list, got " + describe_value(endpoints));
-        }
-        for (std::size_t i = 0; i < endpoints.size(); ++i) {
-            const std::string at = who + "endpoints[" + std::to_string(i) + "]";
-            const YAML::Node e = endpoints[i];
-            if (!e.IsMap()) {
-                throw Error(at + ": expected an object, got " + describe_value(e));
-            }
-            SliceEndpoint ep;
-            const YAML::Node addresses = e["addresses"];
-            if (absent(addresses) || !addresses.IsSequence() || addresses.size() == 0) {
-                throw Error(at + ".addresses: expected a list of at least one address");
-            }
-            for (std::size_t a = 0; a < addresses.size(); ++a) {
-                const YAML::Node n = addresses[a];
-                const std::string aat = at + ".addresses[" + std::to_string(a) + "]";
-                if (!is_string(n)) {
-                    throw Error(aat + ": expected a string, got " + describe_value(n));
-                }
-                if (s.address_type != "FQDN" && !valid_address(s.address_type, n.Scalar())) {
-                    throw Error(aat + ": '" + n.Scalar() + "' is not an " + s.address_type +
-                                " address");
-                }
-                ep.addresses.push_back(n.Scalar());
-            }
-            const YAML::Node conditions = e["conditions"];
-            bool has_serving = false;
-            if (!absent(conditions)) {
-                if (!conditions.IsMap()) {
-                    throw Error(at + ".conditions: expected an object, got " +
-                                describe_value(conditions));
-                }
-                const auto read = [&](const char* key, bool& out) {
-                    const YAML::Node n = conditions[key];
-                    if (absent(n)) {
-                        return false;
-                    }
-                    if (!parse_bool(n, out)) {
-                        throw Error(at + ".conditions." + key + ": expected true or false, got " +
-                                    describe_value(n));
-                    }
-                    return true;
-                };
-                read("ready", ep.ready);
-                has_serving = read("serving", ep.serving);
-                read("terminating", ep.terminating);
-            }
-            if (!has_serving) {
-                ep.serving = ep.ready;
-            }
-            if (const YAML::Node n = e["zone"]; !absent(n)) {
-                if (!is_string(n)) {
-                    throw Error(at + ".zone: expected a string, got " + describe_value(n));
-                }
-                ep.zone = n.Scalar();
-            }
-            s.endpoints.push_back(std::move(ep));
-        }
-    }
+    read_ports(object["ports"], who, s);
+    read_endpoints(object["endpoints"], who, s);
     return s;
 }
 
