@@ -213,6 +213,115 @@ Object::Ptr KubeStore::fetch(const std::string& name) {
     return kube::parse_object(r.body, "get " + where(name));
 }
 
+std::string KubeStore::object_text(const std::string& name, const Object::Ptr& known,
+                                   const Object::Ptr& spec,
+                                   const std::string& resource_version) const {
+    Object::Ptr o;
+    if (known.isNull()) {
+        o = new Object;
+        o->set("apiVersion", std::string(kRouteApiVersion));
+        o->set("kind", std::string(kRouteKind));
+        Object::Ptr meta = new Object;
+        meta->set("name", name);
+        meta->set("namespace", options_.ns);
+        o->set("metadata", meta);
+    } else {
+        o = copy_of(known);
+        o->getObject("metadata")->remove("managedFields");
+    }
+    if (!resource_version.empty()) {
+        o->getObject("metadata")->set("resourceVersion", resource_version);
+    }
+    o->set("spec", spec);
+    return kube::to_json(o);
+}
+
+KubeStore::Write KubeStore::create_only(const std::string& name, const Object::Ptr& spec) {
+    const std::string body = object_text(name, nullptr, spec, "");
+    Write w{call("POST", collection_, &body), PutOutcome::Created};
+    if (w.response.status == 409) {
+        throw Refused(412, "route '" + name + "' exists and If-None-Match is *");
+    }
+    if (w.response.status != 201 && w.response.status != 200) {
+        unexpected("create " + where(name), w.response);
+    }
+    return w;
+}
+
+KubeStore::Write KubeStore::replace_version(const std::string& name, const Object::Ptr& base,
+                                            const Object::Ptr& spec,
+                                            const Precondition& precondition) {
+    const std::string wants = ", If-Match wants " + *precondition.if_match;
+    const auto wanted = parse_etag(*precondition.if_match);
+    if (!wanted) {
+        throw Refused(412, "route '" + name + "' has no version " + *precondition.if_match);
+    }
+    const std::string sent = std::to_string(*wanted);
+    const std::string body = object_text(name, base, spec, sent);
+    Write w{call("PUT", object_path(name), &body), PutOutcome::Replaced};
+    if (w.response.status == 404) {
+        throw Refused(412, "route '" + name + "' does not exist" + wants);
+    }
+    if (w.response.status == 409) {
+        throw Refused(412, "route '" + name + "' is not at version " + sent + wants);
+    }
+    if (w.response.status != 200) {
+        unexpected("update " + where(name), w.response);
+    }
+    if (resource_version_of(kube::parse_object(w.response.body, "update")) == sent) {
+        w.outcome = PutOutcome::Unchanged;
+    }
+    return w;
+}
+
+KubeStore::Write KubeStore::write_following(const std::string& name, Object::Ptr base,
+                                            const Object::Ptr& spec,
+                                            const Precondition& precondition) {
+    const bool must_exist = precondition.if_match.has_value();
+    const std::string wants =
+        must_exist ? ", If-Match wants " + *precondition.if_match : std::string();
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        if (base.isNull() && must_exist) {
+            base = fetch(name);
+            if (base.isNull()) {
+                throw Refused(412, "route '" + name + "' does not exist" + wants);
+            }
+        }
+        if (base.isNull()) {
+            const std::string body = object_text(name, nullptr, spec, "");
+            Write w{call("POST", collection_, &body), PutOutcome::Created};
+            if (w.response.status == 201 || w.response.status == 200) {
+                return w;
+            }
+            if (w.response.status != 409) {
+                unexpected("create " + where(name), w.response);
+            }
+            base = fetch(name);  // created by another writer meanwhile
+            continue;
+        }
+        const std::string sent = resource_version_of(base);
+        const std::string body = object_text(name, base, spec, sent);
+        Write w{call("PUT", object_path(name), &body), PutOutcome::Replaced};
+        if (w.response.status == 200) {
+            if (resource_version_of(kube::parse_object(w.response.body, "update")) == sent) {
+                w.outcome = PutOutcome::Unchanged;
+            }
+            return w;
+        }
+        if (w.response.status == 409) {
+            base = fetch(name);  // changed by another writer meanwhile
+        } else if (w.response.status == 404) {
+            base = nullptr;  // deleted meanwhile
+            if (must_exist) {
+                throw Refused(412, "route '" + name + "' does not exist" + wants);
+            }
+        } else {
+            unexpected("update " + where(name), w.response);
+        }
+    }
+    throw Refused(503, "route '" + name + "' kept changing meanwhile; try again");
+}
+
 PutResult KubeStore::put(Route route, const Precondition& precondition) {
     const std::string name = route.name;
     Object::Ptr base;
@@ -227,110 +336,16 @@ PutResult KubeStore::put(Route route, const Precondition& precondition) {
         }
     }
     const Object::Ptr spec = spec_of(route);
-    // The object to send: the one known (its labels and annotations kept) with
-    // the new spec at `resource_version`, or a new one.
-    const auto object_at = [&](const Object::Ptr& known, const std::string& resource_version) {
-        Object::Ptr o;
-        if (known.isNull()) {
-            o = new Object;
-            o->set("apiVersion", std::string(kRouteApiVersion));
-            o->set("kind", std::string(kRouteKind));
-            Object::Ptr meta = new Object;
-            meta->set("name", name);
-            meta->set("namespace", options_.ns);
-            o->set("metadata", meta);
-        } else {
-            o = copy_of(known);
-            o->getObject("metadata")->remove("managedFields");
-        }
-        if (!resource_version.empty()) {
-            o->getObject("metadata")->set("resourceVersion", resource_version);
-        }
-        o->set("spec", spec);
-        return kube::to_json(o);
-    };
-    const std::string wants =
-        precondition.if_match ? ", If-Match wants " + *precondition.if_match : std::string();
-
-    kube::Response r;
-    PutOutcome outcome = PutOutcome::Created;
+    Write written;
     if (precondition.if_none_match_any) {
-        const std::string body = object_at(nullptr, "");
-        r = call("POST", collection_, &body);
-        if (r.status == 409) {
-            throw Refused(412, "route '" + name + "' exists and If-None-Match is *");
-        }
-        if (r.status != 201 && r.status != 200) {
-            unexpected("create " + where(name), r);
-        }
+        written = create_only(name, spec);
     } else if (precondition.if_match && *precondition.if_match != "*") {
-        const auto wanted = parse_etag(*precondition.if_match);
-        if (!wanted) {
-            throw Refused(412, "route '" + name + "' has no version " + *precondition.if_match);
-        }
-        const std::string sent = std::to_string(*wanted);
-        const std::string body = object_at(base, sent);
-        r = call("PUT", object_path(name), &body);
-        if (r.status == 404) {
-            throw Refused(412, "route '" + name + "' does not exist" + wants);
-        }
-        if (r.status == 409) {
-            throw Refused(412, "route '" + name + "' is not at version " + sent + wants);
-        }
-        if (r.status != 200) {
-            unexpected("update " + where(name), r);
-        }
-        outcome = resource_version_of(kube::parse_object(r.body, "update")) == sent
-                      ? PutOutcome::Unchanged
-                      : PutOutcome::Replaced;
+        written = replace_version(name, base, spec, precondition);
     } else {
-        // No precondition (create or replace) or If-Match: * (replace only):
-        // start from what this replica knows and follow the server's answers.
-        const bool must_exist = precondition.if_match.has_value();
-        for (int attempt = 0;; ++attempt) {
-            if (attempt == kMaxAttempts) {
-                throw Refused(503, "route '" + name + "' kept changing meanwhile; try again");
-            }
-            if (base.isNull() && must_exist) {
-                base = fetch(name);
-                if (base.isNull()) {
-                    throw Refused(412, "route '" + name + "' does not exist" + wants);
-                }
-            }
-            if (base.isNull()) {
-                const std::string body = object_at(nullptr, "");
-                r = call("POST", collection_, &body);
-                if (r.status == 201 || r.status == 200) {
-                    outcome = PutOutcome::Created;
-                    break;
-                }
-                if (r.status != 409) {
-                    unexpected("create " + where(name), r);
-                }
-                base = fetch(name);  // created by another writer meanwhile
-                continue;
-            }
-            const std::string sent = resource_version_of(base);
-            const std::string body = object_at(base, sent);
-            r = call("PUT", object_path(name), &body);
-            if (r.status == 200) {
-                outcome = resource_version_of(kube::parse_object(r.body, "update")) == sent
-                              ? PutOutcome::Unchanged
-                              : PutOutcome::Replaced;
-                break;
-            }
-            if (r.status == 409) {
-                base = fetch(name);  // changed by another writer meanwhile
-            } else if (r.status == 404) {
-                base = nullptr;  // deleted meanwhile
-                if (must_exist) {
-                    throw Refused(412, "route '" + name + "' does not exist" + wants);
-                }
-            } else {
-                unexpected("update " + where(name), r);
-            }
-        }
+        written = write_following(name, base, spec, precondition);
     }
+    const kube::Response& r = written.response;
+    const PutOutcome outcome = written.outcome;
     auto stored = std::make_shared<StoredRoute>();
     stored->route = std::move(route);
     const std::string rv = resource_version_of(kube::parse_object(r.body, "write " + where(name)));

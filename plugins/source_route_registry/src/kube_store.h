@@ -91,6 +91,27 @@ private:
     [[nodiscard]] std::string object_path(const std::string& name) const;
     [[nodiscard]] std::string where(const std::string& name) const;  // "Route ns/name"
 
+    // A write of a route: the server's answer and what it did.
+    struct Write {
+        kube::Response response;
+        PutOutcome outcome = PutOutcome::Created;
+    };
+    // The object to send for route `name`: `known` (its labels and annotations
+    // kept) with `spec` at `resource_version`, or a new one when `known` is null.
+    [[nodiscard]] std::string object_text(const std::string& name,
+                                          const Poco::JSON::Object::Ptr& known,
+                                          const Poco::JSON::Object::Ptr& spec,
+                                          const std::string& resource_version) const;
+    // If-None-Match: *: create only.
+    Write create_only(const std::string& name, const Poco::JSON::Object::Ptr& spec);
+    // If-Match: a version: replace that version only.
+    Write replace_version(const std::string& name, const Poco::JSON::Object::Ptr& base,
+                          const Poco::JSON::Object::Ptr& spec, const Precondition& precondition);
+    // No precondition (create or replace) or If-Match: * (replace only): from
+    // what this replica knows, following the server's answers.
+    Write write_following(const std::string& name, Poco::JSON::Object::Ptr base,
+                          const Poco::JSON::Object::Ptr& spec, const Precondition& precondition);
+
     Options options_;
     kube::LogFn log_;
     std::string collection_;
