@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture_logger.h"
 #include "crossover/sdk.h"
 #include "rds_index.h"
 #include "smi_merge.h"
@@ -774,14 +775,6 @@ BOOST_AUTO_TEST_CASE(a_virtual_host_matching_twice_by_domain_is_updated_once) {
 
 // ---- the plugin as the engine loads it -----------------------------------
 
-namespace {
-class NullLogger : public Logger {
-public:
-    void log(LogLevel, std::string_view, std::string_view) noexcept override {}
-    [[nodiscard]] bool enabled(LogLevel) const noexcept override { return false; }
-};
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
     const std::string path = env("CROSSOVER_PLUGIN_DIR") + "/transform_smi_merge.so";
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -815,7 +808,7 @@ BOOST_AUTO_TEST_CASE(plugin_descriptor_and_factory) {
                    d->options[i].name);
     }
 
-    NullLogger logger;
+    crossover::test::QuietLogger logger;
     ComponentConfig config;
     config.name = "weighted";
     config.path = "transforms.weighted";
