@@ -105,9 +105,8 @@ struct Row {
     double per_second = 0;
 };
 
-Row run_size(const Settings& s, int routes) {
-    crossover::test::TempDir t;
-    crossover::test::write_text(t / "tokens", kToken + " bench write\n");
+// The pipeline: the registry, envoy_validate when asked, the symlink sink.
+std::string registry_pipeline(const Settings& s) {
     std::string pipeline =
         "engine: {debounce: 1ms, max_delay: 20ms}\n"
         "sources:\n"
@@ -120,10 +119,11 @@ Row run_size(const Settings& s, int routes) {
     }
     pipeline += "sinks:\n  envoy: {type: symlink, inputs: [" + input +
                 "], dir: out, fsync: " + (s.sink_fsync ? "true" : "false") + "}\n";
-    crossover::test::write_text(t / "p.yaml", pipeline);
-    fs::create_directories(t / "out");
+    return pipeline;
+}
 
-    crossover::test::Process cx({s.crossover, "run", t / "p.yaml", "--listen", "off"}, t.path());
+// The registry's address, from crossover's log.
+std::string registry_address(crossover::test::Process& cx) {
     std::string address;
     const std::string mark = "route registry listening on ";
     crossover::test::eventually(
@@ -139,43 +139,37 @@ Row run_size(const Settings& s, int routes) {
     if (address.empty()) {
         throw std::runtime_error("crossover did not start: " + cx.err());
     }
+    return address;
+}
 
-    // Register `routes` routes from `clients` threads; the rate with fsync.
-    Row row;
-    row.routes = routes;
+// Registers routes r0 .. r(routes-1) from `clients` threads.
+void register_all(const Settings& s, const std::string& address, int routes, int port,
+                  std::atomic<int>& failures) {
     std::atomic<int> next{0};
-    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(s.clients));
+    for (int c = 0; c < s.clients; ++c) {
+        threads.emplace_back([&] {
+            HttpClient client(address, kToken);
+            for (int i = next++; i < routes; i = next++) {
+                if (client.call("PUT", "/v1/routes/r" + std::to_string(i), body(i, port)).status >=
+                    300) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+}
+
+// Sustained: every client replaces routes (a new port each round) for
+// `seconds`; fills the row's rate and PUT latencies.
+void replace_sustained(const Settings& s, const std::string& address, int routes, Row& row,
+                       std::atomic<int>& failures) {
     std::vector<double> put_ms;
     std::mutex put_mutex;
-    const auto register_all = [&](int count, int port) {
-        std::vector<std::thread> threads;
-        threads.reserve(static_cast<std::size_t>(s.clients));
-        for (int c = 0; c < s.clients; ++c) {
-            threads.emplace_back([&] {
-                HttpClient client(address, kToken);
-                std::vector<double> mine;
-                for (int i = next++; i < count; i = next++) {
-                    const auto t0 = Clock::now();
-                    const int status =
-                        client.call("PUT", "/v1/routes/r" + std::to_string(i), body(i, port))
-                            .status;
-                    mine.push_back(ms(Clock::now() - t0));
-                    if (status >= 300) {
-                        ++failures;
-                    }
-                }
-                const std::lock_guard<std::mutex> lock(put_mutex);
-                put_ms.insert(put_ms.end(), mine.begin(), mine.end());
-            });
-        }
-        for (auto& th : threads) {
-            th.join();
-        }
-    };
-    register_all(routes, 8080);
-
-    // Sustained: every client replaces routes (a new port each round) for `seconds`.
-    put_ms.clear();
     std::atomic<bool> stop{false};
     std::atomic<long> done{0};
     std::vector<std::thread> threads;
@@ -209,10 +203,13 @@ Row run_size(const Settings& s, int routes) {
     row.per_second = static_cast<double>(done.load()) / (ms(Clock::now() - t0) / 1000.0);
     row.put_p50 = percentile(put_ms, 50);
     row.put_p99 = percentile(put_ms, 99);
+}
 
-    // Registration -> files swapped, one change at a time.
+// Registration -> files swapped, one change at a time; the latencies.
+std::vector<double> change_to_files(const Settings& s, const std::string& address,
+                                    const fs::path& out, std::atomic<int>& failures) {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    ::inotify_add_watch(fd, (t / "out").c_str(), IN_MOVED_TO | IN_CREATE);
+    ::inotify_add_watch(fd, out.c_str(), IN_MOVED_TO | IN_CREATE);
     HttpClient client(address, kToken);
     std::vector<double> latencies;
     for (int u = 0; u < s.updates; ++u) {
@@ -224,14 +221,30 @@ Row run_size(const Settings& s, int routes) {
             ++failures;
         }
         Clock::time_point noticed;
-        if (!wait_for_marker(fd, t / "out", "port_value: " + std::to_string(port) + "\n",
-                             noticed)) {
+        if (!wait_for_marker(fd, out, "port_value: " + std::to_string(port) + "\n", noticed)) {
             ::close(fd);
             throw std::runtime_error("update " + std::to_string(u) + " never reached the files");
         }
         latencies.push_back(ms(noticed - a));
     }
     ::close(fd);
+    return latencies;
+}
+
+Row run_size(const Settings& s, int routes) {
+    crossover::test::TempDir t;
+    crossover::test::write_text(t / "tokens", kToken + " bench write\n");
+    crossover::test::write_text(t / "p.yaml", registry_pipeline(s));
+    fs::create_directories(t / "out");
+    crossover::test::Process cx({s.crossover, "run", t / "p.yaml", "--listen", "off"}, t.path());
+    const std::string address = registry_address(cx);
+
+    Row row;
+    row.routes = routes;
+    std::atomic<int> failures{0};
+    register_all(s, address, routes, 8080, failures);
+    replace_sustained(s, address, routes, row, failures);
+    const std::vector<double> latencies = change_to_files(s, address, t / "out", failures);
     if (failures.load() != 0) {
         throw std::runtime_error(std::to_string(failures.load()) + " requests failed");
     }
