@@ -100,6 +100,12 @@ std::string url_encode(std::string_view value) {
 
 // ---- Stream ----------------------------------------------------------------
 
+namespace {
+// An empty receive buffer keeps at most this much capacity between events: small events
+// reuse it, an event-sized one (a large ConfigMap) is given back.
+constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+}  // namespace
+
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
                std::istream& body)
     : client_(client), session_(std::move(session)), body_(body) {
@@ -179,6 +185,9 @@ void Stream::read_loop() {
 }
 
 bool Stream::next_line(std::string& line) {
+    // The previous line (a whole object, hundreds of KiB for a large ConfigMap) is of no use
+    // while the stream is quiet: free it rather than keep its capacity until the next event.
+    std::string().swap(line);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         const std::size_t nl = buffer_.find('\n', scanned_);
@@ -196,9 +205,18 @@ bool Stream::next_line(std::string& line) {
             }
             line = std::move(buffer_);  // the last line had no newline
             buffer_.clear();
+        } else if (nl + 1 == buffer_.size()) {
+            // The usual case, one whole event received: hand the buffer over instead of
+            // copying it, and leave no event-sized capacity behind in buffer_.
+            buffer_.pop_back();
+            line = std::move(buffer_);
+            std::string().swap(buffer_);
         } else {
             line.assign(buffer_, 0, nl);
             buffer_.erase(0, nl + 1);
+            if (buffer_.empty() && buffer_.capacity() > kKeptBufferBytes) {
+                std::string().swap(buffer_);
+            }
         }
         scanned_ = 0;
         if (!line.empty() && line.back() == '\r') {
@@ -245,7 +263,10 @@ Client::Client(ClusterConfig config, Timeouts timeouts, LogFn log)
         Poco::Net::Context::Params params;
         params.verificationMode =
             config_.insecure ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_RELAXED;
-        params.loadDefaultCAs = config_.ca_file.empty() && config_.ca_data.empty();
+        // The system's CA bundle (some 140 certificates, ~0.5 MiB of heap per client and the
+        // libcrypto code that parses them) is only of use when the server is verified.
+        params.loadDefaultCAs =
+            !config_.insecure && config_.ca_file.empty() && config_.ca_data.empty();
         if (!config_.ca_file.empty() && !config_.insecure) {
             if (!std::filesystem::exists(config_.ca_file)) {
                 throw Error("CA file " + config_.ca_file + " for " + config_.server +
