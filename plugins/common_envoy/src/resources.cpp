@@ -1,5 +1,7 @@
 #include "crossover_envoy/resources.h"
 
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include "crossover/errors.h"
@@ -12,9 +14,8 @@ namespace crossover::envoy {
 
 namespace {
 
-std::string scalar_or_empty(const YAML::Node& map, const char* key) {
-    const YAML::Node v = map[key];
-    return v && v.IsScalar() ? v.Scalar() : std::string();
+std::string scalar_or_empty(const xds::DocTree& tree, std::uint32_t map, std::string_view key) {
+    return std::string(tree.scalar(tree.find(map, {key})));
 }
 
 class Collector {
@@ -57,9 +58,9 @@ private:
 }  // namespace
 
 DecodedDocument decode_resources(const Api& api, const Document& document, std::size_t max_errors) {
-    YAML::Node root;
+    xds::DocTree tree;
     try {
-        root = load_yaml(document.content);  // the limits of every input document
+        tree = read_doc_tree(document.content);  // the limits of every input document
     } catch (const YAML::Exception& e) {
         DecodedDocument out;
         Collector errors(document, out, max_errors);
@@ -67,39 +68,35 @@ DecodedDocument decode_resources(const Api& api, const Document& document, std::
                    "invalid YAML: " + e.msg);
         return out;
     }
-    return decode_resources(api, document, root, max_errors);
-}
-
-DecodedDocument decode_resources(const Api& api, const Document& document, const YAML::Node& root,
-                                 std::size_t max_errors) {
     DecodedDocument out;
     Collector errors(document, out, max_errors);
-    if (!root.IsMap()) {
+    constexpr std::uint32_t root = 0;
+    if (!tree.is_map(root)) {
         errors.add({}, {}, "expected a DiscoveryResponse (a map with \"resources\")");
         return out;
     }
-    out.version_info = scalar_or_empty(root, "version_info");
-    const YAML::Node resources = root["resources"];
-    if (!resources || resources.IsNull()) {
+    out.version_info = scalar_or_empty(tree, root, "version_info");
+    const std::uint32_t resources = tree.find(root, {"resources"});
+    if (resources == xds::DocTree::npos || tree[resources].kind == xds::DocKind::Null) {
         return out;
     }
-    if (!resources.IsSequence()) {
-        errors.add({}, "resources", "expected a list, got " + node_kind(resources));
+    if (!tree.is_seq(resources)) {
+        errors.add({}, "resources", "expected a list, got " + node_kind(tree, resources));
         return out;
     }
     YamlReader reader(api);
     std::size_t index = 0;
-    for (const auto& node : resources) {
+    for (const std::uint32_t node : tree.children(resources)) {
         const std::string path = "resources[" + std::to_string(index) + "]";
         DecodedResource r;
         r.index = index++;
-        if (!node.IsMap()) {
+        if (!tree.is_map(node)) {
             errors.add({}, path,
-                       "expected a resource (a map with \"@type\"), got " + node_kind(node));
+                       "expected a resource (a map with \"@type\"), got " + node_kind(tree, node));
             continue;
         }
-        r.type_url = scalar_or_empty(node, "@type");
-        r.name = scalar_or_empty(node, name_field(type_info(r.type_url).kind));
+        r.type_url = scalar_or_empty(tree, node, "@type");
+        r.name = scalar_or_empty(tree, node, name_field(type_info(r.type_url).kind));
         if (r.type_url.empty()) {
             errors.add(r.name, path, "missing \"@type\"");
             continue;
@@ -119,7 +116,7 @@ DecodedDocument decode_resources(const Api& api, const Document& document, const
         }
         r.message = api.new_message(type);
         Problems problems(max_errors);
-        if (!reader.read_fields(node, *r.message, path, problems)) {
+        if (!reader.read_fields(tree, node, *r.message, path, problems)) {
             errors.add_all(r.name, problems);
             continue;
         }

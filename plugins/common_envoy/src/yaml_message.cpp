@@ -16,6 +16,8 @@
 #include <google/protobuf/util/field_mask_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "crossover/yaml_load.h"
+#include "crossover_envoy/doc_tree_yaml.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_scalar.h"
 
@@ -24,6 +26,7 @@ namespace crossover::envoy {
 namespace {
 
 using FD = pb::FieldDescriptor;
+using N = std::uint32_t;  // a node of an xds::DocTree
 
 std::string join_path(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
@@ -114,13 +117,14 @@ bool parse_double(const std::string& text, double& out) {
 class YamlReader::Builder {
 public:
     explicit Builder(const Api& api) : api_(api) {}
+    const xds::DocTree* tree = nullptr;
     Problems* problems = nullptr;
     std::vector<IntegerSite>* sites = nullptr;
     AnyContents* any_contents = nullptr;
     // While reading a google.protobuf.*Value: the field holding it.
     const FD* wrapper_field = nullptr;
 
-    void message(const YAML::Node& node, pb::Message& out, const std::string& path) {
+    void message(N node, pb::Message& out, const std::string& path) {
         const pb::Descriptor* d = out.GetDescriptor();
         const std::string& name = d->full_name();
         if (name == "google.protobuf.Any") {
@@ -137,16 +141,16 @@ public:
             return;
         }
         if (name == "google.protobuf.Struct") {
-            if (!node.IsMap()) {
-                problems->add(path, "expected a map (Struct), got " + node_kind(node));
+            if (!tree->is_map(node)) {
+                problems->add(path, "expected a map (Struct), got " + node_kind(*tree, node));
                 return;
             }
             generic(node, out);
             return;
         }
         if (name == "google.protobuf.ListValue") {
-            if (!node.IsSequence()) {
-                problems->add(path, "expected a list, got " + node_kind(node));
+            if (!tree->is_seq(node)) {
+                problems->add(path, "expected a list, got " + node_kind(*tree, node));
                 return;
             }
             generic(node, out);
@@ -156,25 +160,26 @@ public:
             generic(node, out);
             return;
         }
-        if (!node.IsMap()) {
-            problems->add(path, "expected a map (" + name + "), got " + node_kind(node));
+        if (!tree->is_map(node)) {
+            problems->add(path, "expected a map (" + name + "), got " + node_kind(*tree, node));
             return;
         }
         fields(node, out, path, false);
     }
 
     // The map's fields into `out`. `after_type` skips "@type".
-    void fields(const YAML::Node& node, pb::Message& out, const std::string& path,
-                bool after_type) {
+    void fields(N node, pb::Message& out, const std::string& path, bool after_type) {
         const pb::Descriptor* d = out.GetDescriptor();
         std::map<const pb::OneofDescriptor*, std::string> oneofs_set;
         std::set<const FD*> seen;
-        for (const auto& kv : node) {
-            if (!kv.first.IsScalar()) {
-                problems->add(path, "a key is " + node_kind(kv.first) + ", expected a field name");
+        const xds::DocTree& t = *tree;
+        for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
+            const N v = t[k].next;
+            if (!t.is_scalar(k)) {
+                problems->add(path, "a key is " + node_kind(t, k) + ", expected a field name");
                 continue;
             }
-            const std::string& key = kv.first.Scalar();
+            const std::string key(t[k].value);
             if (after_type && key == "@type") {
                 continue;
             }
@@ -187,7 +192,7 @@ public:
                 problems->add(join_path(path, key), "field " + quote(f->name()) + " given twice");
                 continue;
             }
-            const bool null = !kv.second || kv.second.IsNull();
+            const bool null = is_null(v);
             if (const pb::OneofDescriptor* o = f->real_containing_oneof(); o != nullptr && !null) {
                 auto [it, inserted] = oneofs_set.emplace(o, key);
                 if (!inserted) {
@@ -197,11 +202,16 @@ public:
                     continue;
                 }
             }
-            field(kv.second, out, f, join_path(path, f->name()));
+            field(v, out, f, join_path(path, f->name()));
         }
     }
 
 private:
+    // A missing node (npos) or a null: both leave a field unset.
+    [[nodiscard]] bool is_null(N node) const {
+        return node == xds::DocTree::npos || (*tree)[node].kind == xds::DocKind::Null;
+    }
+
     const FD* find_field(const pb::Descriptor* d, const std::string& key) {
         auto it = field_index_.find(d);
         if (it == field_index_.end()) {
@@ -217,19 +227,21 @@ private:
         return f == it->second.end() ? nullptr : f->second;
     }
 
-    void any(const YAML::Node& node, pb::Message& out, const std::string& path) {
-        if (!node.IsMap()) {
-            problems->add(path, "expected a map with \"@type\" (Any), got " + node_kind(node));
+    void any(N node, pb::Message& out, const std::string& path) {
+        if (!tree->is_map(node)) {
+            problems->add(path,
+                          "expected a map with \"@type\" (Any), got " + node_kind(*tree, node));
             return;
         }
-        const YAML::Node type = node["@type"];
-        if (!type || !type.IsScalar()) {
-            if (node.size() != 0) {
+        const xds::DocTree& t = *tree;
+        const N type = t.find(node, {"@type"});
+        if (!t.is_scalar(type)) {
+            if (t[node].next != node + 1) {
                 problems->add(path, "missing \"@type\"");
             }
             return;
         }
-        const std::string& url = type.Scalar();
+        const std::string url(t[type].value);
         const std::size_t slash = url.rfind('/');
         if (slash == std::string::npos) {
             problems->add(join_path(path, "@type"),
@@ -245,15 +257,15 @@ private:
         }
         std::unique_ptr<pb::Message> inner = api_.new_message(d);
         if (special_json(d->full_name())) {
-            for (const auto& kv : node) {
-                const std::string key = kv.first.Scalar();
+            for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
+                const std::string key(t.scalar(k));
                 if (key != "@type" && key != "value") {
                     problems->add(path, "unknown field " + quote(key) + " in Any holding " +
                                             d->full_name() + " (expected \"value\")");
                 }
             }
-            const YAML::Node v = node["value"];
-            if (v && !v.IsNull()) {
+            const N v = t.find(node, {"value"});
+            if (!is_null(v)) {
                 message(v, *inner, join_path(path, "value"));
             }
         } else {
@@ -269,15 +281,16 @@ private:
         r->SetString(&out, ad->FindFieldByName("value"), inner->SerializeAsString());
     }
 
-    void time_or_mask(const YAML::Node& node, pb::Message& out, const std::string& path) {
+    void time_or_mask(N node, pb::Message& out, const std::string& path) {
         const pb::Descriptor* d = out.GetDescriptor();
         const std::string& name = d->full_name();
         const bool is_duration = name == "google.protobuf.Duration";
-        if (!node.IsScalar()) {
-            problems->add(path, "expected a " + d->name() + " string, got " + node_kind(node));
+        if (!tree->is_scalar(node)) {
+            problems->add(path,
+                          "expected a " + d->name() + " string, got " + node_kind(*tree, node));
             return;
         }
-        const Scalar s = classify(node);
+        const Scalar s = classify(*tree, node);
         if (s.kind != ScalarKind::String) {
             problems->add(path, "expected a " + d->name() + " string" +
                                     (is_duration ? " such as \"15s\"" : "") + ", got " +
@@ -309,7 +322,7 @@ private:
     }
 
     // Any YAML value, without a schema, into a Struct, ListValue or Value.
-    void generic(const YAML::Node& node, pb::Message& out) {
+    void generic(N node, pb::Message& out) {
         const pb::Descriptor* d = out.GetDescriptor();
         const pb::Reflection* r = out.GetReflection();
         const std::string& name = d->full_name();
@@ -317,35 +330,36 @@ private:
             const FD* fields_field = d->FindFieldByName("fields");
             const FD* key_field = fields_field->message_type()->map_key();
             const FD* value_field = fields_field->message_type()->map_value();
-            for (const auto& kv : node) {
+            const xds::DocTree& t = *tree;
+            for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
                 pb::Message* entry = r->AddMessage(&out, fields_field, &api_.factory());
-                entry->GetReflection()->SetString(entry, key_field, kv.first.Scalar());
-                generic(kv.second, *entry->GetReflection()->MutableMessage(entry, value_field,
+                entry->GetReflection()->SetString(entry, key_field, std::string(t.scalar(k)));
+                generic(t[k].next, *entry->GetReflection()->MutableMessage(entry, value_field,
                                                                            &api_.factory()));
             }
             return;
         }
         if (name == "google.protobuf.ListValue") {
             const FD* values = d->FindFieldByName("values");
-            for (const auto& item : node) {
+            for (const N item : tree->children(node)) {
                 generic(item, *r->AddMessage(&out, values, &api_.factory()));
             }
             return;
         }
         // google.protobuf.Value
-        switch (node.Type()) {
-            case YAML::NodeType::Map:
+        switch (node == xds::DocTree::npos ? xds::DocKind::Null : (*tree)[node].kind) {
+            case xds::DocKind::Map:
                 generic(node, *r->MutableMessage(&out, d->FindFieldByName("struct_value"),
                                                  &api_.factory()));
                 return;
-            case YAML::NodeType::Sequence:
+            case xds::DocKind::Sequence:
                 generic(node, *r->MutableMessage(&out, d->FindFieldByName("list_value"),
                                                  &api_.factory()));
                 return;
-            case YAML::NodeType::Scalar: break;
+            case xds::DocKind::Scalar: break;
             default: r->SetEnumValue(&out, d->FindFieldByName("null_value"), 0); return;
         }
-        const Scalar s = classify(node);
+        const Scalar s = classify(*tree, node);
         switch (s.kind) {
             case ScalarKind::Null:
                 r->SetEnumValue(&out, d->FindFieldByName("null_value"), 0);
@@ -380,8 +394,8 @@ private:
         }
     }
 
-    void field(const YAML::Node& node, pb::Message& out, const FD* f, const std::string& path) {
-        if (!node || node.IsNull()) {
+    void field(N node, pb::Message& out, const FD* f, const std::string& path) {
+        if (is_null(node)) {
             // null leaves a field unset, except a google.protobuf.Value,
             // which then holds null.
             if (!f->is_repeated() && f->cpp_type() == FD::CPPTYPE_MESSAGE &&
@@ -391,42 +405,44 @@ private:
             return;
         }
         if (f->is_map()) {
-            if (!node.IsMap()) {
-                problems->add(path, "expected a map, got " + node_kind(node));
+            if (!tree->is_map(node)) {
+                problems->add(path, "expected a map, got " + node_kind(*tree, node));
                 return;
             }
             const FD* key_field = f->message_type()->map_key();
             const FD* value_field = f->message_type()->map_value();
-            for (const auto& kv : node) {
-                if (!kv.first.IsScalar()) {
-                    problems->add(path, "a map key is " + node_kind(kv.first));
+            const xds::DocTree& t = *tree;
+            for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
+                const N v = t[k].next;
+                if (!t.is_scalar(k)) {
+                    problems->add(path, "a map key is " + node_kind(t, k));
                     continue;
                 }
-                const std::string& key = kv.first.Scalar();
+                const std::string key(t[k].value);
                 const std::string entry_path = path + "[" + quote(key) + "]";
                 pb::Message* entry = out.GetReflection()->AddMessage(&out, f, &api_.factory());
                 map_key(key, *entry, key_field, entry_path);
-                if (kv.second && !kv.second.IsNull()) {
-                    value(kv.second, *entry, value_field, entry_path);
+                if (!is_null(v)) {
+                    value(v, *entry, value_field, entry_path);
                 } else if (value_field->cpp_type() != FD::CPPTYPE_MESSAGE ||
                            value_field->message_type()->full_name() != "google.protobuf.Value") {
                     problems->add(entry_path, "null is not a valid map value");
                 } else {
-                    generic(kv.second, *entry->GetReflection()->MutableMessage(entry, value_field,
-                                                                               &api_.factory()));
+                    generic(v, *entry->GetReflection()->MutableMessage(entry, value_field,
+                                                                       &api_.factory()));
                 }
             }
             return;
         }
         if (f->is_repeated()) {
-            if (!node.IsSequence()) {
-                problems->add(path, "expected a list, got " + node_kind(node));
+            if (!tree->is_seq(node)) {
+                problems->add(path, "expected a list, got " + node_kind(*tree, node));
                 return;
             }
             std::size_t i = 0;
-            for (const auto& item : node) {
+            for (const N item : tree->children(node)) {
                 const std::string item_path = index_path(path, i++);
-                if (!item || item.IsNull()) {
+                if (is_null(item)) {
                     if (f->cpp_type() == FD::CPPTYPE_MESSAGE &&
                         f->message_type()->full_name() == "google.protobuf.Value") {
                         generic(item, *out.GetReflection()->AddMessage(&out, f, &api_.factory()));
@@ -443,10 +459,10 @@ private:
     }
 
     // Remembers where a plain decimal integer of a singular field came from.
-    void record_site(const YAML::Node& node, const Scalar& s, const FD* f) {
+    void record_site(N node, const Scalar& s, const FD* f) {
         const FD* rule_field = wrapper_field != nullptr ? wrapper_field : f;
         if (sites == nullptr || s.kind != ScalarKind::Int || f->is_repeated() ||
-            rule_field->is_repeated() || node.Mark().pos < 0 || s.text.empty()) {
+            rule_field->is_repeated() || (*tree)[node].pos == SIZE_MAX || s.text.empty()) {
             return;
         }
         for (const char c : s.text) {
@@ -454,7 +470,7 @@ private:
                 return;
             }
         }
-        sites->push_back({static_cast<std::size_t>(node.Mark().pos), s.text.size(), f, rule_field});
+        sites->push_back({(*tree)[node].pos, s.text.size(), f, rule_field});
     }
 
     void map_key(const std::string& key, pb::Message& entry, const FD* f, const std::string& path) {
@@ -520,7 +536,7 @@ private:
     }
 
     // One value of field `f`'s type, set in `out` (added when `f` is repeated).
-    void value(const YAML::Node& node, pb::Message& out, const FD* f, const std::string& path) {
+    void value(N node, pb::Message& out, const FD* f, const std::string& path) {
         const pb::Reflection* r = out.GetReflection();
         const bool add = f->is_repeated();
         if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
@@ -532,19 +548,19 @@ private:
             wrapper_field = outer;
             return;
         }
-        if (!node || node.IsNull()) {
+        if (is_null(node)) {
             return;
         }
-        if (!node.IsScalar()) {
+        if (!tree->is_scalar(node)) {
             problems->add(path, std::string("expected ") +
                                     (f->cpp_type() == FD::CPPTYPE_STRING ? "a string"
                                      : f->cpp_type() == FD::CPPTYPE_ENUM
                                          ? "an enum value of " + f->enum_type()->full_name()
                                          : std::string("a ") + f->type_name()) +
-                                    ", got " + node_kind(node));
+                                    ", got " + node_kind(*tree, node));
             return;
         }
-        const Scalar s = classify(node);
+        const Scalar s = classify(*tree, node);
         switch (f->cpp_type()) {
             case FD::CPPTYPE_STRING: {
                 if (s.kind != ScalarKind::String) {
@@ -696,24 +712,34 @@ void YamlReader::keep_any_contents(AnyContents* contents) {
     builder_->any_contents = contents;
 }
 
-bool YamlReader::read(const YAML::Node& node, pb::Message& out, const std::string& path,
-                      Problems& problems) {
+bool YamlReader::read(const xds::DocTree& tree, std::uint32_t node, pb::Message& out,
+                      const std::string& path, Problems& problems) {
     const std::size_t before = problems.total();
+    builder_->tree = &tree;
     builder_->problems = &problems;
     builder_->wrapper_field = nullptr;
-    if (node && !node.IsNull()) {
+    if (node != xds::DocTree::npos && tree[node].kind != xds::DocKind::Null) {
         builder_->message(node, out, path);
     }
     return problems.total() == before;
 }
 
-bool YamlReader::read_fields(const YAML::Node& map, pb::Message& out, const std::string& path,
-                             Problems& problems) {
+bool YamlReader::read_fields(const xds::DocTree& tree, std::uint32_t map, pb::Message& out,
+                             const std::string& path, Problems& problems) {
     const std::size_t before = problems.total();
+    builder_->tree = &tree;
     builder_->problems = &problems;
     builder_->wrapper_field = nullptr;
     builder_->fields(map, out, path, true);
     return problems.total() == before;
+}
+
+xds::DocTree read_doc_tree(const std::string& text) {
+    xds::ScanResult scanned = xds::scan_document(text);
+    if (scanned.accepted) {
+        return std::move(scanned.tree);
+    }
+    return xds::tree_from_yaml(load_yaml(text));
 }
 
 }  // namespace crossover::envoy

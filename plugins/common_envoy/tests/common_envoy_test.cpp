@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE common_envoy
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
@@ -19,6 +22,7 @@
 #include "crossover_envoy/resources.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
+#include "crossover_envoy/yaml_scalar.h"
 
 namespace fs = std::filesystem;
 namespace ce = crossover::envoy;
@@ -94,6 +98,56 @@ BOOST_AUTO_TEST_CASE(missing_descriptor_set_is_named) {
                                 std::string::npos,
                             e.what());
     }
+}
+
+BOOST_AUTO_TEST_CASE(plain_scalars_are_typed_as_yaml_cpp_types_them) {
+    // classify() tells most plain scalars apart by their first bytes; what it
+    // decides must be what yaml-cpp's converters decide, tried in Envoy's order.
+    // Separated by spaces, and "1 2" (a plain scalar holding a space).
+    std::vector<std::string> texts = {"1 2"};
+    std::istringstream words(
+        "0 -0 7 -12 007 0x1F -0x1 0o17 0b1 123456789012345678 -123456789012345678 "
+        "1234567890123456789 9223372036854775807 9223372036854775808 "
+        "-9223372036854775808 99999999999999999999 +5 + --1 1. .5 1e3 1E3 e3 E3 .inf "
+        "-.inf +.Inf .NaN .nan NaN Infinity yes Yes YES yEs y Y n N no on On ON oN off "
+        "Off true True tRUE false FALSE t f o name podinfo-primary / a* a1 1a 12abc "
+        "1_000 1,000 0.0.0.0 127.0.0.1 15s x:y");
+    for (std::string word; words >> word;) {
+        texts.push_back(word);
+    }
+    for (const std::string& text : texts) {
+        BOOST_TEST_CONTEXT(text) {
+            const std::string doc = "v: " + text + "\n";
+            const auto tree = ce::read_doc_tree(doc);
+            BOOST_REQUIRE(tree.is_scalar(2));
+            BOOST_REQUIRE(!tree[2].quoted);
+            const ce::Scalar got = ce::classify(tree, 2);
+            const YAML::Node node(text);
+            ce::Scalar want;
+            want.text = text;
+            if (YAML::convert<bool>::decode(node, want.boolean)) {
+                want.kind = ce::ScalarKind::Bool;
+            } else if (YAML::convert<std::int64_t>::decode(node, want.integer)) {
+                want.kind = ce::ScalarKind::Int;
+            } else if (YAML::convert<double>::decode(node, want.real)) {
+                want.kind = ce::ScalarKind::Double;
+            }
+            BOOST_CHECK_EQUAL(static_cast<int>(got.kind), static_cast<int>(want.kind));
+            BOOST_CHECK_EQUAL(got.text, text);
+            BOOST_CHECK_EQUAL(got.boolean, want.boolean);
+            BOOST_CHECK_EQUAL(got.integer, want.integer);
+            if (!std::isnan(want.real)) {
+                BOOST_CHECK_EQUAL(got.real, want.real);
+            }
+        }
+    }
+    // A quoted scalar is a string whatever it holds.
+    const std::string quoted = "v: \"12\"\n";
+    const auto tree = ce::read_doc_tree(quoted);
+    BOOST_CHECK(ce::classify(tree, 2).kind == ce::ScalarKind::String);
+    BOOST_CHECK_EQUAL(ce::node_kind(tree, 2), "string \"12\"");
+    BOOST_CHECK_EQUAL(ce::node_kind(tree, 0), "a map");
+    BOOST_CHECK_EQUAL(ce::node_kind(tree, crossover::xds::DocTree::npos), "nothing");
 }
 
 BOOST_AUTO_TEST_SUITE(with_api, *boost::unit_test::precondition(api_available))
@@ -257,9 +311,9 @@ BOOST_AUTO_TEST_CASE(struct_values_and_reader_reuse) {
     for (int i = 0; i < 2; ++i) {
         auto m = api().new_message(type);
         ce::Problems problems;
-        const YAML::Node node =
-            YAML::Load("filter_metadata: {x: {a: 1, b: [true, \"s\", ~], c: 5000000000}}");
-        BOOST_REQUIRE(reader.read(node, *m, "", problems));
+        const std::string text = "filter_metadata: {x: {a: 1, b: [true, \"s\", ~], c: 5000000000}}";
+        const auto tree = ce::read_doc_tree(text);
+        BOOST_REQUIRE(reader.read(tree, 0, *m, "", problems));
         const std::string json = json_of(*m);
         BOOST_CHECK_MESSAGE(json.find("\"a\":1") != std::string::npos, json);
         BOOST_CHECK_MESSAGE(json.find("[true,\"s\",null]") != std::string::npos, json);

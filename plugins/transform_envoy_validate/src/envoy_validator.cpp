@@ -23,8 +23,8 @@
 #include <google/protobuf/message.h>
 #include <yaml-cpp/yaml.h>
 
-#include "crossover/yaml_load.h"
 #include "crossover_envoy/api.h"
+#include "crossover_envoy/doc_tree.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
 #include "crossover_envoy/yaml_scalar.h"
@@ -35,6 +35,9 @@ namespace crossover::envoy_validate {
 
 namespace pb = google::protobuf;
 namespace fs = std::filesystem;
+namespace xds = crossover::xds;
+using xds::DocTree;
+using Node = std::uint32_t;  // a node of a DocTree
 
 namespace {
 
@@ -789,27 +792,25 @@ struct Validator::Impl {
 
     // Envoy accepts a DiscoveryResponse only when every resource has the type
     // the subscription expects: one document, one type.
-    static void check_single_type(const YAML::Node& root, const Ctx& ctx) {
-        std::string first;
-        if (root["type_url"] && root["type_url"].IsScalar()) {
-            first = root["type_url"].Scalar();
-        }
-        const YAML::Node resources = root["resources"];
-        if (!resources.IsSequence()) {
+    static void check_single_type(const DocTree& tree, const Ctx& ctx) {
+        std::string first(tree.scalar(tree.find(0, {"type_url"})));
+        const Node resources = tree.find(0, {"resources"});
+        if (!tree.is_seq(resources)) {
             return;
         }
         std::size_t i = 0;
-        for (const auto& resource : resources) {
+        for (const Node resource : tree.children(resources)) {
             const std::size_t index = i++;
-            const YAML::Node t = resource.IsMap() ? resource["@type"] : YAML::Node();
-            if (!t || !t.IsScalar()) {
+            const Node t = tree.find(resource, {"@type"});
+            if (!tree.is_scalar(t)) {
                 continue;
             }
+            const std::string type(tree[t].value);
             if (first.empty()) {
-                first = t.Scalar();
-            } else if (t.Scalar() != first) {
+                first = type;
+            } else if (type != first) {
                 ctx.add(index_path("resources", index) + ".@type",
-                        quote(t.Scalar()) + " differs from " + quote(first) +
+                        quote(type) + " differs from " + quote(first) +
                             ": a DiscoveryResponse holds resources of one type");
             }
         }
@@ -821,9 +822,10 @@ struct Validator::Impl {
         Ctx ctx{&result.errors, options.max_errors};
         const bool is_bootstrap = std::find(options.bootstrap.begin(), options.bootstrap.end(),
                                             name) != options.bootstrap.end();
-        YAML::Node root;
+        // The scanner's tree, or yaml-cpp's (with its errors) for what it refuses.
+        DocTree tree;
         try {
-            root = load_yaml(content);  // the limits of every input document
+            tree = crossover::envoy::read_doc_tree(content);  // the limits of every input document
         } catch (const YAML::Exception& e) {
             if (is_bootstrap || looks_structured(name) || options.non_xds_error) {
                 result.checked = true;
@@ -835,17 +837,16 @@ struct Validator::Impl {
         const pb::Descriptor* type = nullptr;
         if (is_bootstrap) {
             type = pool->FindMessageTypeByName(kBootstrap);
-        } else if (root.IsMap() && root["resources"]) {
+        } else if (tree.find(0, {"resources"}) != DocTree::npos) {
             type = pool->FindMessageTypeByName(kDiscoveryResponse);
-            const YAML::Node resources = root["resources"];
-            bool v2 = root["type_url"] && root["type_url"].IsScalar() &&
-                      v2_type(root["type_url"].Scalar());
-            if (resources.IsSequence()) {
-                for (const auto& res : resources) {
-                    if (res.IsMap() && res["@type"] && res["@type"].IsScalar() &&
-                        v2_type(res["@type"].Scalar())) {
-                        v2 = true;
-                    }
+            const Node resources = tree.find(0, {"resources"});
+            const Node type_url = tree.find(0, {"type_url"});
+            bool v2 = tree.is_scalar(type_url) && v2_type(std::string(tree[type_url].value));
+            for (const Node res :
+                 tree.is_seq(resources) ? tree.children(resources) : tree.children(DocTree::npos)) {
+                const Node t = tree.find(res, {"@type"});
+                if (tree.is_scalar(t) && v2_type(std::string(tree[t].value))) {
+                    v2 = true;
                 }
             }
             if (v2) {
@@ -869,17 +870,18 @@ struct Validator::Impl {
         }
         result.checked = true;
         if (!is_bootstrap) {
-            check_single_type(root, ctx);
+            check_single_type(tree, ctx);
         }
         // From the YAML tree straight to the message, in one pass.
         std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
         const ForgetAnyContents forget{any_contents};
-        if (!is_bootstrap && root["resources"].IsSequence()) {
-            resources_read += root["resources"].size();
+        if (const Node resources = tree.find(0, {"resources"});
+            !is_bootstrap && tree.is_seq(resources)) {
+            resources_read += tree.child_count(resources);
         }
         crossover::envoy::Problems problems(options.max_errors);
         reader->record_integer_sites(&result.numbers);
-        reader->read(root, *msg, "", problems);
+        reader->read(tree, 0, *msg, "", problems);
         reader->record_integer_sites(nullptr);
         for (const auto& [path, problem] : problems.list()) {
             ctx.add(path, problem);
@@ -891,7 +893,7 @@ struct Validator::Impl {
         visit(*msg, "", w);
         keep_numbers(content, result);
         if (!is_bootstrap) {
-            describe_resources(content, root, result);
+            describe_resources(content, tree, result);
         }
         return result;
     }
@@ -1066,15 +1068,14 @@ struct Validator::Impl {
     // on into the tail. The marks of `root` are offsets into a text in which
     // `content` starts at `mark_base`.
     static bool tail_starts_with_key(std::string_view content, std::size_t tail,
-                                     const YAML::Node& root, std::size_t mark_base = 0) {
+                                     const DocTree& tree, Node map, std::size_t mark_base = 0) {
         std::size_t p = tail;
         while (p < content.size()) {
             const std::size_t eol = std::min(content.find('\n', p), content.size());
             const std::size_t text = content.find_first_not_of(' ', p);
             if (text < eol && content[text] != '#' && content[text] != '\r') {
-                for (const auto& kv : root) {
-                    if (kv.first.Mark().pos >= 0 &&
-                        static_cast<std::size_t>(kv.first.Mark().pos) == mark_base + text) {
+                for (Node k = map + 1, end = tree[map].next; k < end; k = tree[tree[k].next].next) {
+                    if (tree[k].pos == mark_base + text) {
                         return true;
                     }
                 }
@@ -1087,29 +1088,29 @@ struct Validator::Impl {
 
     // After a clean full check: where each resource lies and what it held,
     // when the layout the scan proposes is the one yaml-cpp read.
-    void describe_resources(const std::string& content, const YAML::Node& root, DocResult& result) {
-        if (!result.errors.empty() || !root.IsMap() ||
+    void describe_resources(const std::string& content, const DocTree& tree, DocResult& result) {
+        if (!result.errors.empty() || !tree.is_map(0) ||
             content.find('*') != std::string::npos) {  // an alias may refer across resources
             return;
         }
         auto spans = scan_resources(content);
-        const YAML::Node resources = root["resources"];
-        if (!spans || !resources.IsSequence() || resources.size() != spans->items.size() ||
-            !tail_starts_with_key(content, spans->tail_begin(), root)) {
+        const Node resources = tree.find(0, {"resources"});
+        if (!spans || !tree.is_seq(resources) ||
+            tree.child_count(resources) != spans->items.size() ||
+            !tail_starts_with_key(content, spans->tail_begin(), tree, 0)) {
             return;
         }
         DocLayout layout;
         layout.facts.resize(spans->items.size());
         std::size_t k = 0;
-        for (const auto& item : resources) {
+        for (const Node item : tree.children(resources)) {
             const ResourceSpan& span = spans->items[k];
-            const auto at = item.Mark().pos;
-            if (at < 0 || static_cast<std::size_t>(at) < span.begin ||
-                static_cast<std::size_t>(at) >= span.end || !item.IsMap() || !item["@type"] ||
-                !item["@type"].IsScalar()) {
+            const std::size_t at = tree[item].pos;  // SIZE_MAX without a mark
+            const Node type = tree.find(item, {"@type"});
+            if (at < span.begin || at >= span.end || !tree.is_scalar(type)) {
                 return;
             }
-            layout.facts[k++].type = item["@type"].Scalar();
+            layout.facts[k++].type = std::string(tree[type].value);
         }
         for (const auto& [path, name] : result.clusters) {
             const auto at = resource_index(path);
@@ -1125,15 +1126,13 @@ struct Validator::Impl {
             }
             layout.facts[at->first].cluster_refs.emplace_back(std::string(at->second), name);
         }
-        if (root["type_url"] && root["type_url"].IsScalar()) {
-            layout.type_url = root["type_url"].Scalar();
-        }
+        layout.type_url = std::string(tree.scalar(tree.find(0, {"type_url"})));
         k = 0;
-        for (const auto& item : resources) {
+        for (const Node item : tree.children(resources)) {
             const ResourceSpan& span = spans->items[k];
             describe_virtual_hosts(
                 std::string_view(content).substr(span.begin, span.end - span.begin), span.begin,
-                item, layout.facts[k]);
+                tree, item, layout.facts[k]);
             ++k;
         }
         layout.spans = std::move(*spans);
@@ -1149,8 +1148,8 @@ struct Validator::Impl {
     // starts at `mark_base`): where its virtual hosts lie and which clusters
     // each names, when the split the scan proposes is the one yaml-cpp read.
     static void describe_virtual_hosts(std::string_view text, std::size_t mark_base,
-                                       const YAML::Node& item, ResourceFacts& facts) {
-        if (!is_route_configuration(facts.type) || !item.IsMap()) {
+                                       const DocTree& tree, Node item, ResourceFacts& facts) {
+        if (!is_route_configuration(facts.type) || !tree.is_map(item)) {
             return;
         }
         const auto key_column = item_key_column(text);
@@ -1158,29 +1157,27 @@ struct Validator::Impl {
         if (!spans) {
             return;
         }
-        const auto at = [&](const YAML::Node& node) {
-            const auto pos = node.Mark().pos;
-            return pos < 0 || static_cast<std::size_t>(pos) < mark_base
-                       ? std::string_view::npos
-                       : static_cast<std::size_t>(pos) - mark_base;
+        const auto at = [&](Node node) {
+            const std::size_t pos = tree[node].pos;  // SIZE_MAX without a mark
+            return pos == SIZE_MAX || pos < mark_base ? std::string_view::npos : pos - mark_base;
         };
-        YAML::Node hosts;
-        for (const auto& kv : item) {
-            if (at(kv.first) == spans->key_line + *key_column) {
-                if (!kv.first.IsScalar() || kv.first.Scalar() != "virtual_hosts") {
+        Node hosts = DocTree::npos;
+        for (Node k = item + 1, end = tree[item].next; k < end; k = tree[tree[k].next].next) {
+            if (at(k) == spans->key_line + *key_column) {
+                if (!tree.is_scalar(k) || tree[k].value != "virtual_hosts") {
                     return;
                 }
-                hosts = kv.second;
+                hosts = tree[k].next;
             }
         }
-        if (!hosts.IsSequence() || hosts.size() != spans->items.size() ||
-            !tail_starts_with_key(text, spans->tail_begin(), item, mark_base)) {
+        if (!tree.is_seq(hosts) || tree.child_count(hosts) != spans->items.size() ||
+            !tail_starts_with_key(text, spans->tail_begin(), tree, item, mark_base)) {
             return;
         }
         std::size_t j = 0;
-        for (const auto& host : hosts) {
+        for (const Node host : tree.children(hosts)) {
             const ResourceSpan& span = spans->items[j++];
-            if (!host.IsMap() || at(host) < span.begin || at(host) >= span.end) {
+            if (!tree.is_map(host) || at(host) < span.begin || at(host) >= span.end) {
                 return;
             }
         }
@@ -1215,39 +1212,48 @@ struct Validator::Impl {
     // The last item of a document that does not end in a line break is not
     // read alone (yaml-cpp may read its last line differently once one
     // follows).
-    static std::optional<YAML::Node> lone_item(std::string_view around, const std::string& text,
+    struct LoneItem {
+        std::string text;  // what `tree` was read from
+        DocTree tree;
+        Node item = DocTree::npos;
+    };
+    static std::unique_ptr<LoneItem> lone_item(std::string_view around, const std::string& text,
                                                std::size_t column) {
         const bool in_host = around == kAroundVirtualHost;
         if (text.empty() || text.back() != '\n' || (in_host && column < 2)) {
-            return std::nullopt;
+            return nullptr;
         }
-        std::string followed(around);
-        followed.append(text).append(column, ' ').append("- next\n");
-        YAML::Node root;
+        auto out = std::make_unique<LoneItem>();
+        std::string& followed = out->text;
+        followed.assign(around).append(text).append(column, ' ').append("- next\n");
         try {
-            root = load_yaml(followed);
+            out->tree = crossover::envoy::read_doc_tree(followed);
         } catch (const YAML::Exception&) {
-            return std::nullopt;
+            return nullptr;
         }
-        const YAML::Node& top = root;
-        if (!top.IsMap() || top.size() != 1 || !top["r"].IsSequence()) {
-            return std::nullopt;
+        const DocTree& tree = out->tree;
+        // One entry "r", a list (of one map with one entry "v", a list).
+        const auto lone_entry = [&](Node map, std::string_view key) {
+            return tree.child_count(map) == 2 && tree.is_scalar(map + 1) &&
+                           tree[map + 1].value == key && tree.is_seq(tree[map + 1].next)
+                       ? tree[map + 1].next
+                       : DocTree::npos;
+        };
+        Node list = tree.is_map(0) ? lone_entry(0, "r") : DocTree::npos;
+        if (list != DocTree::npos && in_host) {
+            list = tree.child_count(list) == 1 && tree.is_map(list + 1) ? lone_entry(list + 1, "v")
+                                                                        : DocTree::npos;
         }
-        YAML::Node list = top["r"];
-        if (in_host) {
-            const YAML::Node& outer = list;
-            if (outer.size() != 1 || !outer[0].IsMap() || outer[0].size() != 1 ||
-                !outer[0]["v"].IsSequence()) {
-                return std::nullopt;
-            }
-            list = outer[0]["v"];
+        if (list == DocTree::npos || tree.child_count(list) != 2) {
+            return nullptr;
         }
-        const YAML::Node& items = list;
-        if (items.size() != 2 || !items[0].IsMap() || !items[1].IsScalar() ||
-            items[1].Scalar() != "next") {
-            return std::nullopt;
+        const Node first = list + 1;
+        const Node second = tree[first].next;
+        if (!tree.is_map(first) || !tree.is_scalar(second) || tree[second].value != "next") {
+            return nullptr;
         }
-        return items[0];
+        out->item = first;
+        return out;
     }
 
     // Integer sites found in an item read by lone_item, moved to offsets
@@ -1261,20 +1267,21 @@ struct Validator::Impl {
         }
     }
 
-    // Reads `node` as element 0 of the repeated message field `field` of a
+    // Reads node `node` of `tree` as element 0 of the repeated message field `field` of a
     // `type` message, and walks it, as the full check reads and walks each
     // element at `path` (`rule`: the field's rules). Its integer sites go to
     // `sites`, what the walk found to `scratch`. False when either found a
     // problem.
     bool read_element(const pb::Descriptor* type, const pb::FieldDescriptor* field,
-                      const FieldRule* rule, const YAML::Node& node, const std::string& path,
-                      std::vector<crossover::envoy::IntegerSite>& sites, DocResult& scratch) {
+                      const FieldRule* rule, const DocTree& tree, Node node,
+                      const std::string& path, std::vector<crossover::envoy::IntegerSite>& sites,
+                      DocResult& scratch) {
         std::unique_ptr<pb::Message> holder(factory->GetPrototype(type)->New());
         pb::Message* element = holder->GetReflection()->AddMessage(holder.get(), field, factory);
         const ForgetAnyContents forget{any_contents};
         crossover::envoy::Problems problems(options.max_errors);
         reader->record_integer_sites(&sites);
-        const bool read = reader->read(node, *element, path, problems);
+        const bool read = reader->read(tree, node, *element, path, problems);
         reader->record_integer_sites(nullptr);
         if (!read) {
             return false;
@@ -1292,13 +1299,14 @@ struct Validator::Impl {
     std::optional<ResourceFacts> read_resource(const std::string& text, std::size_t column,
                                                std::size_t index,
                                                std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> lone = lone_item(kAroundResource, text, column);
+        const std::unique_ptr<LoneItem> lone = lone_item(kAroundResource, text, column);
         if (!lone) {
             return std::nullopt;
         }
-        const YAML::Node& item = *lone;
-        const YAML::Node type = item["@type"];
-        if (!type || !type.IsScalar() || v2_type(type.Scalar())) {
+        const DocTree& tree = lone->tree;
+        const Node item = lone->item;
+        const Node type = tree.find(item, {"@type"});
+        if (!tree.is_scalar(type) || v2_type(std::string(tree[type].value))) {
             return std::nullopt;
         }
         const pb::Descriptor* response = pool->FindMessageTypeByName(kDiscoveryResponse);
@@ -1311,18 +1319,18 @@ struct Validator::Impl {
         const std::string path = index_path("resources", index);
         std::vector<crossover::envoy::IntegerSite> found;
         DocResult scratch;
-        if (!read_element(response, field, rule, item, path, found, scratch)) {
+        if (!read_element(response, field, rule, tree, item, path, found, scratch)) {
             return std::nullopt;
         }
         ResourceFacts facts;
-        facts.type = type.Scalar();
+        facts.type = std::string(tree[type].value);
         for (auto& [cluster_path, name] : scratch.clusters) {
             facts.clusters.push_back(std::move(name));
         }
         for (auto& [ref_path, name] : scratch.cluster_refs) {
             facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
         }
-        describe_virtual_hosts(text, kAroundResource.size(), item, facts);
+        describe_virtual_hosts(text, kAroundResource.size(), tree, item, facts);
         sites_in_item(kAroundResource, found, sites);
         return facts;
     }
@@ -1336,7 +1344,7 @@ struct Validator::Impl {
     std::optional<VirtualHostFacts> read_virtual_host(
         const std::string& text, std::size_t column, std::size_t index, std::size_t host,
         std::vector<crossover::envoy::IntegerSite>& sites) {
-        const std::optional<YAML::Node> item = lone_item(kAroundVirtualHost, text, column);
+        const std::unique_ptr<LoneItem> item = lone_item(kAroundVirtualHost, text, column);
         if (!item) {
             return std::nullopt;
         }
@@ -1356,7 +1364,7 @@ struct Validator::Impl {
             index_path(index_path("resources", index) + ".virtual_hosts", host);
         std::vector<crossover::envoy::IntegerSite> found;
         DocResult scratch;
-        if (!read_element(type, field, rule, *item, path, found, scratch) ||
+        if (!read_element(type, field, rule, item->tree, item->item, path, found, scratch) ||
             !scratch.clusters.empty()) {
             return std::nullopt;
         }
@@ -1462,18 +1470,19 @@ struct Validator::Impl {
         std::string frame;
         frame.reserve(head + text.size() - tail);
         frame.append(text.substr(0, head)).append(text.substr(tail));
-        YAML::Node root;
+        DocTree tree;
         try {
-            root = load_yaml(frame);
+            tree = crossover::envoy::read_doc_tree(frame);
         } catch (const YAML::Exception&) {
             return std::nullopt;
         }
-        if (!root.IsMap() || !root["resources"] || !root["resources"].IsNull()) {
+        const Node resources = tree.find(0, {"resources"});
+        if (resources == DocTree::npos || tree[resources].kind != xds::DocKind::Null) {
             return std::nullopt;
         }
         Frame out;
-        if (root["type_url"] && root["type_url"].IsScalar()) {
-            out.type_url = root["type_url"].Scalar();
+        if (const Node type_url = tree.find(0, {"type_url"}); tree.is_scalar(type_url)) {
+            out.type_url = std::string(tree[type_url].value);
             if (v2_type(out.type_url)) {
                 return std::nullopt;
             }
@@ -1483,7 +1492,7 @@ struct Validator::Impl {
         const ForgetAnyContents forget{any_contents};
         crossover::envoy::Problems problems(options.max_errors);
         reader->record_integer_sites(&out.sites);
-        const bool read = reader->read(root, *msg, "", problems);
+        const bool read = reader->read(tree, 0, *msg, "", problems);
         reader->record_integer_sites(nullptr);
         if (!read) {
             return std::nullopt;

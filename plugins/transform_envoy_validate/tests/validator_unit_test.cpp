@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../../tests/support/process.h"
+#include "crossover_envoy/doc_tree.h"
 #include "envoy_validator.h"
 #include "integer_diff.h"
 #include "resource_layout.h"
@@ -571,6 +572,73 @@ BOOST_AUTO_TEST_CASE(weights_only_changes_are_checked_without_reading_again) {
     run.rds_text = rds(50, 30);
     BOOST_CHECK(run.on(v).empty());
     BOOST_CHECK_EQUAL(v.full_checks(), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(scanner_and_yaml_cpp_read_alike) {
+    // Each document is checked twice by fresh validators: as written (read
+    // by the document scanner) and with a document end marker after it,
+    // which the scanner refuses, so yaml-cpp reads it. Both must say the same.
+    struct Case {
+        std::string host, match, route;
+    };
+    const std::vector<Case> cases = {
+        {"", "", ""},
+        {"", "", "        timeout: 15\n"},
+        {"", "", "        timeout: yes\n"},
+        {"", "", "        timeout: \"15\"\n"},
+        {"    request_headers_to_add:\n    - header: {key: x, value: on}\n", "", ""},
+        {"    request_headers_to_add:\n    - header: {key: x, value: 1.5e3}\n", "", ""},
+        {"", "", "        retry_policy: {num_retries: 0x10}\n"},
+        {"", "", "        retry_policy: {num_retries: 010}\n"},
+        {"", "", "        retry_policy: {num_retries: -1}\n"},
+        {"", "", "        retry_policy: {num_retries: 1e3}\n"},
+        {"", "", "        retry_policy: {num_retries: .inf}\n"},
+        {"", "", "        retry_policy: {num_retries: +5}\n"},
+        {"", "", "        retry_policy: {num_retries: \"7\"}\n"},
+        {"", "", "        retry_policy: {num_retries: 99999999999999999999}\n"},
+        {"", "", "        retry_policy: {num_retries: ~}\n"},
+        {"", "", "        priority: 1\n"},
+        {"", "", "        priority: 7\n"},
+        {"", "", "        priority: HIGH\n"},
+        {"", "", "        priority: LOW\n"},
+        {"", ", case_sensitive: Y", ""},
+        {"", ", case_sensitive: tRUE", ""},
+        {"", ", case_sensitive: Off", ""},
+        {"", ", case_sensitive: 1", ""},
+        {"", ", path: \"/a\"", ""},
+        {"", "",
+         "      metadata: {filter_metadata: {x: {a: 1, b: [true, \"s\", ~, 1.5, 5000000000, "
+         ".nan, Yes, 0x1F, -0, 007]}}}\n"},
+        {"", "", "      metadata: {filter_metadata: {x: [1]}}\n"},
+        {"    domains_typo: [\"*\"]\n", "", ""},
+        {"", "", "        cluster_header: h\n"},
+        {"", "", "        weighted_clusters: {clusters: [{name: a, weight: 4294967296}]}\n"},
+        {"", "", "        weighted_clusters: {clusters: [{name: a, weight: NaN}]}\n"},
+    };
+    std::size_t with_errors = 0;
+    for (const Case& c : cases) {
+        const std::string text =
+            "resources:\n"
+            "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+            "  name: r\n  virtual_hosts:\n  - name: v\n    domains: [\"*\"]\n" +
+            c.host + "    routes:\n    - match: {prefix: \"/\"" + c.match +
+            "}\n      route:\n        cluster: c\n" + c.route;
+        const std::string refused = text + "...\n";
+        BOOST_TEST_CONTEXT(text) {
+            BOOST_CHECK(crossover::xds::scan_document(text).accepted);
+            BOOST_CHECK(!crossover::xds::scan_document(refused).accepted);
+            const std::string name = "rds.yaml";
+            Validator scanned(options());
+            Validator read_by_yaml_cpp(options());
+            const auto a = scanned.validate({{&name, &text, ""}});
+            const auto b = read_by_yaml_cpp.validate({{&name, &refused, ""}});
+            BOOST_CHECK_EQUAL_COLLECTIONS(a.begin(), a.end(), b.begin(), b.end());
+            with_errors += a.empty() ? 0U : 1U;
+        }
+    }
+    // The cases are meant to cover both verdicts.
+    BOOST_CHECK_GT(with_errors, 10u);
+    BOOST_CHECK_LT(with_errors, cases.size() - 5);
 }
 
 BOOST_AUTO_TEST_CASE(numbers_against_their_rules) {

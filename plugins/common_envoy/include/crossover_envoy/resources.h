@@ -46,8 +46,5 @@ struct DecodedDocument {
 // `resources` is not a list gives one error and no resources.
 DecodedDocument decode_resources(const Api& api, const Document& document,
                                  std::size_t max_errors = 20);
-// The same over a tree already parsed from `document.content`.
-DecodedDocument decode_resources(const Api& api, const Document& document, const YAML::Node& root,
-                                 std::size_t max_errors = 20);
 
 }  // namespace crossover::envoy

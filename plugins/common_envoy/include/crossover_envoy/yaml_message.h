@@ -12,15 +12,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "crossover_envoy/api.h"
+#include "crossover_envoy/doc_tree.h"
 
 namespace crossover::envoy {
 
@@ -61,7 +61,7 @@ struct IntegerSite {
     const pb::FieldDescriptor* rule_field = nullptr;
 };
 
-// Reads YAML trees into messages of one Api. Keep one per Api: it remembers
+// Reads document trees (doc_tree.h) into messages of one Api. Keep one per Api: it remembers
 // each message type's field names (and JSON names) once looked up. Not
 // thread-safe; use one per thread.
 class YamlReader {
@@ -73,17 +73,18 @@ public:
     YamlReader(YamlReader&&) = delete;
     YamlReader& operator=(YamlReader&&) = delete;
 
-    // Fills `out` (a message of a type from api.pool()) from `node`. Returns
-    // false when any problem was added; `out` then holds what could be read
-    // and must not be used. `path` prefixes the problems' paths.
-    bool read(const YAML::Node& node, pb::Message& out, const std::string& path,
-              Problems& problems);
+    // Fills `out` (a message of a type from api.pool()) from node `node` of
+    // `tree` (npos reads as null). Returns false when any problem was added;
+    // `out` then holds what could be read and must not be used. `path`
+    // prefixes the problems' paths.
+    bool read(const xds::DocTree& tree, std::uint32_t node, pb::Message& out,
+              const std::string& path, Problems& problems);
 
-    // Fills `out` from the fields of a map that also holds "@type" (the
+    // Fills `out` from the fields of map `map` that also holds "@type" (the
     // inline form of a google.protobuf.Any: a resource of a
     // DiscoveryResponse), with "@type" skipped.
-    bool read_fields(const YAML::Node& map, pb::Message& out, const std::string& path,
-                     Problems& problems);
+    bool read_fields(const xds::DocTree& tree, std::uint32_t map, pb::Message& out,
+                     const std::string& path, Problems& problems);
 
     // Appends an IntegerSite for every plain integer of a singular field
     // read from now on (sorted by offset within one read); null stops it.
@@ -105,5 +106,10 @@ private:
     const Api& api_;
     std::unique_ptr<Builder> builder_;
 };
+
+// The tree of a document's text (which must outlive it): the scanner's, or
+// for a text it refuses yaml-cpp's (load_yaml, whose YAML::Exception, with
+// its line, is how a syntax error is reported), converted.
+xds::DocTree read_doc_tree(const std::string& text);
 
 }  // namespace crossover::envoy

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
 
 #include "crossover/json.h"
+#include "crossover_envoy/doc_tree.h"
 #include "crossover_envoy/xds.h"
 
 namespace crossover::envoy {
@@ -31,27 +33,57 @@ inline std::string quote(const std::string& s) {
     return json::quoted(s);
 }
 
-inline Scalar classify(const YAML::Node& node) {
-    Scalar s;
-    if (node.IsNull()) {
-        s.kind = ScalarKind::Null;
-        return s;
+// The kind of a plain scalar's `s.text`, as yaml-cpp's converters read it.
+// Most plain scalars of xDS documents are names, paths and small decimal
+// integers: those are told apart by their first bytes; anything that could
+// be a boolean or a number in another form goes through the converters.
+inline void classify_plain(Scalar& s) {
+    const std::string& t = s.text;
+    const char c = t.empty() ? '\0' : t[0];
+    const bool maybe_number = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    const bool maybe_bool = c == 'y' || c == 'Y' || c == 'n' || c == 'N' || c == 't' || c == 'T' ||
+                            c == 'f' || c == 'F' || c == 'o' || c == 'O';
+    if (!t.empty() && !maybe_number && !maybe_bool && c != 'e' && c != 'E') {
+        return;  // a string
     }
-    s.text = node.Scalar();
-    if (xds::is_quoted(node)) {
-        return s;
+    // A decimal integer without a leading zero and short of int64's range.
+    const std::size_t digits_from = c == '-' ? 1 : 0;
+    const std::size_t digits = t.size() - digits_from;
+    if (maybe_number && digits >= 1 && digits <= 18 && (t[digits_from] != '0' || digits == 1)) {
+        std::int64_t v = 0;
+        const char* end = t.data() + t.size();
+        const auto res = std::from_chars(t.data(), end, v);
+        if (res.ec == std::errc() && res.ptr == end) {
+            s.kind = ScalarKind::Int;
+            s.integer = v;
+            return;
+        }
     }
+    const YAML::Node node(t);
     if (YAML::convert<bool>::decode(node, s.boolean)) {
         s.kind = ScalarKind::Bool;
-        return s;
+        return;
     }
     if (YAML::convert<std::int64_t>::decode(node, s.integer)) {
         s.kind = ScalarKind::Int;
-        return s;
+        return;
     }
     if (YAML::convert<double>::decode(node, s.real)) {
         s.kind = ScalarKind::Double;
+    }
+}
+
+// Node `i` of `tree` (a scalar or a null; npos reads as null).
+inline Scalar classify(const xds::DocTree& tree, std::uint32_t i) {
+    Scalar s;
+    if (!tree.is_scalar(i)) {
+        s.kind = ScalarKind::Null;
         return s;
+    }
+    const xds::DocNode& node = tree[i];
+    s.text.assign(node.value);
+    if (!node.quoted) {
+        classify_plain(s);
     }
     return s;
 }
@@ -67,14 +99,18 @@ inline std::string describe(const Scalar& s) {
     return s.text;
 }
 
-inline std::string node_kind(const YAML::Node& node) {
-    switch (node.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return describe(classify(node));
-        case YAML::NodeType::Null: return "null";
-        default: return "nothing";
+// Node `i` of `tree` as error messages name it (npos: a missing node).
+inline std::string node_kind(const xds::DocTree& tree, std::uint32_t i) {
+    if (i == xds::DocTree::npos) {
+        return "nothing";
     }
+    switch (tree[i].kind) {
+        case xds::DocKind::Map: return "a map";
+        case xds::DocKind::Sequence: return "a list";
+        case xds::DocKind::Scalar: return describe(classify(tree, i));
+        case xds::DocKind::Null: return "null";
+    }
+    return "nothing";
 }
 
 // A decimal integer, the whole text; `out` is its value.
