@@ -12,11 +12,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "crossover_envoy/api.h"
@@ -113,97 +115,88 @@ double percentile(std::vector<double> v, double p) {
     return v.empty() ? 0 : v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
-}  // namespace
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
+}
 
-int main(int argc, char** argv) {
+struct BenchArgs {
     int streams = 1000;
     int routes = 1000;
     int configs = 1;
     int steps = 20;
     bool delta = false;
+};
+
+// False on an unknown or incomplete argument.
+bool parse_args(int argc, char** argv, BenchArgs& args) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--streams" && i + 1 < argc) {
-            streams = std::atoi(argv[++i]);
+            args.streams = std::atoi(argv[++i]);
         } else if (a == "--routes" && i + 1 < argc) {
-            routes = std::atoi(argv[++i]);
+            args.routes = std::atoi(argv[++i]);
         } else if (a == "--configs" && i + 1 < argc) {
-            configs = std::max(1, std::atoi(argv[++i]));
+            args.configs = std::max(1, std::atoi(argv[++i]));
         } else if (a == "--steps" && i + 1 < argc) {
-            steps = std::atoi(argv[++i]);
+            args.steps = std::atoi(argv[++i]);
         } else if (a == "--delta") {
-            delta = true;
+            args.delta = true;
         } else {
-            std::fprintf(stderr,
-                         "usage: crossover-xds-bench [--streams N] [--routes R] [--configs K] "
-                         "[--steps S] [--delta]\n");
-            return 2;
+            return false;
         }
     }
-    const crossover::envoy::Api api(CROSSOVER_XDS_BENCH_PROTOS);
-    auto codec = std::make_shared<const DiscoveryCodec>(api.pool());
-    ResourceReader reader(api, *codec);
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    GrpcServer server(options, codec, [](crossover::LogLevel, std::string_view) {});
-    server.publish(reader.read(snapshot(routes, configs, 0)));
+    return true;
+}
 
-    // 50 streams per connection.
-    std::vector<std::shared_ptr<grpc::Channel>> channels;
-    for (int c = 0; c < (streams + 49) / 50; ++c) {
-        grpc::ChannelArguments args;
-        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-        args.SetMaxReceiveMessageSize(64 << 20);
-        channels.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server.port()),
-                                                     grpc::InsecureChannelCredentials(), args));
-    }
-    const long rss_before = rss_kib();
-    grpc::CompletionQueue cq;
-    std::vector<std::unique_ptr<Stream>> all;
-    const std::string method =
-        std::string("/envoy.service.discovery.v3.AggregatedDiscoveryService/") +
-        (delta ? "DeltaAggregatedResources" : "StreamAggregatedResources");
-    const std::string req = request(api, delta, configs);
-    for (int i = 0; i < streams; ++i) {
-        auto s = std::make_unique<Stream>();
-        for (int op = 0; op < 3; ++op) {
-            s->tags[op] = Tag{static_cast<std::size_t>(i), static_cast<Op>(op)};
+// The N client streams, 50 per connection, driven by one completion-queue
+// thread: each sends its subscription once started and then keeps reading,
+// recording when its last response arrived and how many bytes it received.
+class Clients {
+public:
+    Clients(int port, const BenchArgs& args, std::string subscription)
+        : subscription_(std::move(subscription)) {
+        for (int c = 0; c < (args.streams + 49) / 50; ++c) {
+            grpc::ChannelArguments channel_args;
+            channel_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+            channel_args.SetMaxReceiveMessageSize(64 << 20);
+            channels_.push_back(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                                          grpc::InsecureChannelCredentials(),
+                                                          channel_args));
         }
-        grpc::GenericStub stub(channels[static_cast<std::size_t>(i / 50)]);
-        s->call = stub.PrepareCall(&s->context, method, &cq);
-        s->call->StartCall(tag(*s, Op::Start));
-        all.push_back(std::move(s));
-    }
-    std::thread poller([&] {
-        void* t = nullptr;
-        bool ok = false;
-        while (cq.Next(&t, &ok)) {
-            const Tag& done = *static_cast<const Tag*>(t);
-            Stream& s = *all[done.stream];
-            const Op op = done.op;
-            if (!ok) {
-                continue;
+        const std::string method =
+            std::string("/envoy.service.discovery.v3.AggregatedDiscoveryService/") +
+            (args.delta ? "DeltaAggregatedResources" : "StreamAggregatedResources");
+        for (int i = 0; i < args.streams; ++i) {
+            auto s = std::make_unique<Stream>();
+            for (int op = 0; op < 3; ++op) {
+                s->tags[op] = Tag{static_cast<std::size_t>(i), static_cast<Op>(op)};
             }
-            if (op == Op::Start) {
-                grpc::Slice slice(req);
-                s.out = grpc::ByteBuffer(&slice, 1);
-                s.call->Write(s.out, tag(s, Op::Write));
-                s.call->Read(&s.in, tag(s, Op::Read));
-            } else if (op == Op::Read) {
-                s.bytes.fetch_add(static_cast<std::int64_t>(s.in.Length()));
-                s.last_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    Clock::now().time_since_epoch())
-                                    .count());
-                s.received.fetch_add(1);
-                s.call->Read(&s.in, tag(s, Op::Read));
-            }
+            grpc::GenericStub stub(channels_[static_cast<std::size_t>(i / 50)]);
+            s->call = stub.PrepareCall(&s->context, method, &cq_);
+            s->call->StartCall(tag(*s, Op::Start));
+            streams_.push_back(std::move(s));
         }
-    });
-    const auto wait_all = [&](int count) {
+        poller_ = std::thread([this] { poll(); });
+    }
+    Clients(const Clients&) = delete;
+    Clients& operator=(const Clients&) = delete;
+    Clients(Clients&&) = delete;
+    Clients& operator=(Clients&&) = delete;
+    ~Clients() {
+        for (auto& s : streams_) {
+            s->context.TryCancel();
+        }
+        cq_.Shutdown();
+        poller_.join();
+    }
+
+    // Waits (at most two minutes) until every stream has read `count` responses.
+    bool wait_all(int count) const {
         const auto deadline = Clock::now() + std::chrono::seconds(120);
         for (;;) {
             bool done = true;
-            for (const auto& s : all) {
+            for (const auto& s : streams_) {
                 done = done && s->received.load() >= count;
             }
             if (done) {
@@ -214,59 +207,133 @@ int main(int argc, char** argv) {
             }
             std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
-    };
-    if (!wait_all(1)) {
-        std::fprintf(stderr, "not every stream got its first response\n");
-        return 1;
     }
-    const long rss_after = rss_kib();
-    std::vector<double> per_stream_ms;
-    std::vector<double> all_streams_ms;
-    std::int64_t step_bytes = 0;
-    std::int64_t bytes_before = 0;
-    for (const auto& s : all) {
-        bytes_before += s->bytes.load();
+    [[nodiscard]] std::int64_t bytes() const {
+        std::int64_t total = 0;
+        for (const auto& s : streams_) {
+            total += s->bytes.load();
+        }
+        return total;
     }
-    for (int step = 1; step <= steps; ++step) {
-        const crossover::Snapshot snap = snapshot(routes, configs, step % 2 == 1 ? 10 : 20);
+    // Each stream's time from `t0_ns` to its last response, in ms.
+    [[nodiscard]] std::vector<double> since(std::int64_t t0_ns) const {
+        std::vector<double> ms;
+        ms.reserve(streams_.size());
+        for (const auto& s : streams_) {
+            ms.push_back(static_cast<double>(s->last_ns.load() - t0_ns) / 1e6);
+        }
+        return ms;
+    }
+
+private:
+    void poll() {
+        void* t = nullptr;
+        bool ok = false;
+        while (cq_.Next(&t, &ok)) {
+            const Tag& done = *static_cast<const Tag*>(t);
+            Stream& s = *streams_[done.stream];
+            if (!ok) {
+                continue;
+            }
+            if (done.op == Op::Start) {
+                grpc::Slice slice(subscription_);
+                s.out = grpc::ByteBuffer(&slice, 1);
+                s.call->Write(s.out, tag(s, Op::Write));
+                s.call->Read(&s.in, tag(s, Op::Read));
+            } else if (done.op == Op::Read) {
+                s.bytes.fetch_add(static_cast<std::int64_t>(s.in.Length()));
+                s.last_ns.store(now_ns());
+                s.received.fetch_add(1);
+                s.call->Read(&s.in, tag(s, Op::Read));
+            }
+        }
+    }
+
+    std::string subscription_;
+    std::vector<std::shared_ptr<grpc::Channel>> channels_;
+    grpc::CompletionQueue cq_;
+    std::vector<std::unique_ptr<Stream>> streams_;
+    std::thread poller_;
+};
+
+struct StepTimes {
+    std::vector<double> per_stream_ms;   // publish -> one stream's response, every stream
+    std::vector<double> all_streams_ms;  // publish -> the slowest stream's response, per step
+    std::int64_t bytes = 0;              // received by all streams over the steps
+};
+
+// The canary steps; false (after saying which) when a step does not reach
+// every stream.
+bool run_steps(const BenchArgs& args, ResourceReader& reader, GrpcServer& server,
+               const Clients& clients, StepTimes& times) {
+    const std::int64_t bytes_before = clients.bytes();
+    for (int step = 1; step <= args.steps; ++step) {
+        const crossover::Snapshot snap =
+            snapshot(args.routes, args.configs, step % 2 == 1 ? 10 : 20);
         const ResourceSetPtr set =
             reader.read(snap);  // parsing is the pipeline's cost, not the push's
-        const auto t0 = Clock::now();
-        const std::int64_t t0_ns =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count();
+        const std::int64_t t0_ns = now_ns();
         server.publish(set);
-        if (!wait_all(step + 1)) {
+        if (!clients.wait_all(step + 1)) {
             std::fprintf(stderr, "step %d did not reach every stream\n", step);
-            return 1;
+            return false;
         }
-        double slowest = 0;
-        for (const auto& s : all) {
-            const double ms = static_cast<double>(s->last_ns.load() - t0_ns) / 1e6;
-            per_stream_ms.push_back(ms);
-            slowest = std::max(slowest, ms);
-        }
-        all_streams_ms.push_back(slowest);
+        const std::vector<double> ms = clients.since(t0_ns);
+        times.per_stream_ms.insert(times.per_stream_ms.end(), ms.begin(), ms.end());
+        times.all_streams_ms.push_back(*std::max_element(ms.begin(), ms.end()));
     }
-    for (const auto& s : all) {
-        step_bytes += s->bytes.load();
-    }
-    step_bytes -= bytes_before;
+    times.bytes = clients.bytes() - bytes_before;
+    return true;
+}
+
+void print_report(const BenchArgs& args, const StepTimes& times, long rss_growth_kib) {
     std::printf("mode %s, %d streams, %d virtual hosts in %d RouteConfigurations, %d steps\n",
-                delta ? "Delta" : "state of the world", streams, routes, configs, steps);
+                args.delta ? "Delta" : "state of the world", args.streams, args.routes,
+                args.configs, args.steps);
     std::printf("publish -> response read, per stream: p50 %.2f ms, p99 %.2f ms\n",
-                percentile(per_stream_ms, 0.5), percentile(per_stream_ms, 0.99));
+                percentile(times.per_stream_ms, 0.5), percentile(times.per_stream_ms, 0.99));
     std::printf("publish -> every stream has it: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-                percentile(all_streams_ms, 0.5), percentile(all_streams_ms, 0.99),
-                percentile(all_streams_ms, 1.0));
+                percentile(times.all_streams_ms, 0.5), percentile(times.all_streams_ms, 0.99),
+                percentile(times.all_streams_ms, 1.0));
     std::printf("bytes per stream per step: %lld\n",
-                static_cast<long long>(step_bytes / (static_cast<std::int64_t>(streams) * steps)));
+                static_cast<long long>(times.bytes /
+                                       (static_cast<std::int64_t>(args.streams) * args.steps)));
     std::printf(
         "max RSS growth while opening the streams (server and clients): %.1f KiB per stream\n",
-        static_cast<double>(rss_after - rss_before) / streams);
-    for (auto& s : all) {
-        s->context.TryCancel();
+        static_cast<double>(rss_growth_kib) / args.streams);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    BenchArgs args;
+    if (!parse_args(argc, argv, args)) {
+        std::fprintf(stderr,
+                     "usage: crossover-xds-bench [--streams N] [--routes R] [--configs K] "
+                     "[--steps S] [--delta]\n");
+        return 2;
     }
-    cq.Shutdown();
-    poller.join();
+    const crossover::envoy::Api api(CROSSOVER_XDS_BENCH_PROTOS);
+    auto codec = std::make_shared<const DiscoveryCodec>(api.pool());
+    ResourceReader reader(api, *codec);
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    GrpcServer server(options, codec, [](crossover::LogLevel, std::string_view) {});
+    server.publish(reader.read(snapshot(args.routes, args.configs, 0)));
+
+    const long rss_before = rss_kib();
+    StepTimes times;
+    {
+        const Clients clients(server.port(), args, request(api, args.delta, args.configs));
+        if (!clients.wait_all(1)) {
+            std::fprintf(stderr, "not every stream got its first response\n");
+            return 1;
+        }
+        const long rss_growth = rss_kib() - rss_before;
+        if (!run_steps(args, reader, server, clients, times)) {
+            return 1;
+        }
+        print_report(args, times, rss_growth);
+    }
     return 0;
 }
