@@ -104,6 +104,8 @@ namespace {
 // An empty receive buffer keeps at most this much capacity between events: small events
 // reuse it, an event-sized one (a large ConfigMap) is given back.
 constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+// Lines taken from the front of the buffer are dropped once they are this much and most of it.
+constexpr std::size_t kCompactAt = 64 * 1024;
 }  // namespace
 
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
@@ -197,28 +199,40 @@ bool Stream::next_line(std::string& line) {
                 arrived_.wait(lock);
                 continue;
             }
-            if (buffer_.empty()) {
+            if (start_ == buffer_.size()) {
+                buffer_.clear();
+                start_ = scanned_ = 0;
                 if (failure_) {
                     std::rethrow_exception(failure_);
                 }
                 return false;  // a clean end
             }
-            line = std::move(buffer_);  // the last line had no newline
-            buffer_.clear();
-        } else if (nl + 1 == buffer_.size()) {
+            line.assign(buffer_, start_);  // the last line had no newline
+            start_ = buffer_.size();
+        } else if (start_ == 0 && nl + 1 == buffer_.size()) {
             // The usual case, one whole event received: hand the buffer over instead of
             // copying it, and leave no event-sized capacity behind in buffer_.
             buffer_.pop_back();
             line = std::move(buffer_);
             std::string().swap(buffer_);
         } else {
-            line.assign(buffer_, 0, nl);
-            buffer_.erase(0, nl + 1);
-            if (buffer_.empty() && buffer_.capacity() > kKeptBufferBytes) {
+            line.assign(buffer_, start_, nl - start_);
+            start_ = nl + 1;
+        }
+        // Lines are taken from the front without moving the rest each time (a burst of
+        // events read together would be copied once per line): the buffer is emptied when
+        // everything was taken, and its front is dropped once it is most of the buffer.
+        if (start_ == buffer_.size()) {
+            buffer_.clear();
+            start_ = 0;
+            if (buffer_.capacity() > kKeptBufferBytes) {
                 std::string().swap(buffer_);
             }
+        } else if (start_ >= kCompactAt && start_ > buffer_.size() / 2) {
+            buffer_.erase(0, start_);
+            start_ = 0;
         }
-        scanned_ = 0;
+        scanned_ = start_;
         if (!line.empty() && line.back() == '\r') {
             line.pop_back();
         }

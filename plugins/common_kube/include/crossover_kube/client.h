@@ -90,8 +90,9 @@ private:
     std::istream& body_;  // read by the reader thread only
     std::mutex mutex_;
     std::condition_variable arrived_;
-    std::string buffer_;       // received, not yet returned as lines
-    std::size_t scanned_ = 0;  // buffer_[0, scanned_) holds no newline
+    std::string buffer_;       // received; buffer_[0, start_) was returned as lines
+    std::size_t start_ = 0;    // where the next line begins
+    std::size_t scanned_ = 0;  // buffer_[start_, scanned_) holds no newline
     bool ended_ = false;       // the reader stopped: end of stream or failure_
     bool closing_ = false;     // the destructor runs
     std::exception_ptr failure_;
