@@ -213,6 +213,14 @@ Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
     Clock::time_point last_event{};
     const auto report = [&] {
         if (batched > 0) {
+            log(LogLevel::Debug,
+                "watch " + collection_ + ": " + std::to_string(batched) +
+                    " changes reported together, the first read " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       Clock::now() - batch_start)
+                                       .count()) +
+                    "us ago");
+            context.count("reports", 1);
             batched = 0;
             on_change(state_);
         }

@@ -64,7 +64,16 @@ void ObjectSource::stop() noexcept {
 }
 
 void ObjectSource::on_change(SourceContext& context, const Informer::State& state) {
-    publish_if_new(context, build(state));
+    const auto started = std::chrono::steady_clock::now();
+    SnapshotPtr snap = build(state);
+    const auto built = std::chrono::steady_clock::now();
+    publish_if_new(context, snap);
+    const auto us = [](auto d) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+    };
+    log_(LogLevel::Debug, "built the snapshot of " + std::to_string(state.size()) + " " + what_ +
+                              " in " + us(built - started) + "us, published in " +
+                              us(std::chrono::steady_clock::now() - built) + "us");
 }
 
 void ObjectSource::publish_if_new(SourceContext& context, const SnapshotPtr& snap) {

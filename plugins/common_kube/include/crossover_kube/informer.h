@@ -84,16 +84,18 @@ public:
     // Called after the initial list, every relist and every change to a
     // selected object. Changes that arrive together on the watch stream (a
     // `helm upgrade` or a relist touching many objects) are reported once or
-    // a few times, not once per event: events already read from the socket
-    // are taken together; a change that follows the previous one within
-    // kBatchGap waits while the next event arrives within kBatchGap, for at
-    // most kMaxBatchDelay and kMaxBatch events. A change after a quiet
+    // once, not once per event: events already read from the socket are
+    // taken together; a change that follows the previous one within
+    // kBatchGap waits while the next event arrives within kBatchGap. Only a
+    // stream that never pauses is reported every kMaxBatchDelay (or
+    // kMaxBatch events), so that its changes still reach the output; a burst
+    // of back-to-back events ends well before that. A change after a quiet
     // stream (a canary step) is reported without waiting.
     using OnChange = std::function<void(const State&)>;
 
-    static constexpr int kMaxBatch = 1000;
+    static constexpr int kMaxBatch = 20000;
     static constexpr std::chrono::milliseconds kBatchGap{2};
-    static constexpr std::chrono::milliseconds kMaxBatchDelay{50};
+    static constexpr std::chrono::milliseconds kMaxBatchDelay{500};
 
     Informer(Client& client, std::string collection_path, Selection selection,
              InformerOptions options, LogFn log);
