@@ -51,6 +51,9 @@ bool ConfigMapSource::same_output(const Snapshot& last, const Snapshot& next) co
         return false;
     }
     for (std::size_t i = 0; i < last.documents.size(); ++i) {
+        if (last.documents[i] == next.documents[i]) {
+            continue;  // the same document: unchanged
+        }
         const Document& x = *last.documents[i];
         const Document& y = *next.documents[i];
         if (x.name != y.name || x.content != y.content || x.origin.name != y.origin.name) {
@@ -60,47 +63,81 @@ bool ConfigMapSource::same_output(const Snapshot& last, const Snapshot& next) co
     return true;
 }
 
-SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
-    auto snap = std::make_shared<Snapshot>();
-    std::map<std::string, DocumentPtr> docs;
-    for (const auto& [name, cm] : state) {
-        ObjectRef origin{"ConfigMap", ns_, name, metadata_field(cm, "resourceVersion")};
-        const std::string ns = metadata_field(cm, "namespace");
-        if (!ns.empty()) {
-            origin.ns = ns;
+ConfigMapSource::Built ConfigMapSource::decode(const std::string& name,
+                                               const Poco::JSON::Object::Ptr& cm,
+                                               const Built* last) {
+    ++decoded_;
+    Built out;
+    out.resource_version = metadata_field(cm, "resourceVersion");
+    ObjectRef origin{"ConfigMap", ns_, name, out.resource_version};
+    const std::string ns = metadata_field(cm, "namespace");
+    if (!ns.empty()) {
+        origin.ns = ns;
+    }
+    const auto add = [&](const std::string& key, std::string content, const char* field) {
+        if (!is_configmap_key(key)) {
+            throw Error(origin.describe() + ": " + field + " key '" + key +
+                        "' is not a safe file name");
         }
-        const auto add = [&](const std::string& key, std::string content, const char* field) {
-            if (!is_configmap_key(key)) {
-                throw Error(origin.describe() + ": " + field + " key '" + key +
-                            "' is not a safe file name");
-            }
-            if (auto it = docs.find(key); it != docs.end()) {
-                throw Error("document '" + key + "' is defined by both " +
-                            it->second->origin.describe() + " and " + origin.describe());
-            }
-            docs[key] = std::make_shared<const Document>(Document{key, std::move(content), origin});
-        };
-        if (const auto data = cm->getObject("data"); !data.isNull()) {
-            for (const auto& [key, value] : *data) {
-                if (!value.isString()) {
-                    throw Error(origin.describe() + ": data." + key + ": expected a string");
-                }
-                add(key, value.convert<std::string>(), "data");
+        if (last != nullptr) {
+            const auto it = last->documents.find(key);
+            if (it != last->documents.end() && it->second->content == content &&
+                it->second->origin.ns == origin.ns) {
+                out.documents[key] = it->second;
+                return;
             }
         }
-        if (const auto bin = cm->getObject("binaryData"); !bin.isNull()) {
-            for (const auto& [key, value] : *bin) {
-                std::string decoded;
-                try {
-                    decoded = decode_base64(value.convert<std::string>());
-                } catch (const std::exception& e) {
-                    throw Error(origin.describe() + ": binaryData." + key +
-                                ": invalid base64: " + e.what());
-                }
-                add(key, std::move(decoded), "binaryData");
+        out.documents[key] =
+            std::make_shared<const Document>(Document{key, std::move(content), origin});
+    };
+    if (const auto data = cm->getObject("data"); !data.isNull()) {
+        for (const auto& [key, value] : *data) {
+            if (!value.isString()) {
+                throw Error(origin.describe() + ": data." + key + ": expected a string");
             }
+            add(key, value.convert<std::string>(), "data");
         }
     }
+    if (const auto bin = cm->getObject("binaryData"); !bin.isNull()) {
+        for (const auto& [key, value] : *bin) {
+            std::string decoded;
+            try {
+                decoded = decode_base64(value.convert<std::string>());
+            } catch (const std::exception& e) {
+                throw Error(origin.describe() + ": binaryData." + key +
+                            ": invalid base64: " + e.what());
+            }
+            if (out.documents.count(key) != 0) {
+                throw Error("document '" + key + "' is defined by both " + origin.describe() +
+                            " and " + origin.describe());
+            }
+            add(key, std::move(decoded), "binaryData");
+        }
+    }
+    return out;
+}
+
+SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
+    auto snap = std::make_shared<Snapshot>();
+    std::map<std::string, Built> built;
+    std::map<std::string, DocumentPtr> docs;
+    for (const auto& [name, cm] : state) {
+        const auto last = built_.find(name);
+        const Built* previous = last != built_.end() ? &last->second : nullptr;
+        const std::string rv = metadata_field(cm, "resourceVersion");
+        const Built& current = built[name] =
+            previous != nullptr && !rv.empty() && previous->resource_version == rv
+                ? *previous
+                : decode(name, cm, previous);
+        for (const auto& [key, doc] : current.documents) {
+            if (const auto it = docs.find(key); it != docs.end()) {
+                throw Error("document '" + key + "' is defined by both " +
+                            it->second->origin.describe() + " and " + doc->origin.describe());
+            }
+            docs[key] = doc;
+        }
+    }
+    built_ = std::move(built);
     for (auto& [key, doc] : docs) {
         snap->documents.push_back(doc);
     }

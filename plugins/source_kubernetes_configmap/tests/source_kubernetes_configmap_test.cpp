@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "configmap_source.h"
+#include "crossover_kube/json.h"
 #include "kube_test_support.h"
 
 using namespace kube_test;
@@ -86,6 +87,82 @@ BOOST_AUTO_TEST_CASE(configmaps_merge_and_collisions_keep_the_last_good_output) 
     // Fixing the collision publishes again.
     server.apply(configmap_json("test", "b", {{"rds.yaml", "r2"}}, {{"app", "envoy"}}));
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "r2")));
+}
+
+namespace {
+
+// A ConfigMap as the informer holds it, at `rv`.
+Poco::JSON::Object::Ptr configmap_at(const std::string& name, const std::string& rv,
+                                     const std::string& data) {
+    return crossover::kube::parse_object(
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name +
+            R"(","namespace":"test","resourceVersion":")" + rv + R"("},"data":)" + data + "}",
+        "test ConfigMap");
+}
+
+}  // namespace
+
+// Target 2 of issue 12: documents that did not change are passed on as the same
+// pointers, and an unchanged ConfigMap is not decoded again.
+BOOST_AUTO_TEST_CASE(unchanged_documents_keep_their_pointers) {
+    FakeApiServer server;
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [a, b]\n", logger);
+    crossover::kube::Informer::State state;
+    state["a"] = configmap_at("a", "1", R"({"lds.yaml":"l1","cds.yaml":"c1"})");
+    state["b"] = configmap_at("b", "2", R"({"rds.yaml":"r1"})");
+    const auto first = source->build(state);
+    BOOST_TEST(source->decoded() == 2u);
+    BOOST_REQUIRE(first->documents.size() == 3u);
+
+    // The same objects again (a relist, or another ConfigMap's event): nothing is decoded.
+    const auto again = source->build(state);
+    BOOST_TEST(source->decoded() == 2u);
+    BOOST_REQUIRE(again->documents.size() == 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST(again->documents[i] == first->documents[i]);
+    }
+
+    // One key of "a" changes: "a" alone is decoded; its other key and all of "b" stay.
+    state["a"] = configmap_at("a", "3", R"({"lds.yaml":"l2","cds.yaml":"c1"})");
+    const auto changed = source->build(state);
+    BOOST_TEST(source->decoded() == 3u);
+    BOOST_REQUIRE(changed->documents.size() == 3u);
+    BOOST_TEST(changed->find_document("cds.yaml") == first->find_document("cds.yaml"));
+    BOOST_TEST(changed->find_document("rds.yaml") == first->find_document("rds.yaml"));
+    BOOST_TEST(changed->find_document("lds.yaml") != first->find_document("lds.yaml"));
+    BOOST_TEST(changed->find_document("lds.yaml")->content == "l2");
+    BOOST_TEST(changed->find_document("lds.yaml")->origin.resource_version == "3");
+
+    // A ConfigMap that goes and comes back is decoded again; a collision still throws.
+    state.erase("b");
+    (void)source->build(state);
+    state["b"] = configmap_at("b", "4", R"({"cds.yaml":"dup"})");
+    BOOST_CHECK_THROW((void)source->build(state), crossover::Error);
+    BOOST_TEST(source->decoded() == 4u);
+    state["b"] = configmap_at("b", "5", R"({"rds.yaml":"r1"})");
+    const auto back = source->build(state);
+    BOOST_TEST(source->decoded() == 5u);
+    BOOST_TEST(back->find_document("rds.yaml") != first->find_document("rds.yaml"));
+    BOOST_TEST(back->find_document("cds.yaml") == first->find_document("cds.yaml"));
+}
+
+// Through the watch: an update of one ConfigMap leaves the other's documents as they were.
+BOOST_AUTO_TEST_CASE(an_update_passes_the_other_documents_on_unchanged) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "a", {{"lds.yaml", "l"}}, {{"app", "envoy"}}));
+    server.apply(configmap_json("test", "b", {{"rds.yaml", "r1"}}, {{"app", "envoy"}}));
+    CaptureLogger logger;
+    auto source = make_source(server, "label_selector: app=envoy\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "r1")));
+    const auto before = ctx.latest();
+    server.apply(configmap_json("test", "b", {{"rds.yaml", "r2"}}, {{"app", "envoy"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "r2")));
+    const auto after = ctx.latest();
+    BOOST_TEST(after->find_document("lds.yaml") == before->find_document("lds.yaml"));
+    BOOST_TEST(after->find_document("rds.yaml") != before->find_document("rds.yaml"));
 }
 
 BOOST_AUTO_TEST_CASE(binary_data_is_decoded_and_unsafe_keys_refused) {
