@@ -1,5 +1,6 @@
 #include "crossover_envoy/yaml_message.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -170,8 +171,12 @@ public:
     // The map's fields into `out`. `after_type` skips "@type".
     void fields(N node, pb::Message& out, const std::string& path, bool after_type) {
         const pb::Descriptor* d = out.GetDescriptor();
-        std::map<const pb::OneofDescriptor*, std::string> oneofs_set;
-        std::set<const FD*> seen;
+        // The oneofs set so far, and by whose key; few per message.
+        std::vector<std::pair<const pb::OneofDescriptor*, std::string>> oneofs_set;
+        // The fields set so far, by their index in the type: a bit for the
+        // first 64 (nearly every type has fewer), a set beyond.
+        std::uint64_t seen_first = 0;
+        std::set<int> seen_beyond;
         const xds::DocTree& t = *tree;
         for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
             const N v = t[k].next;
@@ -188,14 +193,21 @@ public:
                 problems->add(path, "unknown field " + quote(key) + " in " + d->full_name());
                 continue;
             }
-            if (!seen.insert(f).second) {
+            const int index = f->index();
+            const bool again = index < 64 ? (seen_first & (std::uint64_t{1} << index)) != 0
+                                          : !seen_beyond.insert(index).second;
+            seen_first |= index < 64 ? std::uint64_t{1} << index : 0;
+            if (again) {
                 problems->add(join_path(path, key), "field " + quote(f->name()) + " given twice");
                 continue;
             }
             const bool null = is_null(v);
             if (const pb::OneofDescriptor* o = f->real_containing_oneof(); o != nullptr && !null) {
-                auto [it, inserted] = oneofs_set.emplace(o, key);
-                if (!inserted) {
+                const auto it = std::find_if(oneofs_set.begin(), oneofs_set.end(),
+                                             [&](const auto& entry) { return entry.first == o; });
+                if (it == oneofs_set.end()) {
+                    oneofs_set.emplace_back(o, key);
+                } else {
                     problems->add(path, "fields " + quote(it->second) + " and " + quote(key) +
                                             " are both set, but only one of oneof " +
                                             quote(o->name()) + " may be");
@@ -255,7 +267,9 @@ private:
                           "unknown type " + quote(url) + ": no such message in the Envoy API (v3)");
             return;
         }
-        std::unique_ptr<pb::Message> inner = api_.new_message(d);
+        // On the Any's arena, if it has one.
+        std::unique_ptr<pb::Message, DeleteUnlessOnArena> inner(
+            api_.factory().GetPrototype(d)->New(out.GetArena()));
         if (special_json(d->full_name())) {
             for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
                 const std::string key(t.scalar(k));
@@ -295,6 +309,16 @@ private:
             problems->add(path, "expected a " + d->name() + " string" +
                                     (is_duration ? " such as \"15s\"" : "") + ", got " +
                                     describe(s));
+            return;
+        }
+        // Whole seconds ("15s", the usual form) set directly: what
+        // TimeUtil::FromString reads from them, without its round trip.
+        if (is_duration && s.text.size() >= 2 && s.text.size() <= 12 && s.text.back() == 's' &&
+            std::all_of(s.text.begin(), s.text.end() - 1,
+                        [](char c) { return c >= '0' && c <= '9'; })) {
+            std::int64_t seconds = 0;
+            std::from_chars(s.text.data(), s.text.data() + s.text.size() - 1, seconds);
+            out.GetReflection()->SetInt64(&out, d->FindFieldByName("seconds"), seconds);
             return;
         }
         std::string bytes;

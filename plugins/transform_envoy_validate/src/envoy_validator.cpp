@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -872,8 +873,11 @@ struct Validator::Impl {
         if (!is_bootstrap) {
             check_single_type(tree, ctx);
         }
-        // From the YAML tree straight to the message, in one pass.
-        std::unique_ptr<pb::Message> msg(factory->GetPrototype(type)->New());
+        // From the tree straight to the message, in one pass. On an arena:
+        // the thousands of small messages of a large document are freed at
+        // once.
+        pb::Arena arena;
+        pb::Message* msg = factory->GetPrototype(type)->New(&arena);
         const ForgetAnyContents forget{any_contents};
         if (const Node resources = tree.find(0, {"resources"});
             !is_bootstrap && tree.is_seq(resources)) {

@@ -96,7 +96,17 @@ public:
     // `value`, which then stays empty (encoding a large RouteConfiguration
     // and decoding it again costs as much as reading it). Null (the default)
     // encodes. The caller clears the map before the Anys it names are freed.
-    using AnyContents = std::unordered_map<const pb::Message*, std::unique_ptr<pb::Message>>;
+    // A message held by an Any read on an arena lives on that arena (the
+    // deleter then leaves it to the arena).
+    struct DeleteUnlessOnArena {
+        void operator()(pb::Message* m) const {
+            if (m != nullptr && m->GetArena() == nullptr) {
+                delete m;
+            }
+        }
+    };
+    using AnyContents =
+        std::unordered_map<const pb::Message*, std::unique_ptr<pb::Message, DeleteUnlessOnArena>>;
     void keep_any_contents(AnyContents* contents);
 
     [[nodiscard]] const Api& api() const { return api_; }

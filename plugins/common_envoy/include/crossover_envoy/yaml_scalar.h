@@ -2,6 +2,7 @@
 // error messages.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,16 @@ inline void classify_plain(Scalar& s) {
             s.integer = v;
             return;
         }
+    }
+    // The converters read numbers (decimal, octal, hex, floating point) and
+    // .inf/.nan from these bytes only: another byte after a numeric start
+    // ("15s", "10.0.0.1:80") leaves a string.
+    if (maybe_number && std::any_of(t.begin(), t.end(), [](char b) {
+            return !((b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') ||
+                     b == '+' || b == '-' || b == '.' || b == 'x' || b == 'X' || b == 'i' ||
+                     b == 'I' || b == 'n' || b == 'N' || b == ' ');
+        })) {
+        return;
     }
     const YAML::Node node(t);
     if (YAML::convert<bool>::decode(node, s.boolean)) {
