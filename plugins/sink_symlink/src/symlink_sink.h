@@ -91,6 +91,8 @@ private:
     std::vector<Version> list_versions(int dirfd) const;
     bool still_in_place() const;
     bool same_as_state(const std::vector<DocumentPtr>& docs) const;
+    // fnv1a of the document's content, remembered from the last version written.
+    std::uint64_t content_hash(const DocumentPtr& d) const;
     [[noreturn]] void fail_errno(const std::string& what, const std::string& path) const;
     [[noreturn]] void fail(const std::string& message) const;
 
@@ -112,6 +114,12 @@ private:
     // the next write writes unconditionally.
     bool known_ = false;
     std::map<std::string, DocumentPtr> state_;
+    // The documents of the last version this sink wrote, with their contents' hashes.
+    struct Hashed {
+        DocumentPtr doc;
+        std::uint64_t hash = 0;
+    };
+    std::map<std::string, Hashed> hashed_;
 };
 
 }  // namespace crossover::sink_symlink
