@@ -4,9 +4,12 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <set>
 #include <tuple>
+#include <utility>
 
 #include "crossover/json.h"
+#include "edit_set.h"
 
 namespace crossover::smi_merge {
 namespace {
@@ -115,6 +118,21 @@ std::map<std::pair<std::string, std::string>, std::vector<std::string>> summariz
     return out;
 }
 
+// A route: (document, RouteConfiguration, virtual host, route) indexes.
+using ClaimKey = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>;
+
+// The describe() of a target outside the pass that holds a route, or null.
+using ClaimedElsewhere = std::function<const std::string*(const ClaimKey&)>;
+
+// What one target did in a pass, kept so that a canary step can take it back.
+struct TargetResult {
+    std::string describe;
+    std::vector<std::pair<std::size_t, TextEdit>> edits;  // (document, edit)
+    std::vector<ClaimKey> claims;
+    std::vector<RouteChange> changes;
+    std::optional<std::string> unmatched;  // it matched nothing and was left out
+};
+
 // Where a route sits: its document, RouteConfiguration, virtual host and the
 // text of its messages' prefix.
 struct RoutePlace {
@@ -130,15 +148,25 @@ struct RoutePlace {
 // make, collected target by target, then written.
 class MergePass {
 public:
-    MergePass(const Snapshot& snapshot, const std::vector<RdsIndexPtr>& indexes)
-        : snapshot_(snapshot), indexes_(indexes), edits_(snapshot.documents.size()) {}
+    // `elsewhere` names the routes targets outside this pass hold (a canary step
+    // applies the changed targets only).
+    MergePass(const Snapshot& snapshot, const std::vector<RdsIndexPtr>& indexes,
+              ClaimedElsewhere elsewhere = {})
+        : snapshot_(snapshot),
+          indexes_(indexes),
+          edits_(snapshot.documents.size()),
+          elsewhere_(std::move(elsewhere)) {}
 
     std::vector<RouteChange> changes;
+
+    // What each target applied so far did, in order.
+    std::vector<TargetResult> take_results() { return std::move(results_); }
 
     // Applies `t` to every virtual host it matches. Returns the message when
     // it matches none and may be left out (skip_unmatched); throws Error when
     // it matches none otherwise, or cannot be applied.
     std::optional<std::string> apply_target(const WeightTarget& t) {
+        results_.push_back(TargetResult{t.describe, {}, {}, {}, std::nullopt});
         std::vector<std::string> names;
         for (const auto& b : t.backends) {
             names.push_back(b.cluster);
@@ -176,7 +204,8 @@ public:
         }
         std::string msg = unmatched_message(t, unparsable);
         if (t.skip_unmatched) {
-            return msg + "; left out (" + t.skip_reason + ")";
+            results_.back().unmatched = msg + "; left out (" + t.skip_reason + ")";
+            return results_.back().unmatched;
         }
         throw Error(msg);
     }
@@ -208,6 +237,16 @@ public:
     }
 
 private:
+    void add_edit(std::size_t di, TextEdit edit) {
+        results_.back().edits.emplace_back(di, edit);
+        edits_[di].push_back(std::move(edit));
+    }
+
+    void add_change(RouteChange change) {
+        results_.back().changes.push_back(change);
+        changes.push_back(std::move(change));
+    }
+
     // The routes of one matched virtual host that `t` sets; throws when none.
     void apply_to_virtual_host(const WeightTarget& t, const std::vector<std::string>& names,
                                const RdsIndex& index, const RoutePlace& place) {
@@ -266,6 +305,12 @@ private:
         if (!fresh) {
             throw Error(rwhere + ": also matched by " + it->second);
         }
+        if (elsewhere_) {
+            if (const std::string* other = elsewhere_(key)) {
+                throw Error(rwhere + ": also matched by " + *other);
+            }
+        }
+        results_.back().claims.push_back(key);
         if (t.total_weight() == 0) {
             throw Error(rwhere + ": all backend weights are zero");
         }
@@ -282,7 +327,7 @@ private:
                 throw Error(rwhere + ": cluster '" + c.name +
                             "': cannot rewrite its weight in place (unsupported YAML layout)");
             }
-            edits_[di].push_back({c.weight.pos, c.weight.len, wt});
+            add_edit(di, {c.weight.pos, c.weight.len, wt});
             return;
         }
         if (!c.after_name_ok) {
@@ -297,7 +342,7 @@ private:
                 c.after_name < index.content.size() && index.content[c.after_name] == '\r';
             ins = std::string(crlf ? "\r\n" : "\n") + c.block_indent + "weight: " + wt;
         }
-        edits_[di].push_back({c.after_name, 0, ins});
+        add_edit(di, {c.after_name, 0, ins});
     }
 
     // The weights of a weighted_clusters route, and its total_weight.
@@ -333,7 +378,7 @@ private:
         for (std::size_t b = 0; b < names.size(); ++b) {
             weights += (b == 0 ? "" : " ") + names[b] + "=" + std::to_string(t.backends[b].weight);
         }
-        changes.push_back(
+        add_change(
             RouteChange{place.di, t.describe, std::move(weights),
                         place.rc->name + "/" + place.vh->name + " " + describe_route(route)});
         if (sum > kMaxWeight) {
@@ -353,7 +398,7 @@ private:
                             ": cannot rewrite total_weight in place (unsupported YAML layout)");
             }
             if (index.content.compare(route.total.pos, route.total.len, st) != 0) {
-                edits_[place.di].push_back({route.total.pos, route.total.len, st});
+                add_edit(place.di, {route.total.pos, route.total.len, st});
             }
         } else if (place.rc->legacy_v2 && sum != 100) {
             const InsertPoint& ip = route.weighted_map;
@@ -367,7 +412,7 @@ private:
             } else {
                 ins += "\n" + ip.block_indent;
             }
-            edits_[place.di].push_back({ip.pos, 0, ins});
+            add_edit(place.di, {ip.pos, 0, ins});
         }
     }
 
@@ -389,8 +434,8 @@ private:
             wc += ", " + key_text("total_weight", json) + ": " + std::to_string(t.total_weight());
         }
         wc += "}";
-        edits_[place.di].push_back({route.plain_entry.pos, route.plain_entry.len, wc});
-        changes.push_back(
+        add_edit(place.di, {route.plain_entry.pos, route.plain_entry.len, wc});
+        add_change(
             RouteChange{place.di, t.describe, "promoted to weighted_clusters",
                         place.rc->name + "/" + place.vh->name + " " + describe_route(route)});
     }
@@ -417,10 +462,37 @@ private:
     const Snapshot& snapshot_;
     const std::vector<RdsIndexPtr>& indexes_;
     std::vector<std::vector<TextEdit>> edits_;
-    std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>, std::string> claimed_;
+    std::map<ClaimKey, std::string> claimed_;
+    ClaimedElsewhere elsewhere_;
+    std::vector<TargetResult> results_;
 };
 
+std::string joined_lines(const std::vector<std::string>& lines) {
+    std::string all;
+    for (const auto& l : lines) {
+        all += l + "\n";
+    }
+    return all;
+}
+
 }  // namespace
+
+// The last successful apply, target by target: what a canary step starts from.
+struct WeightMerger::Memo {
+    bool valid = false;
+    std::vector<DocumentPtr> inputs;  // the documents as given
+    std::vector<RdsIndexPtr> indexes;
+    std::vector<DocumentPtr> outputs;  // as written
+    std::vector<bool> changed;         // outputs[i] differs from inputs[i]
+    std::vector<TargetResult> targets;
+    std::map<ClaimKey, std::size_t> claims;  // route -> index in targets
+    std::vector<EditSet> edits;              // per document, every target's
+};
+
+WeightMerger::WeightMerger() : memo_(std::make_unique<Memo>()) {}
+WeightMerger::~WeightMerger() = default;
+WeightMerger::WeightMerger(WeightMerger&&) noexcept = default;
+WeightMerger& WeightMerger::operator=(WeightMerger&&) noexcept = default;
 
 std::uint64_t WeightTarget::total_weight() const {
     std::uint64_t sum = 0;
@@ -468,6 +540,10 @@ RdsIndexPtr WeightMerger::index_for(const DocumentPtr& document) {
 }
 
 void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& targets) {
+    if (!memo_) {
+        memo_ = std::make_unique<Memo>();
+    }
+    memo_->valid = false;
     changes_.clear();
     unmatched_.clear();
     if (targets.empty()) {
@@ -485,8 +561,10 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
     next_by_ptr_.clear();
     next_by_content_.clear();
 
+    const std::vector<DocumentPtr> inputs = snapshot.documents;
     MergePass pass(snapshot, indexes);
     for (const WeightTarget& t : targets) {
+        ++applied_count_;
         if (auto unmatched = pass.apply_target(t)) {
             unmatched_.emplace_back(t.describe, std::move(*unmatched));
         }
@@ -494,16 +572,160 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
     const std::vector<bool> changed = pass.write(snapshot);
     std::map<std::pair<std::string, std::string>, std::string> reported;
     for (auto& [key, lines] : summarize(pass.changes, snapshot.documents, changed)) {
-        std::string all;
-        for (const auto& l : lines) {
-            all += l + "\n";
-        }
+        std::string all = joined_lines(lines);
         if (const auto it = reported_.find(key); it == reported_.end() || it->second != all) {
             changes_.insert(changes_.end(), lines.begin(), lines.end());
         }
         reported[key] = std::move(all);
     }
     reported_ = std::move(reported);
+
+    Memo& m = *memo_;
+    m.inputs = inputs;
+    m.indexes = std::move(indexes);
+    m.outputs = snapshot.documents;
+    m.changed = changed;
+    m.targets = pass.take_results();
+    m.claims.clear();
+    std::vector<std::vector<TextEdit>> edits(inputs.size());
+    std::set<std::string> describes;
+    for (std::size_t k = 0; k < m.targets.size(); ++k) {
+        for (const auto& key : m.targets[k].claims) {
+            m.claims[key] = k;
+        }
+        for (const auto& [di, edit] : m.targets[k].edits) {
+            edits[di].push_back(edit);
+        }
+        describes.insert(m.targets[k].describe);
+    }
+    m.edits.clear();
+    for (auto& e : edits) {
+        m.edits.emplace_back(std::move(e));
+    }
+    // A target is found again by its describe(): they must be unique.
+    m.valid = describes.size() == m.targets.size();
+}
+
+bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>& changed) {
+    if (!memo_ || !memo_->valid || snapshot.documents != memo_->inputs) {
+        return false;
+    }
+    Memo& m = *memo_;
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+        const ChangedTarget& c = changed[i];
+        if (c.target == nullptr || c.index >= m.targets.size() ||
+            (i > 0 && c.index <= changed[i - 1].index) ||
+            c.target->describe != m.targets[c.index].describe) {
+            return false;
+        }
+    }
+    const auto is_changed = [&](std::size_t k) {
+        return std::binary_search(
+            changed.begin(), changed.end(), ChangedTarget{k, nullptr},
+            [](const ChangedTarget& a, const ChangedTarget& b) { return a.index < b.index; });
+    };
+    // The changed targets against the routes the others hold.
+    MergePass pass(snapshot, m.indexes, [&](const ClaimKey& key) -> const std::string* {
+        const auto it = m.claims.find(key);
+        if (it == m.claims.end() || is_changed(it->second)) {
+            return nullptr;
+        }
+        return &m.targets[it->second].describe;
+    });
+    try {
+        for (const ChangedTarget& c : changed) {
+            ++applied_count_;
+            (void)pass.apply_target(*c.target);
+        }
+    } catch (const Error&) {
+        return false;  // apply() gives the error as a whole merge gives it
+    }
+    std::vector<TargetResult> results = pass.take_results();
+
+    // Each changed target's edits out, its new edits in.
+    std::vector<bool> touched(m.inputs.size(), false);
+    for (const ChangedTarget& c : changed) {
+        for (const auto& [di, edit] : m.targets[c.index].edits) {
+            m.edits[di].remove(edit);
+            touched[di] = true;
+        }
+    }
+    for (const auto& r : results) {
+        for (const auto& [di, edit] : r.edits) {
+            touched[di] = true;
+            if (!m.edits[di].add(edit)) {
+                m.valid = false;  // a conflict: apply() names it
+                return false;
+            }
+        }
+    }
+    std::vector<DocumentPtr> outputs = m.outputs;
+    for (std::size_t di = 0; di < outputs.size(); ++di) {
+        if (!touched[di]) {
+            continue;
+        }
+        std::string content = m.edits[di].apply(m.indexes[di]->content);
+        const DocumentPtr& input = m.inputs[di];
+        const bool differs = content != input->content;
+        if (differs != m.changed[di]) {
+            // Which targets report their lines depends on it: leave that to apply().
+            m.valid = false;
+            return false;
+        }
+        if (!differs) {
+            outputs[di] = input;
+        } else if (content != outputs[di]->content) {
+            outputs[di] = std::make_shared<const Document>(
+                Document{input->name, std::move(content), input->origin});
+        }
+    }
+
+    // The changed targets' lines; the others' are as reported before.
+    std::vector<RouteChange> route_changes;
+    for (const auto& r : results) {
+        route_changes.insert(route_changes.end(), r.changes.begin(), r.changes.end());
+    }
+    changes_.clear();
+    std::map<std::pair<std::string, std::string>, std::string> before;
+    for (const ChangedTarget& c : changed) {
+        const std::string& name = c.target->describe;
+        for (auto it = reported_.lower_bound({name, std::string()});
+             it != reported_.end() && it->first.first == name;) {
+            before.insert(*it);
+            it = reported_.erase(it);
+        }
+    }
+    for (auto& [key, lines] : summarize(route_changes, outputs, m.changed)) {
+        std::string all = joined_lines(lines);
+        if (const auto it = before.find(key); it == before.end() || it->second != all) {
+            changes_.insert(changes_.end(), lines.begin(), lines.end());
+        }
+        reported_[key] = std::move(all);
+    }
+
+    for (const ChangedTarget& c : changed) {
+        for (const auto& key : m.targets[c.index].claims) {
+            if (const auto it = m.claims.find(key); it != m.claims.end() && it->second == c.index) {
+                m.claims.erase(it);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+        for (const auto& key : results[i].claims) {
+            m.claims[key] = changed[i].index;
+        }
+        m.targets[changed[i].index] = std::move(results[i]);
+    }
+    unmatched_.clear();
+    for (const auto& t : m.targets) {
+        if (t.unmatched) {
+            unmatched_.emplace_back(t.describe, *t.unmatched);
+        }
+    }
+    m.outputs = outputs;
+    snapshot.documents = std::move(outputs);
+    ++reapply_count_;
+    return true;
 }
 
 }  // namespace crossover::smi_merge

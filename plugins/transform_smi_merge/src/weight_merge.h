@@ -53,11 +53,41 @@ struct WeightTarget {
 // index records it (RouteEntry::match).
 std::string route_match_text(const std::string& kind, const std::string& value);
 
+// A target to apply again: its position in the last apply's targets, and what it is now.
+struct ChangedTarget {
+    std::size_t index = 0;
+    const WeightTarget* target = nullptr;
+};
+
 class WeightMerger {
 public:
+    WeightMerger();
+    ~WeightMerger();
+    WeightMerger(const WeightMerger&) = delete;
+    WeightMerger& operator=(const WeightMerger&) = delete;
+    WeightMerger(WeightMerger&&) noexcept;
+    WeightMerger& operator=(WeightMerger&&) noexcept;
+
     // Applies `targets` to `out`'s documents; changed documents are replaced by
     // new ones, the others keep their pointers. Throws crossover::Error.
     void apply(Snapshot& out, const std::vector<WeightTarget>& targets);
+
+    // A canary step: applies only `changed` (in ascending index order, each
+    // replacing the target at that index of the last successful apply, under the
+    // same `describe`) and keeps every other target's edits, so that its cost
+    // follows the change, not the number of targets. `out` must hold the very
+    // documents of the last apply. The result, changes() and unmatched() are
+    // what apply() would give for the whole new list of targets. Returns false,
+    // having changed nothing that apply() depends on, when that cannot be
+    // assured (other documents, an error, a conflict, a document whose
+    // changed-or-not state flips): the caller then calls apply(). Never throws
+    // crossover::Error.
+    bool reapply(Snapshot& out, const std::vector<ChangedTarget>& changed);
+
+    // Targets applied so far, by apply() and reapply(): a canary step applies one.
+    [[nodiscard]] std::size_t applied_count() const { return applied_count_; }
+    // Successful reapply() calls so far.
+    [[nodiscard]] std::size_t reapply_count() const { return reapply_count_; }
 
     [[nodiscard]] std::size_t parse_count() const { return parse_count_; }
     [[nodiscard]] std::size_t cache_size() const { return by_content_.size(); }
@@ -78,6 +108,11 @@ private:
     RdsIndexPtr index_for(const DocumentPtr& document);
 
     std::size_t parse_count_ = 0;
+    std::size_t applied_count_ = 0;
+    std::size_t reapply_count_ = 0;
+    // What the last successful apply (or reapply) did, target by target.
+    struct Memo;
+    std::unique_ptr<Memo> memo_;
     std::vector<std::string> changes_;
     std::vector<std::pair<std::string, std::string>> unmatched_;
     // The change lines reported, by (target, document).
