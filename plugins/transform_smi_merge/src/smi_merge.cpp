@@ -88,14 +88,147 @@ Options to_options(const SmiMergeOptions& given) {
 }
 
 SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
-    notes_.clear();
     auto out = std::make_shared<Snapshot>(union_of(inputs));
+    if (!reapply_changed(*out)) {
+        merge_all(*out);
+    }
+    return out;
+}
+
+std::shared_ptr<const smi::TrafficSplit> Merger::parsed(const ObjectPtr& o) {
     // Parsed TrafficSplits are cached by object: a source passes unchanged objects on as the
     // same pointer, so a canary step parses one TrafficSplit, not all of them.
+    if (const auto it = parsed_splits_.find(o.get());
+        it != parsed_splits_.end() && it->second.object.lock() == o) {
+        return it->second.split;
+    }
+    auto ts = std::make_shared<const smi::TrafficSplit>(smi::parse_trafficsplit(*o));
+    ++split_parse_count_;
+    parsed_splits_[o.get()] = SplitEntry{o, ts};
+    return ts;
+}
+
+WeightTarget Merger::target_for(const smi::TrafficSplit& ts, bool named) const {
+    WeightTarget t;
+    t.describe = ts.describe();
+    t.match = options_.match;
+    t.keys.push_back(ts.service);
+    if (options_.match == Match::Domain && !ts.ref.ns.empty()) {
+        t.keys.push_back(ts.service + "." + ts.ref.ns);
+        t.keys.push_back(ts.service + "." + ts.ref.ns + ".svc.cluster.local");
+    }
+    t.wanted = wanted_vhost(ts, options_.match);
+    for (const auto& b : ts.backends) {
+        t.backends.push_back(WeightBackend{
+            b.service, options_.cluster_name.render(b.service, ts, options_.dot_to_underscore),
+            b.weight});
+    }
+    t.root_cluster = options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
+    t.promote = options_.promote;
+    t.skip_unmatched = options_.unmatched == Unmatched::Skip;
+    if (options_.unmatched == Unmatched::Auto && !named) {
+        t.skip_unmatched = true;
+        t.skip_reason = "selected by namespace or label, not by name; unmatched: auto";
+    }
+    return t;
+}
+
+bool Merger::reapply_changed(Snapshot& out) {
+    if (!last_valid_ || out.objects.size() != last_objects_.size()) {
+        return false;
+    }
+    std::vector<std::size_t> positions;  // of the TrafficSplits that changed
+    for (std::size_t i = 0; i < out.objects.size(); ++i) {
+        if (out.objects[i] == last_objects_[i]) {
+            continue;
+        }
+        const bool split = smi::is_trafficsplit(*out.objects[i]);
+        if (last_target_[i] == kNotSplit && !split) {
+            continue;  // another kind of object: not the merge's business
+        }
+        if (last_target_[i] == kNotSplit || last_target_[i] == kLeftOut || !split) {
+            return false;
+        }
+        positions.push_back(i);
+    }
+    // A burst (every split changed at once) is as cheap merged as a whole.
+    if (positions.size() > 1 && positions.size() * 2 > last_objects_.size()) {
+        return false;
+    }
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
+    std::vector<WeightTarget> targets;
+    splits.reserve(positions.size());
+    targets.reserve(positions.size());
+    for (const std::size_t i : positions) {
+        std::shared_ptr<const smi::TrafficSplit> before = parsed(last_objects_[i]);
+        std::shared_ptr<const smi::TrafficSplit> now;
+        try {
+            now = parsed(out.objects[i]);
+        } catch (const Error&) {
+            return false;  // merge_all reports it
+        }
+        // The same split (as the full merge finds it and names it), still applied as a whole.
+        if (now->ref.ns != before->ref.ns || now->ref.name != before->ref.name ||
+            now->describe() != before->describe() || has_matches(*now)) {
+            return false;
+        }
+        targets.push_back(target_for(*now, out.objects[i]->named));
+        splits.push_back(std::move(now));
+    }
+    std::vector<ChangedTarget> changed;
+    changed.reserve(positions.size());
+    for (std::size_t j = 0; j < positions.size(); ++j) {
+        changed.push_back(ChangedTarget{last_target_[positions[j]], &targets[j]});
+    }
+    if (!engine_.reapply(out, changed)) {
+        return false;
+    }
+
+    // Notes for the changed splits only: the others are reported as they were.
+    notes_.clear();
+    for (std::size_t j = 0; j < positions.size(); ++j) {
+        const std::string name = splits[j]->describe();
+        std::string previous;
+        if (const auto it = reported_.find(name); it != reported_.end()) {
+            previous = it->second;
+            reported_.erase(it);
+        }
+        for (const auto& [split, message] : engine_.unmatched()) {
+            if (split != name) {
+                continue;
+            }
+            std::string value = splits[j]->ref.resource_version + "\n" + message;
+            if (value != previous) {
+                notes_.push_back(Note{LogLevel::Warn, message});
+            }
+            reported_[name] = std::move(value);
+        }
+    }
+    skipped_ = reported_.size();
+    for (const std::size_t i : positions) {
+        parsed_splits_.erase(last_objects_[i].get());
+        last_objects_[i] = out.objects[i];
+    }
+    // Other kinds of objects that changed: kept for the next comparison.
+    for (std::size_t i = 0; i < out.objects.size(); ++i) {
+        if (out.objects[i] != last_objects_[i]) {
+            last_objects_[i] = out.objects[i];
+        }
+    }
+    return true;
+}
+
+void Merger::merge_all(Snapshot& out) {
+    ++full_merge_count_;
+    last_valid_ = false;
+    notes_.clear();
+    std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
+    std::vector<std::size_t> split_position;
+    std::vector<std::size_t> last_target(out.objects.size(), kNotSplit);
     std::set<std::string> unnamed;  // splits selected only by namespace or label
     std::map<const Object*, SplitEntry> parsed;
-    for (const auto& o : out->objects) {
+    for (std::size_t i = 0; i < out.objects.size(); ++i) {
+        const auto& o = out.objects[i];
         if (!smi::is_trafficsplit(*o)) {
             continue;
         }
@@ -112,6 +245,7 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
             unnamed.insert(ts->describe());
         }
         splits.push_back(std::move(ts));
+        split_position.push_back(i);
     }
     parsed_splits_.swap(parsed);
     for (std::size_t i = 1; i < splits.size(); ++i) {
@@ -135,10 +269,11 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
     };
 
     std::vector<WeightTarget> targets;
-    for (const auto& split : splits) {
-        const smi::TrafficSplit& ts = *split;
+    for (std::size_t s = 0; s < splits.size(); ++s) {
+        const smi::TrafficSplit& ts = *splits[s];
         versions[ts.describe()] = ts.ref.resource_version;
         if (has_matches(ts)) {
+            last_target[split_position[s]] = kLeftOut;
             leave_out(ts.describe(), LogLevel::Error,
                       ts.describe() +
                           ": spec.matches is not supported: the split applies only to the "
@@ -147,30 +282,10 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
                           "(its routes keep the weights of the input documents)");
             continue;
         }
-        WeightTarget t;
-        t.describe = ts.describe();
-        t.match = options_.match;
-        t.keys.push_back(ts.service);
-        if (options_.match == Match::Domain && !ts.ref.ns.empty()) {
-            t.keys.push_back(ts.service + "." + ts.ref.ns);
-            t.keys.push_back(ts.service + "." + ts.ref.ns + ".svc.cluster.local");
-        }
-        t.wanted = wanted_vhost(ts, options_.match);
-        for (const auto& b : ts.backends) {
-            t.backends.push_back(WeightBackend{
-                b.service, options_.cluster_name.render(b.service, ts, options_.dot_to_underscore),
-                b.weight});
-        }
-        t.root_cluster = options_.cluster_name.render(ts.service, ts, options_.dot_to_underscore);
-        t.promote = options_.promote;
-        t.skip_unmatched = options_.unmatched == Unmatched::Skip;
-        if (options_.unmatched == Unmatched::Auto && unnamed.count(ts.describe()) > 0) {
-            t.skip_unmatched = true;
-            t.skip_reason = "selected by namespace or label, not by name; unmatched: auto";
-        }
-        targets.push_back(std::move(t));
+        last_target[split_position[s]] = targets.size();
+        targets.push_back(target_for(ts, unnamed.count(ts.describe()) == 0));
     }
-    engine_.apply(*out, targets);
+    engine_.apply(out, targets);
     for (const auto& [split, message] : engine_.unmatched()) {
         leave_out(split, LogLevel::Warn, message);
     }
@@ -178,7 +293,10 @@ SnapshotPtr Merger::run(const std::vector<Input>& inputs) {
     skipped_ = noted.size();
     notes_ = std::move(notes);
     reported_ = std::move(noted);
-    return out;
+    // A split is found again by its name: the next run may re-apply only what changed.
+    last_valid_ = versions.size() == splits.size();
+    last_objects_ = out.objects;
+    last_target_ = std::move(last_target);
 }
 
 Status SmiMergeTransform::transform(const std::vector<Input>& inputs,

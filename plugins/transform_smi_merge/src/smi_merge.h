@@ -69,13 +69,22 @@ struct Note {
 // Reads and checks the options (throws crossover::Error naming the option).
 Options read_options(const ComponentConfig& config);
 
-// The merge itself, with the parse cache that makes canary steps cheap.
+// The merge itself, with the caches that make canary steps cheap: a step that
+// changes some TrafficSplits (the others passed on as the same objects, the
+// documents as the same documents) re-applies only those onto the previous
+// output; anything else (a split added or removed, new routes) merges all.
 class Merger {
 public:
     explicit Merger(Options options) : options_(std::move(options)) {}
 
     // Throws crossover::Error when a TrafficSplit cannot be applied.
     SnapshotPtr run(const std::vector<Input>& inputs);
+
+    // For tests: TrafficSplits applied so far (a canary step applies the changed ones),
+    // and how many runs merged everything or re-applied only what changed.
+    [[nodiscard]] std::size_t applied_count() const { return engine_.applied_count(); }
+    [[nodiscard]] std::size_t full_merge_count() const { return full_merge_count_; }
+    [[nodiscard]] std::size_t reapply_count() const { return engine_.reapply_count(); }
 
     // For tests and logs: how many documents were parsed so far, and how many
     // indexes are cached now.
@@ -93,9 +102,25 @@ public:
     [[nodiscard]] std::size_t skipped() const { return skipped_; }
 
 private:
+    // Re-applies the TrafficSplits that changed since the last run; false when it
+    // cannot (then nothing was changed and merge_all runs).
+    bool reapply_changed(Snapshot& out);
+    void merge_all(Snapshot& out);
+    // The split of object `o`, parsed once per object.
+    std::shared_ptr<const smi::TrafficSplit> parsed(const ObjectPtr& o);
+    [[nodiscard]] WeightTarget target_for(const smi::TrafficSplit& ts, bool named) const;
+
     Options options_;
     WeightMerger engine_;
     std::size_t split_parse_count_ = 0;
+    std::size_t full_merge_count_ = 0;
+    // The last successful run's objects and, for each, its index in the engine's
+    // targets (kNotSplit, kLeftOut: none).
+    static constexpr std::size_t kNotSplit = static_cast<std::size_t>(-1);
+    static constexpr std::size_t kLeftOut = static_cast<std::size_t>(-2);
+    bool last_valid_ = false;
+    std::vector<ObjectPtr> last_objects_;
+    std::vector<std::size_t> last_target_;
     std::vector<Note> notes_;
     std::size_t skipped_ = 0;
     // Notes reported, by TrafficSplit: "resourceVersion\nmessage".

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -1145,4 +1147,280 @@ BOOST_AUTO_TEST_CASE(route_matches_are_indexed) {
     for (std::size_t i = 0; i < cases.size(); ++i) {
         BOOST_TEST(routes[i].match == cases[i].second, cases[i].first);
     }
+}
+
+// ---- canary steps re-apply only what changed --------------------------------
+
+namespace {
+
+// Routes for the step-by-step comparisons: a virtual host in two RouteConfigurations, one in
+// JSON, one with a plain cluster (promoted when asked), two sharing weights through an alias
+// (refused when their splits want different weights) and one no split names.
+const char* kSteps = R"(version_info: "1"
+resources:
+- "@type": type.googleapis.com/envoy.config.route.v3.RouteConfiguration
+  name: internal
+  virtual_hosts:
+  - name: web
+    domains: ["web", "web.test"]
+    routes:
+    - match: {prefix: "/api"}
+      route: {weighted_clusters: {clusters: [{name: web-a, weight: 100}, {name: web-b, weight: 0}]}}
+    - match: {prefix: "/"}
+      route:
+        weighted_clusters:
+          clusters:
+          - name: web-a
+            weight: 100
+          - name: web-b
+  - name: img
+    domains: ["img"]
+    routes:
+    - match: {prefix: "/"}
+      route: {cluster: img}
+  - name: s1
+    domains: ["s1"]
+    routes:
+    - match: {prefix: "/"}
+      route:
+        weighted_clusters:
+          clusters: &shared
+          - {name: s-a, weight: 1}
+          - {name: s-b, weight: 1}
+  - name: s2
+    domains: ["s2"]
+    routes:
+    - match: {prefix: "/"}
+      route:
+        weighted_clusters:
+          clusters: *shared
+  - name: quiet
+    domains: ["quiet"]
+    routes:
+    - match: {prefix: "/"}
+      route: {weighted_clusters: {clusters: [{name: q-a, weight: 5}, {name: q-b, weight: 5}]}}
+- "@type": type.googleapis.com/envoy.config.route.v3.RouteConfiguration
+  name: edge
+  virtual_hosts:
+  - name: web
+    domains: ["*"]
+    routes:
+    - match: {prefix: "/"}
+      route: {weighted_clusters: {clusters: [{name: web-b, weight: 0}, {name: web-a, weight: 100}]}}
+)";
+
+const char* kStepsJson =
+    R"({"resources": [{"@type": "type.googleapis.com/envoy.api.v2.RouteConfiguration", "name": "j", "virtual_hosts": [{"name": "api", "domains": ["api"], "routes": [{"route": {"weighted_clusters": {"clusters": [{"name": "api-a", "weight": 50}, {"name": "api-b", "weight": 50}]}}}]}]}]})";
+
+// What a run gave: the documents' bytes, or the error; the lines it would log.
+std::string outcome(Merger& m, const std::vector<Input>& in) {
+    std::string out;
+    try {
+        const auto snap = m.run(in);
+        for (const auto& d : snap->documents) {
+            out += "== " + d->name + "\n" + d->content + "\n";
+        }
+        out += "objects " + std::to_string(snap->objects.size()) + "\n";
+    } catch (const std::exception& e) {
+        return std::string("error: ") + e.what() + "\n";
+    }
+    for (const auto& c : m.changes()) {
+        out += "change: " + c + "\n";
+    }
+    for (const auto& n : m.notes()) {
+        out += "note " + std::to_string(static_cast<int>(n.level)) + ": " + n.text + "\n";
+    }
+    out += "skipped " + std::to_string(m.skipped()) + "\n";
+    return out;
+}
+
+// Steps one merger through `steps` (lists of splits) with the same documents, so that it
+// re-applies what changed, and a second one with copies of the documents, which makes it
+// merge everything each time; both must say the same after every step.
+struct StepRun {
+    std::size_t reapplied = 0;
+};
+
+StepRun compare_steps(const Options& o, const std::vector<std::vector<ObjectPtr>>& steps) {
+    const auto rds = doc("rds.yaml", kSteps);
+    const auto json = doc("api.json", kStepsJson);
+    Merger step(o);
+    Merger whole(o);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const std::string got = outcome(step, inputs({rds, json}, steps[i]));
+        const std::size_t full_before = whole.full_merge_count();
+        const std::string want = outcome(
+            whole, inputs({doc("rds.yaml", kSteps), doc("api.json", kStepsJson)}, steps[i]));
+        BOOST_TEST(whole.reapply_count() == 0u);
+        BOOST_TEST(whole.full_merge_count() == full_before + 1);
+        BOOST_TEST(got == want, "step " << i);
+    }
+    return StepRun{step.reapply_count()};
+}
+
+ObjectPtr unnamed(ObjectPtr split) {
+    auto copy = std::make_shared<Object>(*split);
+    copy->named = false;
+    return copy;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(canary_steps_apply_only_the_changed_split) {
+    std::vector<ObjectPtr> splits = {split("api", {{"api-a", "50"}, {"api-b", "50"}}),
+                                     split("quiet", {{"q-a", "5"}, {"q-b", "5"}}),
+                                     split("web", {{"web-a", "100"}, {"web-b", "0"}})};
+    const auto rds = doc("rds.yaml", kSteps);
+    const auto json = doc("api.json", kStepsJson);
+    Merger m(options());
+    m.run(inputs({rds, json}, splits));
+    BOOST_TEST(m.applied_count() == 3u);
+    BOOST_TEST(m.full_merge_count() == 1u);
+    // One step: one split parsed, one applied, no full merge.
+    splits[2] = split("web", {{"web-a", "90"}, {"web-b", "10"}});
+    auto out = m.run(inputs({rds, json}, splits));
+    BOOST_TEST(m.applied_count() == 4u);
+    BOOST_TEST(m.reapply_count() == 1u);
+    BOOST_TEST(m.full_merge_count() == 1u);
+    BOOST_TEST(m.split_parse_count() == 4u);
+    BOOST_TEST((weights(out->find_document("rds.yaml")->content, "web") ==
+                WeightMap{{"web-a", "90"}, {"web-b", "10"}}));
+    BOOST_REQUIRE(m.changes().size() == 1u);
+    BOOST_TEST(m.changes()[0].find("TrafficSplit test/web: rds.yaml: web-a=90 web-b=10 on 3 "
+                                   "routes") == 0u);
+    // A step that leaves the JSON document alone passes the previous one on.
+    BOOST_REQUIRE(out->documents[0]->name == "api.json");
+    const DocumentPtr json_out = out->documents[0];
+    splits[2] = split("web", {{"web-a", "80"}, {"web-b", "20"}});
+    out = m.run(inputs({rds, json}, splits));
+    BOOST_TEST(out->documents[0].get() == json_out.get());
+    BOOST_TEST(m.applied_count() == 5u);
+    // A removed split changes the set: everything is merged again.
+    splits.erase(splits.begin() + 1);
+    m.run(inputs({rds, json}, splits));
+    BOOST_TEST(m.full_merge_count() == 2u);
+    BOOST_TEST(m.applied_count() == 7u);
+    // So are new routes.
+    m.run(inputs({doc("rds.yaml", kSteps), json}, splits));
+    BOOST_TEST(m.full_merge_count() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(canary_steps_give_the_bytes_of_a_full_merge) {
+    const auto web = [](const std::string& a, const std::string& b) {
+        return split("web", {{"web-a", a}, {"web-b", b}});
+    };
+    const auto api = [](const std::string& a, const std::string& b) {
+        return split("api", {{"api-a", a}, {"api-b", b}});
+    };
+    const auto s1 = [](const std::string& a, const std::string& b) {
+        return split("s1", {{"s-a", a}, {"s-b", b}});
+    };
+    const auto s2 = [](const std::string& a, const std::string& b) {
+        return split("s2", {{"s-a", a}, {"s-b", b}});
+    };
+    const auto img = [](const std::string& a, const std::string& b) {
+        return split("img", {{"img-a", a}, {"img-b", b}});
+    };
+    const auto ghost = [](const std::string& rv) {
+        return versioned(unnamed(split("ghost", {{"g-a", "1"}})), rv);
+    };
+    const auto matches = split_from_text(
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\n"
+        "metadata: {name: quiet, namespace: test, resourceVersion: '3'}\n"
+        "spec:\n  service: quiet\n  matches: [{kind: HTTPRouteGroup, name: ab}]\n"
+        "  backends: [{service: q-a, weight: 1}, {service: q-b, weight: 9}]\n");
+    std::vector<std::vector<ObjectPtr>> steps = {
+        {api("50", "50"), s1("1", "1"), s2("1", "1"), web("100", "0")},  // the documents' own
+        {api("50", "50"), s1("1", "1"), s2("1", "1"), web("90", "10")},
+        {api("40", "60"), s1("1", "1"), s2("1", "1"), web("90", "10")},
+        {api("40", "60"), s1("1", "1"), s2("1", "1"), web("90", "10")},  // re-created, same
+        {api("50", "50"), s1("1", "1"), s2("1", "1"), web("90", "10")},  // back to the document
+        {api("50", "50"), s1("1", "1"), s2("1", "1"), web("100", "0")},  // all back: unchanged
+        {api("50", "50"), s1("2", "3"), s2("1", "1"), web("100", "0")},  // shared text: refused
+        {api("50", "50"), s1("2", "3"), s2("2", "3"), web("100", "0")},  // agreed again
+        {api("50", "50"), s1("2", "3"), s2("2", "3"), web("0", "0")},    // all zero: refused
+        {api("50", "50"), s1("2", "3"), s2("2", "3"), web("70", "30")},
+        {api("50", "50"), s1("2", "3"), s2("2", "3")},                   // web removed
+        {api("50", "50"), s1("2", "3"), s2("2", "3"), web("60", "40")},  // and back
+        {api("50", "50"), ghost("1"), s1("2", "3"), s2("2", "3"), web("60", "40")},
+        {api("50", "50"), ghost("2"), s1("2", "3"), s2("2", "3"), web("60", "40")},
+        {api("50", "50"), ghost("2"), s1("2", "3"), s2("2", "3"), web("55", "45")},
+        {api("50", "50"), ghost("3"), s1("2", "3"), s2("2", "3"), web("55", "45")},
+        {api("50", "50"), ghost("3"), matches, s1("2", "3"), s2("2", "3"), web("55", "45")},
+        {api("50", "50"), ghost("3"), matches, s1("2", "3"), s2("2", "3"), web("50", "50")},
+        {api("50", "50"), img("90", "10"), s1("2", "3"), s2("2", "3"), web("50", "50")},
+        {api("50", "50"), img("80", "20"), s1("2", "3"), s2("2", "3"), web("50", "50")},
+        {api("50", "50"), img("80", "20"), s1("2", "3"), s2("2", "3"), web("40", "60")},
+    };
+    // The same splits keep their objects between steps when they did not change, as a source
+    // passes them on.
+    for (std::size_t i = 1; i < steps.size(); ++i) {
+        for (auto& now : steps[i]) {
+            for (const auto& before : steps[i - 1]) {
+                if (before->ref.name == now->ref.name &&
+                    YAML::Dump(before->body) == YAML::Dump(now->body) &&
+                    before->ref.resource_version == now->ref.resource_version && i != 3) {
+                    now = before;
+                }
+            }
+        }
+    }
+    // Without promotion the plain route refuses img; with it, img is promoted and stepped.
+    BOOST_TEST(compare_steps(options(), steps).reapplied > 5u);
+    BOOST_TEST(compare_steps(options(Match::Name, "{{service}}", false, true), steps).reapplied >
+               5u);
+    BOOST_TEST(compare_steps(options(Match::Domain, "{{service}}", false, true), steps).reapplied >
+               5u);
+    Options skip = options();
+    skip.unmatched = Unmatched::Skip;
+    BOOST_TEST(compare_steps(skip, steps).reapplied > 5u);
+}
+
+// Random canary steps, removals and additions: after each, the same bytes, lines and notes
+// as a whole merge.
+namespace {
+
+// `count` random steps over the first `services` of api, web, s1, s2, quiet, img (promoted
+// when asked) and ghost (matches nothing).
+std::vector<std::vector<ObjectPtr>> random_steps(std::size_t services_used, int count) {
+    std::mt19937 random(12);  // fixed: the same steps on every run
+    std::vector<std::pair<std::string, std::pair<std::string, std::string>>> services = {
+        {"api", {"api-a", "api-b"}}, {"web", {"web-a", "web-b"}}, {"s1", {"s-a", "s-b"}},
+        {"s2", {"s-a", "s-b"}},      {"quiet", {"q-a", "q-b"}},   {"img", {"img-a", "img-b"}},
+        {"ghost", {"g-a", "g-b"}}};
+    services.resize(services_used);
+    const std::vector<std::string> weights_seen = {"0", "1", "2", "3", "5", "50", "100"};
+    std::map<std::string, ObjectPtr> current;
+    for (std::size_t i = 0; i < 5; ++i) {
+        const auto& [service, clusters] = services[i];
+        current[service] = split(service, {{clusters.first, "1"}, {clusters.second, "1"}});
+    }
+    std::vector<std::vector<ObjectPtr>> steps;
+    for (int step = 0; step < count; ++step) {
+        const auto& [service, clusters] = services[random() % services.size()];
+        const int what = static_cast<int>(random() % 10);
+        if (what == 0) {
+            current.erase(service);
+        } else {
+            auto s =
+                split(service, {{clusters.first, weights_seen[random() % weights_seen.size()]},
+                                {clusters.second, weights_seen[random() % weights_seen.size()]}});
+            current[service] = what == 1 ? unnamed(s) : s;
+        }
+        std::vector<ObjectPtr> objects;
+        for (const auto& [name, object] : current) {
+            objects.push_back(object);
+        }
+        steps.push_back(std::move(objects));
+    }
+    return steps;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(random_steps_give_the_bytes_of_a_full_merge) {
+    BOOST_TEST(compare_steps(options(), random_steps(5, 150)).reapplied > 20u);
+    Options skip = options(Match::Domain, "{{service}}", false, true);
+    skip.unmatched = Unmatched::Skip;
+    BOOST_TEST(compare_steps(skip, random_steps(7, 150)).reapplied > 20u);
 }
