@@ -299,6 +299,26 @@ void Merger::merge_all(Snapshot& out) {
     last_target_ = std::move(last_target);
 }
 
+void SmiMergeTransform::log_changes(const std::vector<std::string>& changes) const {
+    // A canary step is a line or a few; a burst (a relist, a helm upgrade changing every
+    // split) is one summary line rather than one write per split.
+    constexpr std::size_t kLinesEach = 3;
+    if (changes.size() <= kLinesEach) {
+        for (const auto& change : changes) {
+            config_.log(LogLevel::Info, "weights set: " + change);
+        }
+        return;
+    }
+    config_.log(LogLevel::Info, "weights set for " + std::to_string(changes.size()) +
+                                    " TrafficSplits and documents, the first: " + changes.front() +
+                                    " (each at debug level)");
+    if (config_.logger != nullptr && config_.logger->enabled(LogLevel::Debug)) {
+        for (const auto& change : changes) {
+            config_.log(LogLevel::Debug, "weights set: " + change);
+        }
+    }
+}
+
 Status SmiMergeTransform::transform(const std::vector<Input>& inputs,
                                     SnapshotPtr& output) noexcept {
     return guard([&] {
@@ -306,9 +326,7 @@ Status SmiMergeTransform::transform(const std::vector<Input>& inputs,
         for (const auto& note : merger_.notes()) {
             config_.log(note.level, note.text);
         }
-        for (const auto& change : merger_.changes()) {
-            config_.log(LogLevel::Info, "weights set: " + change);
-        }
+        log_changes(merger_.changes());
         return Status::ok();
     });
 }

@@ -1424,3 +1424,44 @@ BOOST_AUTO_TEST_CASE(random_steps_give_the_bytes_of_a_full_merge) {
     skip.unmatched = Unmatched::Skip;
     BOOST_TEST(compare_steps(skip, random_steps(7, 150)).reapplied > 20u);
 }
+
+// A lone change is one info line; a burst is one summary line, each change at debug level.
+BOOST_AUTO_TEST_CASE(a_burst_of_changes_is_one_line) {
+    std::string rds =
+        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: r\n  virtual_hosts:\n";
+    std::vector<ObjectPtr> splits;
+    for (int i = 0; i < 20; ++i) {
+        const std::string n = "vh" + std::to_string(i);
+        rds += "  - name: " + n + "\n    domains: [" + n +
+               "]\n    routes:\n    - match: {prefix: /}\n" +
+               "      route: {weighted_clusters: {clusters: [{name: " + n +
+               "-a, weight: 100}, {name: " + n + "-b, weight: 0}]}}\n";
+        splits.push_back(split(n, {{n + "-a", "90"}, {n + "-b", "10"}}));
+    }
+    std::sort(splits.begin(), splits.end(),
+              [](const ObjectPtr& a, const ObjectPtr& b) { return a->ref.name < b->ref.name; });
+    crossover::test::CaptureLogger logger;
+    ComponentConfig config;
+    config.name = "weighted";
+    config.logger = &logger;
+    config.options = YAML::Load("{}");
+    smi_merge::SmiMergeTransform t(config, smi_merge::kSmiMergeOptions.decode(config));
+    const auto d = doc("rds.yaml", rds);
+    SnapshotPtr out;
+    BOOST_REQUIRE(t.transform(inputs({d}, splits), out).is_ok());
+    const auto info = logger.messages(LogLevel::Info);
+    BOOST_REQUIRE(info.size() == 1u);
+    BOOST_TEST(info[0].find("weights set for 20 TrafficSplits and documents, the first: "
+                            "TrafficSplit test/vh0: rds.yaml: vh0-a=90 vh0-b=10 on 1 route") == 0u,
+               info[0]);
+    BOOST_TEST(logger.messages(LogLevel::Debug).size() == 20u);
+    // One canary step: its own line.
+    splits[3] = split("vh11", {{"vh11-a", "80"}, {"vh11-b", "20"}});
+    BOOST_REQUIRE(t.transform(inputs({d}, splits), out).is_ok());
+    const auto after = logger.messages(LogLevel::Info);
+    BOOST_REQUIRE(after.size() == 2u);
+    BOOST_TEST(after[1].find("weights set: TrafficSplit test/vh11: rds.yaml: vh11-a=80 "
+                             "vh11-b=20 on 1 route") == 0u,
+               after[1]);
+}
