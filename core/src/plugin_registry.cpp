@@ -68,6 +68,82 @@ bool default_is_valid(const OptionSpec& o, std::string& why) {
     }
 }
 
+// The descriptor a loaded library's entry point returns; null, with why, when
+// there is none.
+const PluginDescriptor* descriptor_of(void* handle, std::string& why) {
+    void* symbol = ::dlsym(handle, CROSSOVER_PLUGIN_ENTRY_SYMBOL);
+    if (symbol == nullptr) {
+        why = std::string("not a crossover plugin (no '") + CROSSOVER_PLUGIN_ENTRY_SYMBOL +
+              "' symbol)";
+        return nullptr;
+    }
+    crossover_plugin_entry_fn entry = nullptr;
+    static_assert(sizeof(entry) == sizeof(symbol));
+    std::memcpy(&entry, &symbol, sizeof(entry));
+    const PluginDescriptor* d = entry();
+    if (d == nullptr) {
+        why = "entry point returned no descriptor";
+    }
+    return d;
+}
+
+// Why a plugin built against another SDK, toolchain or yaml-cpp cannot be
+// used; empty when it can. Only the first two fields are read before the
+// versions are known to match.
+std::string build_mismatch(const PluginDescriptor& d) {
+    if (d.abi_version != CROSSOVER_ABI_VERSION) {
+        return "built for plugin ABI version " + std::to_string(d.abi_version) +
+               ", but this crossover uses ABI version " + std::to_string(CROSSOVER_ABI_VERSION) +
+               "; rebuild the plugin against this crossover's SDK";
+    }
+    if (d.toolchain != CROSSOVER_TOOLCHAIN_ID) {
+        return "built with a different C++ toolchain (id " + std::to_string(d.toolchain) +
+               ", this crossover uses " + std::to_string(CROSSOVER_TOOLCHAIN_ID) +
+               "); rebuild it with the same compiler and standard library";
+    }
+    if (d.size != sizeof(PluginDescriptor)) {
+        return "its descriptor has " + std::to_string(d.size) + " bytes, this crossover's has " +
+               std::to_string(sizeof(PluginDescriptor)) +
+               "; rebuild the plugin against this crossover's SDK";
+    }
+    if (!same_text(d.yaml_cpp_version, CROSSOVER_YAML_CPP_VERSION)) {
+        return std::string("built against yaml-cpp ") +
+               (d.yaml_cpp_version != nullptr ? d.yaml_cpp_version : "(unknown)") +
+               ", this crossover uses yaml-cpp " + CROSSOVER_YAML_CPP_VERSION +
+               "; rebuild it against the same yaml-cpp";
+    }
+    return {};
+}
+
+// Why a descriptor cannot be used (a mismatched build, a malformed type or
+// option table); empty when it can.
+std::string descriptor_problem(const PluginDescriptor& d) {
+    std::string why = build_mismatch(d);
+    if (!why.empty()) {
+        return why;
+    }
+    const bool kind_ok =
+        d.kind == Kind::Source || d.kind == Kind::Transform || d.kind == Kind::Sink;
+    if (!valid_type_name(d.name) || !kind_ok || d.create == nullptr || d.destroy == nullptr ||
+        (d.option_count > 0 && d.options == nullptr)) {
+        return "malformed descriptor (type name must be [a-z0-9_]+, kind source, transform or "
+               "sink, create and destroy set)";
+    }
+    for (std::size_t i = 0; i < d.option_count; ++i) {
+        const OptionSpec& o = d.options[i];
+        if (o.name == nullptr || o.doc == nullptr || std::string(o.name) == "type" ||
+            std::string(o.name) == "inputs") {
+            return "option " + std::to_string(i) +
+                   " is malformed (needs a name other than type/inputs, and a doc)";
+        }
+        if (!default_is_valid(o, why)) {
+            return "option '" + std::string(o.name) +
+                   "' has a default its own table refuses: " + why;
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 void PluginRegistry::load_directory(const std::string& dir, std::vector<std::string>& errors) {
@@ -113,105 +189,44 @@ bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>
         errors.push_back("plugin " + path + ": cannot load: " + (why ? why : "unknown error"));
         return false;
     }
-    void* symbol = ::dlsym(handle, CROSSOVER_PLUGIN_ENTRY_SYMBOL);
-    if (symbol == nullptr) {
-        errors.push_back("plugin " + path + ": not a crossover plugin (no '" +
-                         CROSSOVER_PLUGIN_ENTRY_SYMBOL + "' symbol)");
-        ::dlclose(handle);
-        return false;
-    }
-    crossover_plugin_entry_fn entry = nullptr;
-    static_assert(sizeof(entry) == sizeof(symbol));
-    std::memcpy(&entry, &symbol, sizeof(entry));
-    const PluginDescriptor* d = entry();
-    if (d == nullptr) {
-        errors.push_back("plugin " + path + ": entry point returned no descriptor");
-        ::dlclose(handle);
-        return false;
-    }
-    // Only the first two fields are read before the versions are known to match.
-    if (d->abi_version != CROSSOVER_ABI_VERSION) {
-        errors.push_back("plugin " + path + ": built for plugin ABI version " +
-                         std::to_string(d->abi_version) + ", but this crossover uses ABI version " +
-                         std::to_string(CROSSOVER_ABI_VERSION) +
-                         "; rebuild the plugin against this crossover's SDK");
-        ::dlclose(handle);
-        return false;
-    }
-    if (d->toolchain != CROSSOVER_TOOLCHAIN_ID) {
-        errors.push_back("plugin " + path + ": built with a different C++ toolchain (id " +
-                         std::to_string(d->toolchain) + ", this crossover uses " +
-                         std::to_string(CROSSOVER_TOOLCHAIN_ID) +
-                         "); rebuild it with the same compiler and standard library");
-        ::dlclose(handle);
-        return false;
-    }
-    if (d->size != sizeof(PluginDescriptor)) {
-        errors.push_back("plugin " + path + ": its descriptor has " + std::to_string(d->size) +
-                         " bytes, this crossover's has " +
-                         std::to_string(sizeof(PluginDescriptor)) +
-                         "; rebuild the plugin against this crossover's SDK");
-        ::dlclose(handle);
-        return false;
-    }
-    if (!same_text(d->yaml_cpp_version, CROSSOVER_YAML_CPP_VERSION)) {
-        errors.push_back(std::string("plugin ") + path + ": built against yaml-cpp " +
-                         (d->yaml_cpp_version != nullptr ? d->yaml_cpp_version : "(unknown)") +
-                         ", this crossover uses yaml-cpp " + CROSSOVER_YAML_CPP_VERSION +
-                         "; rebuild it against the same yaml-cpp");
-        ::dlclose(handle);
-        return false;
-    }
-    const bool kind_ok =
-        d->kind == Kind::Source || d->kind == Kind::Transform || d->kind == Kind::Sink;
-    if (!valid_type_name(d->name) || !kind_ok || d->create == nullptr || d->destroy == nullptr ||
-        (d->option_count > 0 && d->options == nullptr)) {
-        errors.push_back("plugin " + path +
-                         ": malformed descriptor (type name must be [a-z0-9_]+, kind source, "
-                         "transform or sink, create and destroy set)");
-        ::dlclose(handle);
-        return false;
-    }
-    for (std::size_t i = 0; i < d->option_count; ++i) {
-        const OptionSpec& o = d->options[i];
-        if (o.name == nullptr || o.doc == nullptr || std::string(o.name) == "type" ||
-            std::string(o.name) == "inputs") {
-            errors.push_back("plugin " + path + ": option " + std::to_string(i) +
-                             " is malformed (needs a name other than type/inputs, and a doc)");
-            ::dlclose(handle);
-            return false;
-        }
-        std::string why;
-        if (!default_is_valid(o, why)) {
-            errors.push_back("plugin " + path + ": option '" + o.name +
-                             "' has a default its own table refuses: " + why);
-            ::dlclose(handle);
-            return false;
+    std::string why;
+    if (const PluginDescriptor* d = descriptor_of(handle, why)) {
+        why = descriptor_problem(*d);
+        if (why.empty()) {
+            why = add(path, canon, *d);
         }
     }
-    if (const LoadedPlugin* other = find(d->kind, d->name)) {
-        if (same_plugin(*other->descriptor, *d)) {
-            // The same plugin twice, such as its installed copy and its build
-            // directory (a plugin's README builds, installs, then runs with the
-            // build directory named): not a conflict. Directories are loaded
-            // from the most general (the default) to the most specific (the
-            // pipeline's plugin_dirs), so the later copy is the one meant.
-            for (auto& p : plugins_) {
-                if (&p == other) {
-                    p = LoadedPlugin{path, d};
-                }
+    if (!why.empty()) {
+        errors.push_back("plugin " + path + ": " + why);
+        ::dlclose(handle);
+        return false;
+    }
+    return true;
+}
+
+std::string PluginRegistry::add(const std::string& path, const std::string& canon,
+                                const PluginDescriptor& d) {
+    if (const LoadedPlugin* other = find(d.kind, d.name)) {
+        if (!same_plugin(*other->descriptor, d)) {
+            return std::string("duplicate ") + kind_name(d.kind) + " type '" + d.name +
+                   "', already provided by " + other->path;
+        }
+        // The same plugin twice, such as its installed copy and its build
+        // directory (a plugin's README builds, installs, then runs with the
+        // build directory named): not a conflict. Directories are loaded
+        // from the most general (the default) to the most specific (the
+        // pipeline's plugin_dirs), so the later copy is the one meant.
+        for (auto& p : plugins_) {
+            if (&p == other) {
+                p = LoadedPlugin{path, &d};
             }
-            loaded_files_.push_back(canon);
-            return true;
         }
-        errors.push_back("plugin " + path + ": duplicate " + kind_name(d->kind) + " type '" +
-                         d->name + "', already provided by " + other->path);
-        ::dlclose(handle);
-        return false;
+        loaded_files_.push_back(canon);
+        return {};
     }
     loaded_files_.push_back(canon);
-    plugins_.push_back(LoadedPlugin{path, d});
-    return true;
+    plugins_.push_back(LoadedPlugin{path, &d});
+    return {};
 }
 
 const LoadedPlugin* PluginRegistry::find(Kind kind, const std::string& name) const {

@@ -33,6 +33,10 @@ public:
     [[nodiscard]] const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
 
 private:
+    // Records a checked descriptor loaded from `path`; why not when another
+    // plugin already provides its type.
+    std::string add(const std::string& path, const std::string& canon, const PluginDescriptor& d);
+
     std::vector<LoadedPlugin> plugins_;
     std::vector<std::string> loaded_dirs_;
     std::vector<std::string> loaded_files_;
