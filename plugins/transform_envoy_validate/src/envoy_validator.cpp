@@ -600,26 +600,78 @@ struct Validator::Impl {
         check_bounds(rule->bounds, v, bound_text(v, false), rule->kind, path, w.ctx);
     }
 
-    void visit(const pb::Message& m, const std::string& path, Walk& w) {
-        const pb::Descriptor* d = m.GetDescriptor();
-        const pb::Reflection* r = m.GetReflection();
-        if (d->full_name() == "google.protobuf.Any") {
-            visit_any(m, path, w);
-            return;
+    // What the walk does in a message of one type, worked out once per type.
+    struct Plan {
+        enum class Kind : std::uint8_t { Plain, Any, Cluster, RouteAction, ClusterWeight };
+        Kind kind = Kind::Plain;
+        // validate.required oneofs (none when the type's rules are disabled).
+        std::vector<const pb::OneofDescriptor*> required_oneofs;
+        // In field order: the fields with a rule, and the message fields
+        // whose types the walk has something to do in.
+        std::vector<std::pair<const pb::FieldDescriptor*, const FieldRule*>> fields;
+        bool does_something = false;  // anything at all in a message of this type
+    };
+    std::unordered_map<const pb::Descriptor*, std::unique_ptr<Plan>> plans;
+
+    // The plan of `d`. A type met again while its own plan is being made
+    // (a recursive type) counts as doing something, so nothing is skipped
+    // that could hold a rule.
+    const Plan& plan_for(const pb::Descriptor* d) {
+        if (const auto it = plans.find(d); it != plans.end()) {
+            return *it->second;
         }
-        note_clusters(m, path, w);
+        Plan& plan = *plans.emplace(d, std::make_unique<Plan>()).first->second;  // stays put
+        const std::string& tn = d->full_name();
+        plan.kind = tn == "google.protobuf.Any" ? Plan::Kind::Any
+                    : tn == kCluster            ? Plan::Kind::Cluster
+                    : tn == kRouteAction        ? Plan::Kind::RouteAction
+                    : tn == kClusterWeight      ? Plan::Kind::ClusterWeight
+                                                : Plan::Kind::Plain;
+        plan.does_something = true;  // while planning (see above)
         const bool disabled = is_disabled(d);
-        if (!disabled) {
-            check_required_oneofs(m, path, w);
+        for (int i = 0; !disabled && i < d->oneof_decl_count(); ++i) {
+            const pb::OneofDescriptor* o = d->oneof_decl(i);
+            if (!o->is_synthetic() && is_oneof_required(o)) {
+                plan.required_oneofs.push_back(o);
+            }
         }
+        std::vector<std::pair<const pb::FieldDescriptor*, const FieldRule*>> fields;
         for (int i = 0; i < d->field_count(); ++i) {
             const pb::FieldDescriptor* f = d->field(i);
             const FieldRule* rule = disabled ? nullptr : rule_for(f);
+            bool walk_into = false;
+            if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+                const pb::FieldDescriptor* value = f->is_map() ? f->message_type()->map_value() : f;
+                walk_into = value->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE &&
+                            plan_for(value->message_type()).does_something;
+            }
+            if (rule != nullptr || walk_into) {
+                fields.emplace_back(f, rule);
+            }
+        }
+        plan.fields = std::move(fields);
+        plan.does_something =
+            plan.kind != Plan::Kind::Plain || !plan.required_oneofs.empty() || !plan.fields.empty();
+        return plan;
+    }
+
+    void visit(const pb::Message& m, const std::string& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        const Plan& plan = plan_for(d);
+        if (plan.kind == Plan::Kind::Any) {
+            visit_any(m, path, w);
+            return;
+        }
+        if (plan.kind != Plan::Kind::Plain) {
+            note_clusters(m, path, w);
+        }
+        check_required_oneofs(m, plan.required_oneofs, path, w);
+        for (const auto& [f, rule] : plan.fields) {
             // Without a rule only messages are looked into, and only when set
             // (most fields of most messages are not: build no path for them).
             if (rule == nullptr &&
-                (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE ||
-                 (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)))) {
+                (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f))) {
                 continue;
             }
             const std::string fpath = join_path(path, f->name());
@@ -681,12 +733,12 @@ struct Validator::Impl {
     }
 
     // validate.required on a oneof: one of its fields must be set.
-    void check_required_oneofs(const pb::Message& m, const std::string& path, Walk& w) {
-        const pb::Descriptor* d = m.GetDescriptor();
+    static void check_required_oneofs(const pb::Message& m,
+                                      const std::vector<const pb::OneofDescriptor*>& required,
+                                      const std::string& path, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
-        for (int i = 0; i < d->oneof_decl_count(); ++i) {
-            const pb::OneofDescriptor* o = d->oneof_decl(i);
-            if (!o->is_synthetic() && is_oneof_required(o) && !r->HasOneof(m, o)) {
+        for (const pb::OneofDescriptor* o : required) {
+            if (!r->HasOneof(m, o)) {
                 std::string names;
                 for (int k = 0; k < o->field_count(); ++k) {
                     names += (k ? ", " : "") + quote(o->field(k)->name());
