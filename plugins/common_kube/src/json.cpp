@@ -23,38 +23,58 @@ Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string&
     }
 }
 
-YAML::Node to_yaml(const Poco::Dynamic::Var& value) {
+namespace {
+
+// Writes `value` into `out`, a node already inside the tree being built. Each
+// member is written in place (out[key], out[i]) rather than built as a tree of
+// its own and assigned: yaml-cpp merges the node memory of an assigned tree
+// into its parent's, once per level, which made converting a TrafficSplit
+// about twice as slow (a burst of 1,000 of them is converted at once).
+void fill(YAML::Node out, const Poco::Dynamic::Var& value) {
     if (value.isEmpty()) {
-        return YAML::Node(YAML::NodeType::Null);
+        out = YAML::Node(YAML::NodeType::Null);
+        return;
     }
     if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
         const auto& obj = value.extract<Poco::JSON::Object::Ptr>();
-        YAML::Node out(YAML::NodeType::Map);
         if (obj.isNull()) {
-            return YAML::Node(YAML::NodeType::Null);
+            out = YAML::Node(YAML::NodeType::Null);
+        } else if (obj->size() == 0) {
+            out = YAML::Node(YAML::NodeType::Map);
+        } else {
+            for (const auto& [key, member] : *obj) {
+                fill(out[key], member);
+            }
         }
-        for (const auto& [key, member] : *obj) {
-            out[key] = to_yaml(member);
-        }
-        return out;
+        return;
     }
     if (value.type() == typeid(Poco::JSON::Array::Ptr)) {
         const auto& arr = value.extract<Poco::JSON::Array::Ptr>();
-        YAML::Node out(YAML::NodeType::Sequence);
         if (arr.isNull()) {
-            return YAML::Node(YAML::NodeType::Null);
+            out = YAML::Node(YAML::NodeType::Null);
+        } else if (arr->size() == 0) {
+            out = YAML::Node(YAML::NodeType::Sequence);
+        } else {
+            std::size_t i = 0;
+            for (const auto& item : *arr) {
+                fill(out[i++], item);  // index size() appends
+            }
         }
-        for (const auto& item : *arr) {
-            out.push_back(to_yaml(item));
-        }
-        return out;
+        return;
     }
     // Tags as yaml-cpp gives loaded documents: "!" for a quoted (string)
     // scalar, "?" for a plain one (numbers, booleans), so consumers can tell
     // "5" from 5 the same way for objects read from files and from the API.
-    YAML::Node out(value.isBoolean() ? std::string(value.convert<bool>() ? "true" : "false")
-                                     : value.convert<std::string>());
+    out = value.isBoolean() ? std::string(value.convert<bool>() ? "true" : "false")
+                            : value.convert<std::string>();
     out.SetTag(value.isString() ? "!" : "?");
+}
+
+}  // namespace
+
+YAML::Node to_yaml(const Poco::Dynamic::Var& value) {
+    YAML::Node out(YAML::NodeType::Null);  // a node of its own for fill() to write into
+    fill(out, value);
     return out;
 }
 

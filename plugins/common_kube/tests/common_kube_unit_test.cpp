@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE common_kube_unit
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <map>
 
 #include "crossover/status.h"
@@ -228,6 +229,42 @@ BOOST_AUTO_TEST_CASE(json_converts_to_yaml) {
     YAML::Emitter e;
     e << y["spec"]["backends"];
     BOOST_TEST(std::string(e.c_str()).find('!') == std::string::npos);
+}
+
+// Every kind of JSON value, nested, converts to what YAML::Load makes of the same text
+// (JSON is YAML), tags included.
+BOOST_AUTO_TEST_CASE(json_converts_to_yaml_like_loading_it) {
+    const std::string text =
+        R"({"a":{"b":[[1,[]],{},{"c":null}],"d":[],"e":{}},"f":[true,false,-2.5,"x"],"g":"",)"
+        R"("h":[{"i":[{"j":"k"}]}],"l":null})";
+    const YAML::Node converted = to_yaml(parse_object(text, "test"));
+    const YAML::Node loaded = YAML::Load(text);
+    std::function<void(const YAML::Node&, const YAML::Node&, const std::string&)> same =
+        [&](const YAML::Node& x, const YAML::Node& y, const std::string& path) {
+            BOOST_TEST_CONTEXT(path) {
+                BOOST_REQUIRE(x.Type() == y.Type());
+                if (x.IsScalar()) {
+                    BOOST_TEST(x.Scalar() == y.Scalar());
+                    BOOST_TEST(x.Tag() == y.Tag());
+                } else if (x.IsSequence()) {
+                    BOOST_REQUIRE(x.size() == y.size());
+                    for (std::size_t i = 0; i < x.size(); ++i) {
+                        same(x[i], y[i], path + "[" + std::to_string(i) + "]");
+                    }
+                } else if (x.IsMap()) {
+                    BOOST_REQUIRE(x.size() == y.size());
+                    for (const auto& kv : y) {
+                        const std::string key = kv.first.as<std::string>();
+                        BOOST_REQUIRE(x[key].IsDefined());
+                        same(x[key], kv.second, path + "." + key);
+                    }
+                }
+            }
+        };
+    same(converted, loaded, "");
+    BOOST_TEST(converted.size() == 5u);
+    BOOST_TEST(converted["a"]["b"][0][1].IsSequence());
+    BOOST_TEST(converted["a"]["b"][1].IsMap());
 }
 
 BOOST_AUTO_TEST_CASE(backoff_grows_with_jitter_caps_and_resets) {
