@@ -4,7 +4,7 @@
 //
 //   crossover-bench [--quick] [--csv FILE] [--idle SECONDS] [--updates N]
 //                   [--sizes 1,100,1000,10000] [--splits 1,1000] [--onetime-runs N]
-//                   [--no-fsync] [--crossover PATH] [--source-dir DIR]
+//                   [--no-fsync] [--crossover PATH] [--source-dir DIR] [--bursts N]
 //   crossover-bench --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout SECONDS] ...
 //
 // --compare runs the same cases against each binary given, started with the original's
@@ -39,6 +39,7 @@ struct Settings {
     double idle_seconds = 60;
     int updates = 50;
     int onetime_runs = 10;
+    int bursts = 3;  // writes that change every TrafficSplit ("all e2e")
     std::vector<int> sizes = {1, 100, 1000, 10000};
     std::vector<int> splits = {1, 1000};
     bool fsync = true;
@@ -197,7 +198,7 @@ struct Bench {
 
         // Every TrafficSplit changes in one write (a relist, a helm upgrade): all of them are
         // merged again, the routes are not re-parsed.
-        for (int rep = 0; splits > 1 && rep < 3; ++rep) {
+        for (int rep = 0; splits > 1 && rep < s.bursts; ++rep) {
             const long canary = 2000000 + rep;
             std::string all = "{\"objects\":[";
             for (int i = 0; i < splits; ++i) {
@@ -282,7 +283,7 @@ int usage(const char* argv0, std::ostream& out = std::cerr) {
     out << "usage: " << argv0
         << " [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
            "       [--splits LIST] [--onetime-runs N] [--no-fsync] [--crossover PATH]\n"
-           "       [--source-dir DIR]\n"
+           "       [--source-dir DIR] [--bursts N]\n"
            "       "
         << argv0
         << " --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout S]\n"
@@ -337,6 +338,8 @@ std::optional<int> read_args(int argc, char** argv, Settings& s, Given& given) {
             } else if (a == "--onetime-runs") {
                 s.onetime_runs = std::stoi(value());
                 given.runs = true;
+            } else if (a == "--bursts") {
+                s.bursts = std::stoi(value());
             } else if (a == "--no-fsync") {
                 s.fsync = false;
             } else if (a == "--crossover") {
