@@ -254,12 +254,57 @@ struct Validator::Impl {
 
     // ---- YAML -> JSON, checked against the schema ----------------------------
 
+    // Where the walk is, as text only when named (an error, a cluster): a
+    // chain of segments on the stack, each pointing at the one before.
+    struct Path {
+        const Path* parent = nullptr;
+        const std::string* name = nullptr;  // a field's name; without a parent, the whole path
+        int index = -1;                     // "[index]"
+        const std::string* key = nullptr;   // "[\"key\"]"
+        [[nodiscard]] std::string str() const {
+            std::string out;
+            append_to(out);
+            return out;
+        }
+        void append_to(std::string& out) const {
+            if (parent == nullptr) {
+                if (name != nullptr) {
+                    out += *name;
+                }
+                return;
+            }
+            parent->append_to(out);
+            if (name != nullptr) {
+                out += out.empty() ? "" : ".";
+                out += *name;
+            } else {
+                out += '[';
+                out += key != nullptr ? quote(*key) : std::to_string(index);
+                out += ']';
+            }
+        }
+        static Path field(const Path& parent, const std::string& name) {
+            return Path{&parent, &name, -1, nullptr};
+        }
+        static Path item(const Path& parent, int index) {
+            return Path{&parent, nullptr, index, nullptr};
+        }
+        static Path entry(const Path& parent, const std::string& key) {
+            return Path{&parent, nullptr, -1, &key};
+        }
+    };
+
     struct Ctx {
         std::vector<std::string>* errors;
         std::size_t cap;
         void add(const std::string& path, const std::string& msg) const {
             if (errors->size() < cap) {
                 errors->push_back((path.empty() ? std::string("(document)") : path) + ": " + msg);
+            }
+        }
+        void add(const Path& path, const std::string& msg) const {
+            if (errors->size() < cap) {
+                add(path.str(), msg);
             }
         }
     };
@@ -451,11 +496,12 @@ struct Validator::Impl {
         return n;
     }
 
-    static void check_bounds(const Bounds& b, long double v, const std::string& shown,
-                             const std::string& kind, const std::string& path, const Ctx& ctx,
-                             bool duration = false) {
+    // `v` is shown as bound_text(v, duration) in the messages.
+    static void check_bounds(const Bounds& b, long double v, const std::string& kind,
+                             const Path& path, const Ctx& ctx, bool duration = false) {
+        const auto shown = [&] { return bound_text(v, duration); };
         auto fail = [&](const char* op, long double bound, const char* name) {
-            ctx.add(path, shown + " must be " + op + " " + bound_text(bound, duration) +
+            ctx.add(path, shown() + " must be " + op + " " + bound_text(bound, duration) +
                               " (validate.rules " + kind + "." + name + ")");
         };
         if (b.equal && v != *b.equal) {
@@ -464,7 +510,7 @@ struct Validator::Impl {
         // gt/lt together with gt > lt describe an exclusive range: outside.
         if (b.gt && b.lt && *b.lt < *b.gt) {
             if (v <= *b.gt && v >= *b.lt) {
-                ctx.add(path, shown + " must be outside [" + bound_text(*b.lt, duration) + ", " +
+                ctx.add(path, shown() + " must be outside [" + bound_text(*b.lt, duration) + ", " +
                                   bound_text(*b.gt, duration) + "] (validate.rules " + kind + ")");
             }
             return;
@@ -483,7 +529,7 @@ struct Validator::Impl {
         }
     }
 
-    void check_string(const FieldRule& rule, const std::string& v, const std::string& path,
+    void check_string(const FieldRule& rule, const std::string& v, const Path& path,
                       const Ctx& ctx) {
         if (rule.ignore_empty && v.empty()) {
             return;
@@ -518,7 +564,7 @@ struct Validator::Impl {
 
     // Checks one scalar or message value (an element when repeated).
     void check_value(const pb::Message& m, const pb::FieldDescriptor* f, int index,
-                     const FieldRule* rule, const std::string& path, Walk& w) {
+                     const FieldRule* rule, const Path& path, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
         const bool rep = index >= 0;
         switch (f->cpp_type()) {
@@ -530,12 +576,10 @@ struct Validator::Impl {
                     if (rule->kind == "duration") {
                         auto ns = number(v, "seconds").value_or(0) * 1e9L +
                                   number(v, "nanos").value_or(0);
-                        check_bounds(rule->bounds, ns, bound_text(ns, true), "duration", path,
-                                     w.ctx, true);
+                        check_bounds(rule->bounds, ns, "duration", path, w.ctx, true);
                     } else if (is_wrapper(tn)) {
                         auto x = number(v, "value").value_or(0);
-                        check_bounds(rule->bounds, x, bound_text(x, false), rule->kind, path,
-                                     w.ctx);
+                        check_bounds(rule->bounds, x, rule->kind, path, w.ctx);
                     }
                 }
                 if (rule != nullptr && (rule->kind == "string" || rule->kind == "bytes") &&
@@ -597,7 +641,7 @@ struct Validator::Impl {
                 break;
             default: return;
         }
-        check_bounds(rule->bounds, v, bound_text(v, false), rule->kind, path, w.ctx);
+        check_bounds(rule->bounds, v, rule->kind, path, w.ctx);
     }
 
     // What the walk does in a message of one type, worked out once per type.
@@ -655,7 +699,7 @@ struct Validator::Impl {
         return plan;
     }
 
-    void visit(const pb::Message& m, const std::string& path, Walk& w) {
+    void visit(const pb::Message& m, const Path& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
         const Plan& plan = plan_for(d);
@@ -674,7 +718,7 @@ struct Validator::Impl {
                 (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f))) {
                 continue;
             }
-            const std::string fpath = join_path(path, f->name());
+            const Path fpath = Path::field(path, f->name());
             if (f->is_map()) {
                 visit_map(m, f, rule, fpath, w);
             } else if (f->is_repeated()) {
@@ -686,7 +730,7 @@ struct Validator::Impl {
     }
 
     // An Any: the message it holds, as read (kept) or decoded from its bytes.
-    void visit_any(const pb::Message& m, const std::string& path, Walk& w) {
+    void visit_any(const pb::Message& m, const Path& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
         const std::string url = r->GetString(m, d->FindFieldByName("type_url"));
@@ -699,7 +743,7 @@ struct Validator::Impl {
         }
         const pb::Descriptor* inner = resolve(url.substr(url.rfind('/') + 1));
         if (inner == nullptr) {
-            w.ctx.add(join_path(path, "@type"), "unknown type " + quote(url));
+            w.ctx.add(join_path(path.str(), "@type"), "unknown type " + quote(url));
             return;
         }
         std::unique_ptr<pb::Message> unpacked(factory->GetPrototype(inner)->New());
@@ -712,22 +756,23 @@ struct Validator::Impl {
 
     // Clusters defined and named (by routes and weighted clusters), for the
     // check of references across documents.
-    static void note_clusters(const pb::Message& m, const std::string& path, Walk& w) {
+    static void note_clusters(const pb::Message& m, const Path& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
         const std::string& tn = d->full_name();
         if (tn == kCluster) {
-            w.result->clusters.emplace_back(path, r->GetString(m, d->FindFieldByName("name")));
+            w.result->clusters.emplace_back(path.str(),
+                                            r->GetString(m, d->FindFieldByName("name")));
         } else if (tn == kRouteAction) {
             const pb::FieldDescriptor* cf = d->FindFieldByName("cluster");
             if (cf != nullptr && r->HasField(m, cf)) {
-                w.result->cluster_refs.emplace_back(join_path(path, "cluster"),
+                w.result->cluster_refs.emplace_back(join_path(path.str(), "cluster"),
                                                     r->GetString(m, cf));
             }
         } else if (tn == kClusterWeight) {
             const std::string name = r->GetString(m, d->FindFieldByName("name"));
             if (!name.empty()) {
-                w.result->cluster_refs.emplace_back(join_path(path, "name"), name);
+                w.result->cluster_refs.emplace_back(join_path(path.str(), "name"), name);
             }
         }
     }
@@ -735,7 +780,7 @@ struct Validator::Impl {
     // validate.required on a oneof: one of its fields must be set.
     static void check_required_oneofs(const pb::Message& m,
                                       const std::vector<const pb::OneofDescriptor*>& required,
-                                      const std::string& path, Walk& w) {
+                                      const Path& path, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
         for (const pb::OneofDescriptor* o : required) {
             if (!r->HasOneof(m, o)) {
@@ -751,7 +796,7 @@ struct Validator::Impl {
 
     // A map field: its pair-count rules, then each message value by its key.
     void visit_map(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
-                   const std::string& fpath, Walk& w) {
+                   const Path& fpath, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
         const int n = r->FieldSize(m, f);
         if (rule != nullptr) {
@@ -779,13 +824,13 @@ struct Validator::Impl {
             } else {
                 key = std::to_string(k);
             }
-            visit(entry.GetReflection()->GetMessage(entry, vf), fpath + "[" + quote(key) + "]", w);
+            visit(entry.GetReflection()->GetMessage(entry, vf), Path::entry(fpath, key), w);
         }
     }
 
     // A repeated field: its item-count rules, then each item.
     void visit_repeated(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
-                        const std::string& fpath, Walk& w) {
+                        const Path& fpath, Walk& w) {
         const int n = m.GetReflection()->FieldSize(m, f);
         if (rule != nullptr) {
             if (rule->min_items && static_cast<std::uint64_t>(n) < *rule->min_items) {
@@ -802,14 +847,14 @@ struct Validator::Impl {
         const FieldRule* item_rule = rule != nullptr ? rule->items.get() : nullptr;
         if (item_rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
             for (int k = 0; k < n; ++k) {
-                check_value(m, f, k, item_rule, index_path(fpath, static_cast<std::size_t>(k)), w);
+                check_value(m, f, k, item_rule, Path::item(fpath, k), w);
             }
         }
     }
 
     // A singular field: its rules when set, required when not.
     void visit_singular(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
-                        const std::string& fpath, Walk& w) {
+                        const Path& fpath, Walk& w) {
         const bool is_message = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
         const bool set =
             (is_message || f->has_presence()) ? m.GetReflection()->HasField(m, f) : true;
@@ -946,7 +991,7 @@ struct Validator::Impl {
             return result;
         }
         Walk w{ctx, &result};
-        visit(*msg, "", w);
+        visit(*msg, Path{}, w);
         keep_numbers(content, result);
         if (!is_bootstrap) {
             describe_resources(content, tree, result);
@@ -1013,7 +1058,7 @@ struct Validator::Impl {
         std::vector<std::string> found;
         const Ctx scratch{&found, 1};
         const auto v = static_cast<long double>(value);
-        check_bounds(rule->bounds, v, bound_text(v, false), rule->kind, "", scratch);
+        check_bounds(rule->bounds, v, rule->kind, Path{}, scratch);
         return found.empty();
     }
 
@@ -1343,7 +1388,8 @@ struct Validator::Impl {
             return false;
         }
         Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
-        check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr, path, w);
+        check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr,
+                    Path{nullptr, &path, -1, nullptr}, w);
         return scratch.errors.empty();
     }
 
@@ -1555,7 +1601,7 @@ struct Validator::Impl {
         }
         DocResult scratch;
         Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
-        visit(*msg, "", w);
+        visit(*msg, Path{}, w);
         if (!scratch.errors.empty() || !scratch.clusters.empty() || !scratch.cluster_refs.empty()) {
             return std::nullopt;
         }
