@@ -89,6 +89,15 @@ struct ProcSample {
     double cpu_seconds = 0;
 };
 
+// Resets the process's peak RSS (VmHWM) to its current RSS (proc(5), clear_refs "5"), so
+// that a later sample_proc's hwm_mib is the peak since now. False when the kernel refuses.
+inline bool reset_peak_rss(pid_t pid) {
+    std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+
 inline ProcSample sample_proc(pid_t pid) {
     ProcSample s;
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");

@@ -45,6 +45,7 @@ expect("\nmetric +A +B +C +B/A +C/A\n" "table header with columns A, B, C, B/A, 
 # Both crossover runs measured every update; the ratio column holds a number.
 expect("\ne2e p50 +${num} +${num} +failed +${num} +-\n" "e2e p50 row: A, B, ratio; C failed" 2)
 expect("\nRSS steady MiB +${num} +${num} +failed +${num} +-\n" "steady RSS row" 2)
+expect("\nRSS peak, updates MiB +${num} +${num} +failed +${num} +-\n" "row of the peak RSS during the updates" 2)
 expect("\nwall p50, 1 vhost +${num} +${num} +failed +${num} +-\n" "--onetime row" 1)
 expect("\n   C failed: " "reason C failed" 3)
 # The legend says whether crossover validated: B was given --no-validate.
