@@ -187,10 +187,16 @@ void Stream::read_loop() {
 }
 
 bool Stream::next_line(std::string& line) {
-    // The previous line (a whole object, hundreds of KiB for a large ConfigMap) is of no use
-    // while the stream is quiet: free it rather than keep its capacity until the next event.
-    std::string().swap(line);
     std::unique_lock<std::mutex> lock(mutex_);
+    // The previous line (a whole object, hundreds of KiB for a large ConfigMap) is of no use
+    // any more. Its storage becomes the receive buffer's when that is empty and smaller, so
+    // that the next event of that size is received without growing a buffer; one
+    // event-sized buffer stays between events, not two.
+    if (buffer_.empty() && line.capacity() > buffer_.capacity()) {
+        line.clear();
+        buffer_.swap(line);
+    }
+    std::string().swap(line);
     for (;;) {
         const std::size_t nl = buffer_.find('\n', scanned_);
         if (nl == std::string::npos) {
@@ -211,7 +217,7 @@ bool Stream::next_line(std::string& line) {
             start_ = buffer_.size();
         } else if (start_ == 0 && nl + 1 == buffer_.size()) {
             // The usual case, one whole event received: hand the buffer over instead of
-            // copying it, and leave no event-sized capacity behind in buffer_.
+            // copying it (its storage comes back on the next call).
             buffer_.pop_back();
             line = std::move(buffer_);
             std::string().swap(buffer_);
