@@ -19,6 +19,7 @@
 
 #include "crossover/yaml_load.h"
 #include "crossover_envoy/doc_tree_yaml.h"
+#include "crossover_envoy/field_path.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_scalar.h"
 
@@ -29,13 +30,8 @@ namespace {
 using FD = pb::FieldDescriptor;
 using N = std::uint32_t;  // a node of an xds::DocTree
 
-std::string join_path(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-}
-
-std::string index_path(const std::string& path, std::size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-}
+const std::string kAtType = "@type";
+const std::string kValue = "value";
 
 std::string range_text(long double v) {
     std::ostringstream os;
@@ -125,7 +121,7 @@ public:
     // While reading a google.protobuf.*Value: the field holding it.
     const FD* wrapper_field = nullptr;
 
-    void message(N node, pb::Message& out, const std::string& path) {
+    void message(N node, pb::Message& out, const FieldPath& path) {
         const pb::Descriptor* d = out.GetDescriptor();
         const std::string& name = d->full_name();
         if (name == "google.protobuf.Any") {
@@ -143,7 +139,7 @@ public:
         }
         if (name == "google.protobuf.Struct") {
             if (!tree->is_map(node)) {
-                problems->add(path, "expected a map (Struct), got " + node_kind(*tree, node));
+                report(path, "expected a map (Struct), got " + node_kind(*tree, node));
                 return;
             }
             generic(node, out);
@@ -151,7 +147,7 @@ public:
         }
         if (name == "google.protobuf.ListValue") {
             if (!tree->is_seq(node)) {
-                problems->add(path, "expected a list, got " + node_kind(*tree, node));
+                report(path, "expected a list, got " + node_kind(*tree, node));
                 return;
             }
             generic(node, out);
@@ -162,14 +158,14 @@ public:
             return;
         }
         if (!tree->is_map(node)) {
-            problems->add(path, "expected a map (" + name + "), got " + node_kind(*tree, node));
+            report(path, "expected a map (" + name + "), got " + node_kind(*tree, node));
             return;
         }
         fields(node, out, path, false);
     }
 
     // The map's fields into `out`. `after_type` skips "@type".
-    void fields(N node, pb::Message& out, const std::string& path, bool after_type) {
+    void fields(N node, pb::Message& out, const FieldPath& path, bool after_type) {
         const pb::Descriptor* d = out.GetDescriptor();
         // The oneofs set so far, and by whose key; few per message.
         std::vector<std::pair<const pb::OneofDescriptor*, std::string>> oneofs_set;
@@ -181,7 +177,7 @@ public:
         for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
             const N v = t[k].next;
             if (!t.is_scalar(k)) {
-                problems->add(path, "a key is " + node_kind(t, k) + ", expected a field name");
+                report(path, "a key is " + node_kind(t, k) + ", expected a field name");
                 continue;
             }
             const std::string key(t[k].value);
@@ -190,7 +186,7 @@ public:
             }
             const FD* f = find_field(d, key);
             if (f == nullptr) {
-                problems->add(path, "unknown field " + quote(key) + " in " + d->full_name());
+                report(path, "unknown field " + quote(key) + " in " + d->full_name());
                 continue;
             }
             const int index = f->index();
@@ -198,7 +194,7 @@ public:
                                           : !seen_beyond.insert(index).second;
             seen_first |= index < 64 ? std::uint64_t{1} << index : 0;
             if (again) {
-                problems->add(join_path(path, key), "field " + quote(f->name()) + " given twice");
+                report(FieldPath::field(path, key), "field " + quote(f->name()) + " given twice");
                 continue;
             }
             const bool null = is_null(v);
@@ -208,17 +204,21 @@ public:
                 if (it == oneofs_set.end()) {
                     oneofs_set.emplace_back(o, key);
                 } else {
-                    problems->add(path, "fields " + quote(it->second) + " and " + quote(key) +
-                                            " are both set, but only one of oneof " +
-                                            quote(o->name()) + " may be");
+                    report(path, "fields " + quote(it->second) + " and " + quote(key) +
+                                     " are both set, but only one of oneof " + quote(o->name()) +
+                                     " may be");
                     continue;
                 }
             }
-            field(v, out, f, join_path(path, f->name()));
+            field(v, out, f, FieldPath::field(path, f->name()));
         }
     }
 
 private:
+    void report(const FieldPath& path, const std::string& problem) {
+        problems->add(path.str(), problem);
+    }
+
     // A missing node (npos) or a null: both leave a field unset.
     [[nodiscard]] bool is_null(N node) const {
         return node == xds::DocTree::npos || (*tree)[node].kind == xds::DocKind::Null;
@@ -239,32 +239,31 @@ private:
         return f == it->second.end() ? nullptr : f->second;
     }
 
-    void any(N node, pb::Message& out, const std::string& path) {
+    void any(N node, pb::Message& out, const FieldPath& path) {
         if (!tree->is_map(node)) {
-            problems->add(path,
-                          "expected a map with \"@type\" (Any), got " + node_kind(*tree, node));
+            report(path, "expected a map with \"@type\" (Any), got " + node_kind(*tree, node));
             return;
         }
         const xds::DocTree& t = *tree;
         const N type = t.find(node, {"@type"});
         if (!t.is_scalar(type)) {
             if (t[node].next != node + 1) {
-                problems->add(path, "missing \"@type\"");
+                report(path, "missing \"@type\"");
             }
             return;
         }
         const std::string url(t[type].value);
         const std::size_t slash = url.rfind('/');
         if (slash == std::string::npos) {
-            problems->add(join_path(path, "@type"),
-                          "type URL " + quote(url) + " has no '/' (expected type.googleapis.com/" +
-                              url + ")");
+            report(FieldPath::field(path, kAtType),
+                   "type URL " + quote(url) + " has no '/' (expected type.googleapis.com/" + url +
+                       ")");
             return;
         }
         const pb::Descriptor* d = api_.find_message(url.substr(slash + 1));
         if (d == nullptr) {
-            problems->add(join_path(path, "@type"),
-                          "unknown type " + quote(url) + ": no such message in the Envoy API (v3)");
+            report(FieldPath::field(path, kAtType),
+                   "unknown type " + quote(url) + ": no such message in the Envoy API (v3)");
             return;
         }
         // On the Any's arena, if it has one.
@@ -274,13 +273,13 @@ private:
             for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
                 const std::string key(t.scalar(k));
                 if (key != "@type" && key != "value") {
-                    problems->add(path, "unknown field " + quote(key) + " in Any holding " +
-                                            d->full_name() + " (expected \"value\")");
+                    report(path, "unknown field " + quote(key) + " in Any holding " +
+                                     d->full_name() + " (expected \"value\")");
                 }
             }
             const N v = t.find(node, {"value"});
             if (!is_null(v)) {
-                message(v, *inner, join_path(path, "value"));
+                message(v, *inner, FieldPath::field(path, kValue));
             }
         } else {
             fields(node, *inner, path, true);
@@ -295,20 +294,18 @@ private:
         r->SetString(&out, ad->FindFieldByName("value"), inner->SerializeAsString());
     }
 
-    void time_or_mask(N node, pb::Message& out, const std::string& path) {
+    void time_or_mask(N node, pb::Message& out, const FieldPath& path) {
         const pb::Descriptor* d = out.GetDescriptor();
         const std::string& name = d->full_name();
         const bool is_duration = name == "google.protobuf.Duration";
         if (!tree->is_scalar(node)) {
-            problems->add(path,
-                          "expected a " + d->name() + " string, got " + node_kind(*tree, node));
+            report(path, "expected a " + d->name() + " string, got " + node_kind(*tree, node));
             return;
         }
         const Scalar s = classify(*tree, node);
         if (s.kind != ScalarKind::String) {
-            problems->add(path, "expected a " + d->name() + " string" +
-                                    (is_duration ? " such as \"15s\"" : "") + ", got " +
-                                    describe(s));
+            report(path, "expected a " + d->name() + " string" +
+                             (is_duration ? " such as \"15s\"" : "") + ", got " + describe(s));
             return;
         }
         // Whole seconds ("15s", the usual form) set directly: what
@@ -338,8 +335,8 @@ private:
             bytes = v.SerializeAsString();
         }
         if (!ok) {
-            problems->add(path, "invalid " + d->name() + " " + quote(s.text) +
-                                    (is_duration ? " (expected seconds such as \"15s\")" : ""));
+            report(path, "invalid " + d->name() + " " + quote(s.text) +
+                             (is_duration ? " (expected seconds such as \"15s\")" : ""));
             return;
         }
         out.ParseFromString(bytes);
@@ -418,7 +415,7 @@ private:
         }
     }
 
-    void field(N node, pb::Message& out, const FD* f, const std::string& path) {
+    void field(N node, pb::Message& out, const FD* f, const FieldPath& path) {
         if (is_null(node)) {
             // null leaves a field unset, except a google.protobuf.Value,
             // which then holds null.
@@ -430,7 +427,7 @@ private:
         }
         if (f->is_map()) {
             if (!tree->is_map(node)) {
-                problems->add(path, "expected a map, got " + node_kind(*tree, node));
+                report(path, "expected a map, got " + node_kind(*tree, node));
                 return;
             }
             const FD* key_field = f->message_type()->map_key();
@@ -439,18 +436,18 @@ private:
             for (N k = node + 1, end = t[node].next; k < end; k = t[t[k].next].next) {
                 const N v = t[k].next;
                 if (!t.is_scalar(k)) {
-                    problems->add(path, "a map key is " + node_kind(t, k));
+                    report(path, "a map key is " + node_kind(t, k));
                     continue;
                 }
                 const std::string key(t[k].value);
-                const std::string entry_path = path + "[" + quote(key) + "]";
+                const FieldPath entry_path = FieldPath::entry(path, key);
                 pb::Message* entry = out.GetReflection()->AddMessage(&out, f, &api_.factory());
                 map_key(key, *entry, key_field, entry_path);
                 if (!is_null(v)) {
                     value(v, *entry, value_field, entry_path);
                 } else if (value_field->cpp_type() != FD::CPPTYPE_MESSAGE ||
                            value_field->message_type()->full_name() != "google.protobuf.Value") {
-                    problems->add(entry_path, "null is not a valid map value");
+                    report(entry_path, "null is not a valid map value");
                 } else {
                     generic(v, *entry->GetReflection()->MutableMessage(entry, value_field,
                                                                        &api_.factory()));
@@ -460,18 +457,18 @@ private:
         }
         if (f->is_repeated()) {
             if (!tree->is_seq(node)) {
-                problems->add(path, "expected a list, got " + node_kind(*tree, node));
+                report(path, "expected a list, got " + node_kind(*tree, node));
                 return;
             }
-            std::size_t i = 0;
+            int i = 0;
             for (const N item : tree->children(node)) {
-                const std::string item_path = index_path(path, i++);
+                const FieldPath item_path = FieldPath::item(path, i++);
                 if (is_null(item)) {
                     if (f->cpp_type() == FD::CPPTYPE_MESSAGE &&
                         f->message_type()->full_name() == "google.protobuf.Value") {
                         generic(item, *out.GetReflection()->AddMessage(&out, f, &api_.factory()));
                     } else {
-                        problems->add(item_path, "null is not a valid list item");
+                        report(item_path, "null is not a valid list item");
                     }
                     continue;
                 }
@@ -497,7 +494,7 @@ private:
         sites->push_back({(*tree)[node].pos, s.text.size(), f, rule_field});
     }
 
-    void map_key(const std::string& key, pb::Message& entry, const FD* f, const std::string& path) {
+    void map_key(const std::string& key, pb::Message& entry, const FD* f, const FieldPath& path) {
         const pb::Reflection* r = entry.GetReflection();
         switch (f->cpp_type()) {
             case FD::CPPTYPE_STRING: r->SetString(&entry, f, key); return;
@@ -517,7 +514,7 @@ private:
                 break;
             }
         }
-        problems->add(path, "invalid map key " + quote(key) + " for " + f->type_name());
+        report(path, "invalid map key " + quote(key) + " for " + f->type_name());
     }
 
     // Sets (or, for a repeated field, adds) integer `v`; false when out of range.
@@ -560,7 +557,7 @@ private:
     }
 
     // One value of field `f`'s type, set in `out` (added when `f` is repeated).
-    void value(N node, pb::Message& out, const FD* f, const std::string& path) {
+    void value(N node, pb::Message& out, const FD* f, const FieldPath& path) {
         const pb::Reflection* r = out.GetReflection();
         const bool add = f->is_repeated();
         if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
@@ -576,29 +573,28 @@ private:
             return;
         }
         if (!tree->is_scalar(node)) {
-            problems->add(path, std::string("expected ") +
-                                    (f->cpp_type() == FD::CPPTYPE_STRING ? "a string"
-                                     : f->cpp_type() == FD::CPPTYPE_ENUM
-                                         ? "an enum value of " + f->enum_type()->full_name()
-                                         : std::string("a ") + f->type_name()) +
-                                    ", got " + node_kind(*tree, node));
+            report(path, std::string("expected ") +
+                             (f->cpp_type() == FD::CPPTYPE_STRING ? "a string"
+                              : f->cpp_type() == FD::CPPTYPE_ENUM
+                                  ? "an enum value of " + f->enum_type()->full_name()
+                                  : std::string("a ") + f->type_name()) +
+                             ", got " + node_kind(*tree, node));
             return;
         }
         const Scalar s = classify(*tree, node);
         switch (f->cpp_type()) {
             case FD::CPPTYPE_STRING: {
                 if (s.kind != ScalarKind::String) {
-                    problems->add(path, "expected a string, got " + describe(s) +
-                                            ": Envoy reads it as a " +
-                                            (s.kind == ScalarKind::Bool ? "boolean" : "number") +
-                                            "; quote it");
+                    report(path,
+                           "expected a string, got " + describe(s) + ": Envoy reads it as a " +
+                               (s.kind == ScalarKind::Bool ? "boolean" : "number") + "; quote it");
                     return;
                 }
                 std::string bytes;
                 const std::string* v = &s.text;
                 if (f->type() == FD::TYPE_BYTES) {
                     if (!base64_decode(s.text, bytes)) {
-                        problems->add(path, "expected base64 (bytes), got " + describe(s));
+                        report(path, "expected base64 (bytes), got " + describe(s));
                         return;
                     }
                     v = &bytes;
@@ -619,8 +615,8 @@ private:
                         if (e->value_count() > 12) {
                             names += ", ...";
                         }
-                        problems->add(path, "unknown enum value " + quote(s.text) + " for " +
-                                                e->full_name() + " (one of " + names + ")");
+                        report(path, "unknown enum value " + quote(s.text) + " for " +
+                                         e->full_name() + " (one of " + names + ")");
                         return;
                     }
                     number = ev->number();
@@ -629,10 +625,10 @@ private:
                            s.integer <= std::numeric_limits<std::int32_t>::max()) {
                     number = static_cast<int>(s.integer);
                 } else {
-                    problems->add(path, s.kind == ScalarKind::Int
-                                            ? "enum number " + s.text + " is out of range"
-                                            : "expected an enum value name of " + e->full_name() +
-                                                  ", got " + describe(s));
+                    report(path, s.kind == ScalarKind::Int
+                                     ? "enum number " + s.text + " is out of range"
+                                     : "expected an enum value name of " + e->full_name() +
+                                           ", got " + describe(s));
                     return;
                 }
                 add ? r->AddEnumValue(&out, f, number) : r->SetEnumValue(&out, f, number);
@@ -640,7 +636,7 @@ private:
             }
             case FD::CPPTYPE_BOOL:
                 if (s.kind != ScalarKind::Bool) {
-                    problems->add(path, "expected true or false, got " + describe(s));
+                    report(path, "expected true or false, got " + describe(s));
                     return;
                 }
                 add ? r->AddBool(&out, f, s.boolean) : r->SetBool(&out, f, s.boolean);
@@ -656,14 +652,14 @@ private:
                     default: ok = false; break;
                 }
                 if (!ok) {
-                    problems->add(path, std::string("expected a number (") + f->type_name() +
-                                            "), got " + describe(s));
+                    report(path, std::string("expected a number (") + f->type_name() + "), got " +
+                                     describe(s));
                     return;
                 }
                 if (f->cpp_type() == FD::CPPTYPE_FLOAT) {
                     if (std::isfinite(v) &&
                         std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
-                        problems->add(path, "value " + s.text + " is out of range for float");
+                        report(path, "value " + s.text + " is out of range for float");
                         return;
                     }
                     add ? r->AddFloat(&out, f, static_cast<float>(v))
@@ -691,8 +687,8 @@ private:
             }
         }
         if (!ok) {
-            problems->add(path, std::string("expected an integer (") + f->type_name() + "), got " +
-                                    describe(s));
+            report(path,
+                   std::string("expected an integer (") + f->type_name() + "), got " + describe(s));
             return;
         }
         if (set_integer(out, f, v, add)) {
@@ -714,8 +710,8 @@ private:
                     hi = static_cast<long double>(std::numeric_limits<std::uint64_t>::max());
                     break;
             }
-            problems->add(path, "value " + s.text + " is out of range for " + f->type_name() +
-                                    " (" + range_text(lo) + ".." + range_text(hi) + ")");
+            report(path, "value " + s.text + " is out of range for " + f->type_name() + " (" +
+                             range_text(lo) + ".." + range_text(hi) + ")");
         }
     }
 
@@ -743,7 +739,7 @@ bool YamlReader::read(const xds::DocTree& tree, std::uint32_t node, pb::Message&
     builder_->problems = &problems;
     builder_->wrapper_field = nullptr;
     if (node != xds::DocTree::npos && tree[node].kind != xds::DocKind::Null) {
-        builder_->message(node, out, path);
+        builder_->message(node, out, FieldPath::root(path));
     }
     return problems.total() == before;
 }
@@ -754,7 +750,7 @@ bool YamlReader::read_fields(const xds::DocTree& tree, std::uint32_t map, pb::Me
     builder_->tree = &tree;
     builder_->problems = &problems;
     builder_->wrapper_field = nullptr;
-    builder_->fields(map, out, path, true);
+    builder_->fields(map, out, FieldPath::root(path), true);
     return problems.total() == before;
 }
 

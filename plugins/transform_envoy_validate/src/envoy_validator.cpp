@@ -26,6 +26,7 @@
 
 #include "crossover_envoy/api.h"
 #include "crossover_envoy/doc_tree.h"
+#include "crossover_envoy/field_path.h"
 #include "crossover_envoy/types.h"
 #include "crossover_envoy/yaml_message.h"
 #include "crossover_envoy/yaml_scalar.h"
@@ -254,45 +255,7 @@ struct Validator::Impl {
 
     // ---- YAML -> JSON, checked against the schema ----------------------------
 
-    // Where the walk is, as text only when named (an error, a cluster): a
-    // chain of segments on the stack, each pointing at the one before.
-    struct Path {
-        const Path* parent = nullptr;
-        const std::string* name = nullptr;  // a field's name; without a parent, the whole path
-        int index = -1;                     // "[index]"
-        const std::string* key = nullptr;   // "[\"key\"]"
-        [[nodiscard]] std::string str() const {
-            std::string out;
-            append_to(out);
-            return out;
-        }
-        void append_to(std::string& out) const {
-            if (parent == nullptr) {
-                if (name != nullptr) {
-                    out += *name;
-                }
-                return;
-            }
-            parent->append_to(out);
-            if (name != nullptr) {
-                out += out.empty() ? "" : ".";
-                out += *name;
-            } else {
-                out += '[';
-                out += key != nullptr ? quote(*key) : std::to_string(index);
-                out += ']';
-            }
-        }
-        static Path field(const Path& parent, const std::string& name) {
-            return Path{&parent, &name, -1, nullptr};
-        }
-        static Path item(const Path& parent, int index) {
-            return Path{&parent, nullptr, index, nullptr};
-        }
-        static Path entry(const Path& parent, const std::string& key) {
-            return Path{&parent, nullptr, -1, &key};
-        }
-    };
+    using Path = crossover::envoy::FieldPath;
 
     struct Ctx {
         std::vector<std::string>* errors;
@@ -1389,7 +1352,7 @@ struct Validator::Impl {
         }
         Walk w{Ctx{&scratch.errors, options.max_errors}, &scratch};
         check_value(*holder, field, 0, rule != nullptr ? rule->items.get() : nullptr,
-                    Path{nullptr, &path, -1, nullptr}, w);
+                    Path::root(path), w);
         return scratch.errors.empty();
     }
 
