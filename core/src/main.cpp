@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     // a source's documents are then built in its thread's arena and freed by the engine
     // thread, and each arena keeps its own freed, partly used pages resident. crossover's
     // threads allocate little at the same time (a source between events, the engine during a
-    // recompute), so sharing one arena costs no measurable CPU and keeps about 1 MiB less
+    // recompute), so sharing one arena costs no measurable CPU and keeps up to 1 MiB less
     // resident with a 300 KiB ConfigMap (docs/performance.md, issue 12, memory).
     ::mallopt(M_ARENA_MAX, 1);
     return crossover::core::run_cli(argc, argv);
