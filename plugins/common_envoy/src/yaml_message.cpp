@@ -40,6 +40,12 @@ std::string range_text(long double v) {
     return os.str();
 }
 
+// A type of google/protobuf (the well-known types): Envoy's own types are
+// told from them by their first byte, before any full comparison.
+bool well_known(const std::string& n) {
+    return std::string_view(n).starts_with("google.protobuf.");
+}
+
 // Well-known types whose JSON form is not an object of their fields.
 bool special_json(const std::string& n) {
     return is_wrapper(n) || n == "google.protobuf.Duration" || n == "google.protobuf.Timestamp" ||
@@ -124,6 +130,14 @@ public:
     void message(N node, pb::Message& out, const FieldPath& path) {
         const pb::Descriptor* d = out.GetDescriptor();
         const std::string& name = d->full_name();
+        if (!well_known(name)) {
+            if (!tree->is_map(node)) {
+                report(path, "expected a map (" + name + "), got " + node_kind(*tree, node));
+                return;
+            }
+            fields(node, out, path, false);
+            return;
+        }
         if (name == "google.protobuf.Any") {
             any(node, out, path);
             return;
@@ -564,7 +578,8 @@ private:
             pb::Message* sub = add ? r->AddMessage(&out, f, &api_.factory())
                                    : r->MutableMessage(&out, f, &api_.factory());
             const FD* outer = wrapper_field;
-            wrapper_field = is_wrapper(f->message_type()->full_name()) ? f : nullptr;
+            const std::string& type = f->message_type()->full_name();
+            wrapper_field = well_known(type) && is_wrapper(type) ? f : nullptr;
             message(node, *sub, path);
             wrapper_field = outer;
             return;

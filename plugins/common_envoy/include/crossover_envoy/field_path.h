@@ -5,6 +5,7 @@
 // builds no string for each.
 #pragma once
 
+#include <charconv>
 #include <string>
 
 #include "crossover/json.h"
@@ -36,6 +37,7 @@ struct FieldPath {
 
     [[nodiscard]] std::string str() const {
         std::string out;
+        out.reserve(96);
         append_to(out);
         return out;
     }
@@ -52,7 +54,13 @@ struct FieldPath {
             out += *name;
         } else {
             out += '[';
-            out += key != nullptr ? json::quoted(*key) : std::to_string(index);
+            if (key != nullptr) {
+                out += json::quoted(*key);
+            } else {
+                char digits[16];
+                const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+                out.append(digits, end);
+            }
             out += ']';
         }
     }
