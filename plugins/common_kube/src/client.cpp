@@ -103,9 +103,9 @@ std::string url_encode(std::string_view value) {
 namespace {
 // An empty receive buffer keeps at most this much capacity between events: small events
 // reuse it, an event-sized one (a large ConfigMap) is given back.
-constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+constexpr std::size_t kKeptBufferBytes = std::size_t{64} * 1024;
 // Lines taken from the front of the buffer are dropped once they are this much and most of it.
-constexpr std::size_t kCompactAt = 64 * 1024;
+constexpr std::size_t kCompactAt = std::size_t{64} * 1024;
 }  // namespace
 
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
@@ -220,7 +220,7 @@ bool Stream::next_line(std::string& line) {
             // copying it (its storage comes back on the next call).
             buffer_.pop_back();
             line = std::move(buffer_);
-            std::string().swap(buffer_);
+            buffer_.clear();  // moved from: empty again, with no capacity of its own
         } else {
             line.assign(buffer_, start_, nl - start_);
             start_ = nl + 1;
