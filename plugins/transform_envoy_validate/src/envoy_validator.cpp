@@ -614,15 +614,26 @@ struct Validator::Impl {
         // validate.required oneofs (none when the type's rules are disabled).
         std::vector<const pb::OneofDescriptor*> required_oneofs;
         // In field order: the fields with a rule, and the message fields
-        // whose types the walk has something to do in.
-        std::vector<std::pair<const pb::FieldDescriptor*, const FieldRule*>> fields;
-        bool does_something = false;  // anything at all in a message of this type
+        // (walked into when set). The types of the fields are not planned
+        // ahead: only the types a document uses are ever built and planned.
+        struct Field {
+            const pb::FieldDescriptor* field;
+            const FieldRule* rule;
+            // A message field's type, learnt from the first message met in
+            // it (not asked of the field, which could build types no
+            // document uses); null until then, and for maps.
+            const pb::Descriptor* type = nullptr;
+        };
+        std::vector<Field> fields;
+        // A rule, a required oneof, an Any or noted clusters in the type itself.
+        bool own_work = false;
+        // Known to hold nothing to check or note, down to its leaves.
+        enum class Idle : std::uint8_t { Unknown, Yes, No };
+        Idle idle = Idle::Unknown;
     };
     std::unordered_map<const pb::Descriptor*, std::unique_ptr<Plan>> plans;
 
-    // The plan of `d`. A type met again while its own plan is being made
-    // (a recursive type) counts as doing something, so nothing is skipped
-    // that could hold a rule.
+    // The plan of `d`, made on first use.
     const Plan& plan_for(const pb::Descriptor* d) {
         if (const auto it = plans.find(d); it != plans.end()) {
             return *it->second;
@@ -634,7 +645,6 @@ struct Validator::Impl {
                     : tn == kRouteAction        ? Plan::Kind::RouteAction
                     : tn == kClusterWeight      ? Plan::Kind::ClusterWeight
                                                 : Plan::Kind::Plain;
-        plan.does_something = true;  // while planning (see above)
         const bool disabled = is_disabled(d);
         for (int i = 0; !disabled && i < d->oneof_decl_count(); ++i) {
             const pb::OneofDescriptor* o = d->oneof_decl(i);
@@ -642,24 +652,46 @@ struct Validator::Impl {
                 plan.required_oneofs.push_back(o);
             }
         }
-        std::vector<std::pair<const pb::FieldDescriptor*, const FieldRule*>> fields;
         for (int i = 0; i < d->field_count(); ++i) {
             const pb::FieldDescriptor* f = d->field(i);
             const FieldRule* rule = disabled ? nullptr : rule_for(f);
-            bool walk_into = false;
-            if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-                const pb::FieldDescriptor* value = f->is_map() ? f->message_type()->map_value() : f;
-                walk_into = value->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE &&
-                            plan_for(value->message_type()).does_something;
+            if (rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+                plan.fields.push_back({f, rule});
             }
-            if (rule != nullptr || walk_into) {
-                fields.emplace_back(f, rule);
+            plan.own_work = plan.own_work || rule != nullptr;
+        }
+        plan.own_work =
+            plan.own_work || plan.kind != Plan::Kind::Plain || !plan.required_oneofs.empty();
+        return plan;
+    }
+
+    // True when a message of type `d` is known to need nothing from the
+    // walk: the type and every message type below it (as far as documents
+    // have shown them) have no rule, required oneof, Any or cluster. A type
+    // or a field type not met yet is not known: the walk then goes in.
+    bool known_idle(const pb::Descriptor* d, int depth = 0) {
+        const auto it = plans.find(d);
+        if (it == plans.end() || depth > 32) {
+            return false;
+        }
+        Plan& plan = *it->second;
+        if (plan.idle == Plan::Idle::Unknown && (plan.own_work || depth == 32)) {
+            plan.idle = Plan::Idle::No;
+        }
+        if (plan.idle != Plan::Idle::Unknown) {
+            return plan.idle == Plan::Idle::Yes;
+        }
+        for (const Plan::Field& f : plan.fields) {
+            if (f.field->is_map()) {
+                plan.idle = Plan::Idle::No;
+                return false;
+            }
+            if (f.type == nullptr || f.type == d || !known_idle(f.type, depth + 1)) {
+                return false;  // not known yet
             }
         }
-        plan.fields = std::move(fields);
-        plan.does_something =
-            plan.kind != Plan::Kind::Plain || !plan.required_oneofs.empty() || !plan.fields.empty();
-        return plan;
+        plan.idle = Plan::Idle::Yes;
+        return true;
     }
 
     void visit(const pb::Message& m, const Path& path, Walk& w) {
@@ -674,12 +706,24 @@ struct Validator::Impl {
             note_clusters(m, path, w);
         }
         check_required_oneofs(m, plan.required_oneofs, path, w);
-        for (const auto& [f, rule] : plan.fields) {
-            // Without a rule only messages are looked into, and only when set
-            // (most fields of most messages are not: build no path for them).
-            if (rule == nullptr &&
-                (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f))) {
-                continue;
+        for (Plan::Field& field : plans.at(d)->fields) {
+            const pb::FieldDescriptor* f = field.field;
+            const FieldRule* rule = field.rule;
+            // Without a rule only messages are looked into, only when set
+            // (most fields of most messages are not: build no path for them),
+            // and only when their type may hold something to check.
+            if (rule == nullptr) {
+                if (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)) {
+                    continue;
+                }
+                if (field.type == nullptr && !f->is_map()) {
+                    field.type =
+                        (f->is_repeated() ? r->GetRepeatedMessage(m, f, 0) : r->GetMessage(m, f))
+                            .GetDescriptor();
+                }
+                if (field.type != nullptr && known_idle(field.type)) {
+                    continue;
+                }
             }
             const Path fpath = Path::field(path, f->name());
             if (f->is_map()) {
