@@ -265,6 +265,16 @@ BOOST_AUTO_TEST_CASE(json_converts_to_yaml_like_loading_it) {
     BOOST_TEST(converted.size() == 5u);
     BOOST_TEST(converted["a"]["b"][0][1].IsSequence());
     BOOST_TEST(converted["a"]["b"][1].IsMap());
+    // What is written out is the tree alone (no node it was built with), as it always was.
+    BOOST_TEST(YAML::Dump(converted) ==
+               "a:\n  b:\n    -\n      - 1\n      -\n        []\n    - {}\n    - c: ~\n  d:\n"
+               "    []\n  e:\n    {}\nf:\n  - true\n  - false\n  - -2.5\n  - x\ng: \"\"\nh:\n"
+               "  - i:\n      - j: k\nl: ~");
+    // The tree takes new members like any other.
+    YAML::Node copy = converted;
+    copy["m"] = "n";
+    BOOST_TEST(converted["m"].as<std::string>() == "n");
+    BOOST_TEST(converted.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(backoff_grows_with_jitter_caps_and_resets) {
