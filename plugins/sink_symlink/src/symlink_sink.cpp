@@ -255,6 +255,39 @@ const char* doc_class_name(DocClass c) noexcept {
     return "other";
 }
 
+StridedHash strided_fnv1a(const std::string& content, const std::string* earlier,
+                          const StridedHash* earlier_hash) {
+    StridedHash out;
+    // The strides both versions share: their states are the earlier version's.
+    std::size_t from = 0;
+    if (earlier != nullptr && earlier_hash != nullptr) {
+        const std::size_t n = std::min(content.size(), earlier->size());
+        while ((from + 1) * kHashStride <= n && from + 1 < earlier_hash->states.size() &&
+               std::memcmp(content.data() + from * kHashStride,
+                           earlier->data() + from * kHashStride, kHashStride) == 0) {
+            ++from;
+        }
+        out.states.assign(earlier_hash->states.begin(),
+                          earlier_hash->states.begin() + static_cast<std::ptrdiff_t>(from) + 1);
+    } else {
+        out.states.push_back(14695981039346656037ull);
+    }
+    out.states.reserve(content.size() / kHashStride + 1);
+    std::uint64_t h = out.states.back();
+    for (std::size_t at = from * kHashStride; at < content.size(); at += kHashStride) {
+        const std::size_t end = std::min(at + kHashStride, content.size());
+        for (std::size_t i = at; i < end; ++i) {
+            h ^= static_cast<unsigned char>(content[i]);
+            h *= 1099511628211ull;
+        }
+        if (end - at == kHashStride) {
+            out.states.push_back(h);
+        }
+    }
+    out.hash = h;
+    return out;
+}
+
 std::uint64_t fnv1a(const std::string& data, std::uint64_t seed) {
     std::uint64_t h = seed;
     for (const char c : data) {
@@ -741,14 +774,18 @@ bool SymlinkSink::still_in_place() const {
            ::access(join(join(dir_, current_version_), kManifest).c_str(), F_OK) == 0;
 }
 
-std::uint64_t SymlinkSink::content_hash(const DocumentPtr& d) const {
-    // A canary step rewrites one document: the others are the very objects (or the same
-    // bytes) written last time, whose hash is known.
-    if (const auto it = hashed_.find(d->name);
-        it != hashed_.end() && (it->second.doc == d || it->second.doc->content == d->content)) {
+StridedHash SymlinkSink::content_hash(const DocumentPtr& d) const {
+    // A canary step rewrites a few bytes of one document: the others are the very objects
+    // (or the same bytes) written last time, and the changed one is hashed from its first
+    // changed stride on.
+    const auto it = hashed_.find(d->name);
+    if (it == hashed_.end()) {
+        return strided_fnv1a(d->content);
+    }
+    if (it->second.doc == d || it->second.doc->content == d->content) {
         return it->second.hash;
     }
-    return fnv1a(d->content);
+    return strided_fnv1a(d->content, &it->second.doc->content, &it->second.hash);
 }
 
 bool SymlinkSink::same_as_state(const std::vector<DocumentPtr>& docs) const {
@@ -794,10 +831,13 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
         fail_errno("open directory", dir_);
     }
     const std::uint64_t counter = next_counter_++;
+    std::vector<StridedHash> strided;
     std::vector<std::uint64_t> hashes;
+    strided.reserve(docs.size());
     hashes.reserve(docs.size());
     for (const auto& d : docs) {
-        hashes.push_back(content_hash(d));
+        strided.push_back(content_hash(d));
+        hashes.push_back(strided.back().hash);
     }
     char vbuf[64];
     std::snprintf(vbuf, sizeof vbuf, ".v-%08llu-", static_cast<unsigned long long>(counter));
@@ -866,7 +906,7 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
     hashed_.clear();
     for (std::size_t i = 0; i < docs.size(); ++i) {
         state_[docs[i]->name] = docs[i];
-        hashed_[docs[i]->name] = Hashed{docs[i], hashes[i]};
+        hashed_[docs[i]->name] = Hashed{docs[i], std::move(strided[i])};
     }
     known_ = true;
     if (fsync_ && ::fsync(dirfd.get()) != 0) {

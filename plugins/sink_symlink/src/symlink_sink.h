@@ -43,6 +43,18 @@ std::string unsafe_name_reason(const std::string& name);
 // 64-bit FNV-1a, used to name version directories and check manifests.
 std::uint64_t fnv1a(const std::string& data, std::uint64_t seed = 14695981039346656037ull);
 
+// fnv1a of a content with the hash's state every kHashStride bytes:
+// states[k] after the first k * kHashStride bytes. Given an earlier version of
+// the content and its StridedHash, hashing resumes at the stride before the
+// first byte that differs (a canary step changes a few bytes of a large file).
+inline constexpr std::size_t kHashStride = 4096;
+struct StridedHash {
+    std::uint64_t hash = 0;
+    std::vector<std::uint64_t> states;
+};
+StridedHash strided_fnv1a(const std::string& content, const std::string* earlier = nullptr,
+                          const StridedHash* earlier_hash = nullptr);
+
 // Names and contents in a version directory's manifest.
 struct ManifestEntry {
     std::string name;
@@ -91,8 +103,8 @@ private:
     std::vector<Version> list_versions(int dirfd) const;
     bool still_in_place() const;
     bool same_as_state(const std::vector<DocumentPtr>& docs) const;
-    // fnv1a of the document's content, remembered from the last version written.
-    std::uint64_t content_hash(const DocumentPtr& d) const;
+    // fnv1a of the document's content, from what is known of the last version written.
+    StridedHash content_hash(const DocumentPtr& d) const;
     [[noreturn]] void fail_errno(const std::string& what, const std::string& path) const;
     [[noreturn]] void fail(const std::string& message) const;
 
@@ -117,7 +129,7 @@ private:
     // The documents of the last version this sink wrote, with their contents' hashes.
     struct Hashed {
         DocumentPtr doc;
-        std::uint64_t hash = 0;
+        StridedHash hash;
     };
     std::map<std::string, Hashed> hashed_;
 };

@@ -120,6 +120,36 @@ BOOST_AUTO_TEST_CASE(manifest_round_trip) {
     BOOST_TEST(!ss::parse_manifest(text + "junk\n", out));
 }
 
+// A content hashed on from an earlier version's states gives the hash of the whole content,
+// wherever the change is and whatever the lengths.
+BOOST_AUTO_TEST_CASE(strided_hash_resumes_where_the_content_changed) {
+    std::string base;
+    for (int i = 0; base.size() < 5 * ss::kHashStride + 100; ++i) {
+        base += "line " + std::to_string(i * 7919 % 1000) + "\n";
+    }
+    const ss::StridedHash whole = ss::strided_fnv1a(base);
+    BOOST_TEST(whole.hash == ss::fnv1a(base));
+    BOOST_TEST(whole.states.size() == base.size() / ss::kHashStride + 1);
+    const std::vector<std::size_t> places = {
+        0, 1, ss::kHashStride - 1, ss::kHashStride, 3 * ss::kHashStride + 17, base.size() - 1};
+    for (const std::size_t at : places) {
+        for (const std::string& with : {std::string("X"), std::string("XYZ"), std::string()}) {
+            std::string changed = base;
+            changed.replace(at, 1, with);
+            const ss::StridedHash resumed = ss::strided_fnv1a(changed, &base, &whole);
+            BOOST_TEST(resumed.hash == ss::fnv1a(changed), at << " " << with);
+            BOOST_TEST(resumed.states == ss::strided_fnv1a(changed).states, at << " " << with);
+        }
+    }
+    // Shorter, longer, exactly a stride, empty.
+    for (const std::size_t size : {std::size_t{0}, ss::kHashStride, 2 * ss::kHashStride + 5}) {
+        const std::string cut = base.substr(0, size);
+        BOOST_TEST(ss::strided_fnv1a(cut, &base, &whole).hash == ss::fnv1a(cut));
+        const ss::StridedHash short_hash = ss::strided_fnv1a(cut);
+        BOOST_TEST(ss::strided_fnv1a(base, &cut, &short_hash).hash == whole.hash);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(version_names) {
     std::uint64_t c = 0;
     BOOST_TEST(ss::parse_version_name(".v-00000012-0123456789abcdef", c));
