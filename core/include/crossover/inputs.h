@@ -54,8 +54,11 @@ inline Snapshot union_of(const std::vector<Input>& inputs) {
     const auto key = [](const ObjectPtr& o) {
         return std::tie(o->ref.kind, o->ref.ns, o->ref.name);
     };
-    std::stable_sort(out.objects.begin(), out.objects.end(),
-                     [&](const ObjectPtr& a, const ObjectPtr& b) { return key(a) < key(b); });
+    const auto by_key = [&](const ObjectPtr& a, const ObjectPtr& b) { return key(a) < key(b); };
+    // Each input is sorted already: usually so is their concatenation.
+    if (!std::is_sorted(out.objects.begin(), out.objects.end(), by_key)) {
+        std::stable_sort(out.objects.begin(), out.objects.end(), by_key);
+    }
     std::vector<ObjectPtr> unique;
     unique.reserve(out.objects.size());
     for (auto& o : out.objects) {
