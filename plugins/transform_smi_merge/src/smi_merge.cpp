@@ -134,25 +134,30 @@ WeightTarget Merger::target_for(const smi::TrafficSplit& ts, bool named) const {
 }
 
 bool Merger::reapply_changed(Snapshot& out) {
-    if (!last_valid_ || out.objects.size() != last_objects_.size()) {
+    if (!last_valid_ || out.objects.size() != last_.size()) {
         return false;
     }
+    // The same object: the same control block (a weak pointer keeps it, so its address is
+    // never another object's).
+    const auto same = [](const std::weak_ptr<const Object>& before, const ObjectPtr& now) {
+        return !before.owner_before(now) && !now.owner_before(before);
+    };
     std::vector<std::size_t> positions;  // of the TrafficSplits that changed
     for (std::size_t i = 0; i < out.objects.size(); ++i) {
-        if (out.objects[i] == last_objects_[i]) {
+        if (same(last_[i].object, out.objects[i])) {
             continue;
         }
         const bool split = smi::is_trafficsplit(*out.objects[i]);
-        if (last_target_[i] == kNotSplit && !split) {
+        if (last_[i].target == kNotSplit && !split) {
             continue;  // another kind of object: not the merge's business
         }
-        if (last_target_[i] == kNotSplit || last_target_[i] == kLeftOut || !split) {
+        if (last_[i].target == kNotSplit || last_[i].target == kLeftOut || !split) {
             return false;
         }
         positions.push_back(i);
     }
-    // A burst (every split changed at once) is as cheap merged as a whole.
-    if (positions.size() > 1 && positions.size() * 2 > last_objects_.size()) {
+    // Many splits changed at once (a relist, a helm upgrade): merged as a whole.
+    if (positions.size() > 1 && positions.size() * 8 > last_.size()) {
         return false;
     }
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
@@ -160,7 +165,7 @@ bool Merger::reapply_changed(Snapshot& out) {
     splits.reserve(positions.size());
     targets.reserve(positions.size());
     for (const std::size_t i : positions) {
-        std::shared_ptr<const smi::TrafficSplit> before = parsed(last_objects_[i]);
+        const smi::TrafficSplit& before = *last_[i].split;
         std::shared_ptr<const smi::TrafficSplit> now;
         try {
             now = parsed(out.objects[i]);
@@ -168,8 +173,8 @@ bool Merger::reapply_changed(Snapshot& out) {
             return false;  // merge_all reports it
         }
         // The same split (as the full merge finds it and names it), still applied as a whole.
-        if (now->ref.ns != before->ref.ns || now->ref.name != before->ref.name ||
-            now->describe() != before->describe() || has_matches(*now)) {
+        if (now->ref.ns != before.ref.ns || now->ref.name != before.ref.name ||
+            now->describe() != before.describe() || has_matches(*now)) {
             return false;
         }
         targets.push_back(target_for(*now, out.objects[i]->named));
@@ -178,7 +183,7 @@ bool Merger::reapply_changed(Snapshot& out) {
     std::vector<ChangedTarget> changed;
     changed.reserve(positions.size());
     for (std::size_t j = 0; j < positions.size(); ++j) {
-        changed.push_back(ChangedTarget{last_target_[positions[j]], &targets[j]});
+        changed.push_back(ChangedTarget{last_[positions[j]].target, &targets[j]});
     }
     if (!engine_.reapply(out, changed)) {
         return false;
@@ -205,14 +210,20 @@ bool Merger::reapply_changed(Snapshot& out) {
         }
     }
     skipped_ = reported_.size();
-    for (const std::size_t i : positions) {
-        parsed_splits_.erase(last_objects_[i].get());
-        last_objects_[i] = out.objects[i];
+    for (std::size_t j = 0; j < positions.size(); ++j) {
+        LastObject& last = last_[positions[j]];
+        if (const auto it = parsed_splits_.find(last.address);
+            it != parsed_splits_.end() && !it->second.object.owner_before(last.object) &&
+            !last.object.owner_before(it->second.object)) {
+            parsed_splits_.erase(it);
+        }
+        last.split = std::move(splits[j]);
     }
-    // Other kinds of objects that changed: kept for the next comparison.
+    // Every object as it is now, for the next comparison.
     for (std::size_t i = 0; i < out.objects.size(); ++i) {
-        if (out.objects[i] != last_objects_[i]) {
-            last_objects_[i] = out.objects[i];
+        if (!same(last_[i].object, out.objects[i])) {
+            last_[i].object = out.objects[i];
+            last_[i].address = out.objects[i].get();
         }
     }
     return true;
@@ -224,7 +235,7 @@ void Merger::merge_all(Snapshot& out) {
     notes_.clear();
     std::vector<std::shared_ptr<const smi::TrafficSplit>> splits;
     std::vector<std::size_t> split_position;
-    std::vector<std::size_t> last_target(out.objects.size(), kNotSplit);
+    std::vector<LastObject> last(out.objects.size());
     std::set<std::string> unnamed;  // splits selected only by namespace or label
     std::map<const Object*, SplitEntry> parsed;
     for (std::size_t i = 0; i < out.objects.size(); ++i) {
@@ -241,6 +252,7 @@ void Merger::merge_all(Snapshot& out) {
             ++split_parse_count_;
         }
         parsed[o.get()] = SplitEntry{o, ts};
+        last[i].split = ts;
         if (!o->named) {
             unnamed.insert(ts->describe());
         }
@@ -273,7 +285,7 @@ void Merger::merge_all(Snapshot& out) {
         const smi::TrafficSplit& ts = *splits[s];
         versions[ts.describe()] = ts.ref.resource_version;
         if (has_matches(ts)) {
-            last_target[split_position[s]] = kLeftOut;
+            last[split_position[s]].target = kLeftOut;
             leave_out(ts.describe(), LogLevel::Error,
                       ts.describe() +
                           ": spec.matches is not supported: the split applies only to the "
@@ -282,7 +294,7 @@ void Merger::merge_all(Snapshot& out) {
                           "(its routes keep the weights of the input documents)");
             continue;
         }
-        last_target[split_position[s]] = targets.size();
+        last[split_position[s]].target = targets.size();
         targets.push_back(target_for(ts, unnamed.count(ts.describe()) == 0));
     }
     engine_.apply(out, targets);
@@ -295,8 +307,11 @@ void Merger::merge_all(Snapshot& out) {
     reported_ = std::move(noted);
     // A split is found again by its name: the next run may re-apply only what changed.
     last_valid_ = versions.size() == splits.size();
-    last_objects_ = out.objects;
-    last_target_ = std::move(last_target);
+    for (std::size_t i = 0; i < out.objects.size(); ++i) {
+        last[i].object = out.objects[i];
+        last[i].address = out.objects[i].get();
+    }
+    last_ = std::move(last);
 }
 
 void SmiMergeTransform::log_changes(const std::vector<std::string>& changes) const {

@@ -118,9 +118,16 @@ private:
     // targets (kNotSplit, kLeftOut: none).
     static constexpr std::size_t kNotSplit = static_cast<std::size_t>(-1);
     static constexpr std::size_t kLeftOut = static_cast<std::size_t>(-2);
+    // Held weakly: the sources own their objects, and an object dropped there is freed
+    // there, not in the next run's merge.
+    struct LastObject {
+        std::weak_ptr<const Object> object;
+        const Object* address = nullptr;
+        std::shared_ptr<const smi::TrafficSplit> split;  // parsed, when a TrafficSplit
+        std::size_t target = kNotSplit;
+    };
     bool last_valid_ = false;
-    std::vector<ObjectPtr> last_objects_;
-    std::vector<std::size_t> last_target_;
+    std::vector<LastObject> last_;
     std::vector<Note> notes_;
     std::size_t skipped_ = 0;
     // Notes reported, by TrafficSplit: "resourceVersion\nmessage".

@@ -480,7 +480,9 @@ std::string joined_lines(const std::vector<std::string>& lines) {
 // The last successful apply, target by target: what a canary step starts from.
 struct WeightMerger::Memo {
     bool valid = false;
-    std::vector<DocumentPtr> inputs;  // the documents as given
+    // The documents as given, held weakly (their source owns them; a weak pointer keeps
+    // the address from being another document's).
+    std::vector<std::weak_ptr<const Document>> inputs;
     std::vector<RdsIndexPtr> indexes;
     std::vector<DocumentPtr> outputs;  // as written
     std::vector<bool> changed;         // outputs[i] differs from inputs[i]
@@ -581,7 +583,7 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
     reported_ = std::move(reported);
 
     Memo& m = *memo_;
-    m.inputs = inputs;
+    m.inputs.assign(inputs.begin(), inputs.end());
     m.indexes = std::move(indexes);
     m.outputs = snapshot.documents;
     m.changed = changed;
@@ -607,10 +609,17 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
 }
 
 bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>& changed) {
-    if (!memo_ || !memo_->valid || snapshot.documents != memo_->inputs) {
+    if (!memo_ || !memo_->valid || snapshot.documents.size() != memo_->inputs.size()) {
         return false;
     }
     Memo& m = *memo_;
+    for (std::size_t di = 0; di < m.inputs.size(); ++di) {
+        const DocumentPtr& d = snapshot.documents[di];
+        if (m.inputs[di].owner_before(d) || d.owner_before(m.inputs[di])) {
+            return false;  // other documents: apply() indexes them
+        }
+    }
+    const std::vector<DocumentPtr> inputs = snapshot.documents;
     for (std::size_t i = 0; i < changed.size(); ++i) {
         const ChangedTarget& c = changed[i];
         if (c.target == nullptr || c.index >= m.targets.size() ||
@@ -665,7 +674,7 @@ bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>&
             continue;
         }
         std::string content = m.edits[di].apply(m.indexes[di]->content);
-        const DocumentPtr& input = m.inputs[di];
+        const DocumentPtr& input = inputs[di];
         const bool differs = content != input->content;
         if (differs != m.changed[di]) {
             // Which targets report their lines depends on it: leave that to apply().
