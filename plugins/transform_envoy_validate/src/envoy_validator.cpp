@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -121,10 +122,66 @@ std::string default_proto_path() {
 }
 
 // What a clean check found in one virtual host of a RouteConfiguration.
+// A virtual host's name and domains (as written), which Envoy wants unique
+// within its RouteConfiguration.
+struct HostNames {
+    std::string name;
+    std::vector<std::string> domains;
+};
+
 struct VirtualHostFacts {
     // (path below "virtual_hosts[j]", cluster), e.g. (".routes[0].route.cluster", "a")
     std::vector<std::pair<std::string, std::string>> cluster_refs;
+    HostNames names;
 };
+
+// The first virtual host name or domain of `hosts` (one RouteConfiguration's,
+// in order) that an earlier host (or the same one) already has, as the path
+// below that host (".name", ".domains[i]") and the problem; nullopt when
+// there is none. Domains compare as Envoy compares them, in lower case.
+static std::optional<std::pair<std::size_t, std::pair<std::string, std::string>>>
+first_duplicate_host(const std::vector<const HostNames*>& hosts) {
+    std::unordered_map<std::string_view, std::size_t> names;
+    std::unordered_map<std::string_view, std::size_t> domains;
+    names.reserve(hosts.size());
+    domains.reserve(hosts.size() * 2);
+    std::deque<std::string> lowered;  // domains written with capitals, in lower case
+    for (std::size_t j = 0; j < hosts.size(); ++j) {
+        const HostNames& host = *hosts[j];
+        if (const auto [it, fresh] = names.emplace(host.name, j); !fresh) {
+            return std::make_pair(
+                j, std::make_pair(std::string(".name"),
+                                  "virtual host name " + quote(host.name) +
+                                      " is also the name of virtual_hosts[" +
+                                      std::to_string(it->second) +
+                                      "]: Envoy refuses two virtual hosts with one name"));
+        }
+        for (std::size_t i = 0; i < host.domains.size(); ++i) {
+            const std::string& domain = host.domains[i];
+            const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+            std::string_view lower = domain;
+            if (std::any_of(domain.begin(), domain.end(), upper)) {
+                std::string& copy = lowered.emplace_back(domain);
+                std::transform(copy.begin(), copy.end(), copy.begin(), [&](char c) {
+                    return upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+                });
+                lower = copy;
+            }
+            if (const auto [it, fresh] = domains.emplace(lower, j); !fresh) {
+                const HostNames& other = *hosts[it->second];
+                return std::make_pair(
+                    j, std::make_pair(".domains[" + std::to_string(i) + "]",
+                                      "domain " + quote(host.domains[i]) + " of virtual host " +
+                                          quote(host.name) + " is also a domain of virtual host " +
+                                          quote(other.name) + " (virtual_hosts[" +
+                                          std::to_string(it->second) +
+                                          "]): Envoy refuses a domain given twice in one "
+                                          "RouteConfiguration"));
+            }
+        }
+    }
+    return std::nullopt;
+}
 
 // Of a RouteConfiguration resource whose `virtual_hosts` is a block list:
 // where each virtual host lies, by offsets from the resource's first byte,
@@ -609,7 +666,14 @@ struct Validator::Impl {
 
     // What the walk does in a message of one type, worked out once per type.
     struct Plan {
-        enum class Kind : std::uint8_t { Plain, Any, Cluster, RouteAction, ClusterWeight };
+        enum class Kind : std::uint8_t {
+            Plain,
+            Any,
+            Cluster,
+            RouteAction,
+            ClusterWeight,
+            RouteConfiguration
+        };
         Kind kind = Kind::Plain;
         // validate.required oneofs (none when the type's rules are disabled).
         std::vector<const pb::OneofDescriptor*> required_oneofs;
@@ -644,6 +708,7 @@ struct Validator::Impl {
                     : tn == kCluster            ? Plan::Kind::Cluster
                     : tn == kRouteAction        ? Plan::Kind::RouteAction
                     : tn == kClusterWeight      ? Plan::Kind::ClusterWeight
+                    : tn == kRouteConfiguration ? Plan::Kind::RouteConfiguration
                                                 : Plan::Kind::Plain;
         const bool disabled = is_disabled(d);
         for (int i = 0; !disabled && i < d->oneof_decl_count(); ++i) {
@@ -781,6 +846,49 @@ struct Validator::Impl {
             if (!name.empty()) {
                 w.result->cluster_refs.emplace_back(join_path(path.str(), "name"), name);
             }
+        } else if (tn == kRouteConfiguration) {
+            check_unique_hosts(m, path, w);
+        }
+    }
+
+    // Envoy refuses a RouteConfiguration with two virtual hosts of one name
+    // or one domain twice: the first such, as Envoy reports it.
+    static void check_unique_hosts(const pb::Message& m, const Path& path, Walk& w) {
+        const pb::Descriptor* d = m.GetDescriptor();
+        const pb::Reflection* r = m.GetReflection();
+        const pb::FieldDescriptor* list = d->FindFieldByName("virtual_hosts");
+        if (list == nullptr || list->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            return;
+        }
+        const int n = r->FieldSize(m, list);
+        std::vector<HostNames> hosts(static_cast<std::size_t>(n));
+        const pb::FieldDescriptor* name_field = nullptr;
+        const pb::FieldDescriptor* domains_field = nullptr;
+        for (int j = 0; j < n; ++j) {
+            const pb::Message& host = r->GetRepeatedMessage(m, list, j);
+            const pb::Reflection* hr = host.GetReflection();
+            if (j == 0) {  // every item has the list's type
+                name_field = host.GetDescriptor()->FindFieldByName("name");
+                domains_field = host.GetDescriptor()->FindFieldByName("domains");
+            }
+            HostNames& names = hosts[static_cast<std::size_t>(j)];
+            names.name = hr->GetString(host, name_field);
+            const int domains = hr->FieldSize(host, domains_field);
+            names.domains.reserve(static_cast<std::size_t>(domains));
+            for (int i = 0; i < domains; ++i) {
+                names.domains.push_back(hr->GetRepeatedString(host, domains_field, i));
+            }
+        }
+        std::vector<const HostNames*> all;
+        all.reserve(hosts.size());
+        for (const HostNames& host : hosts) {
+            all.push_back(&host);
+        }
+        if (const auto found = first_duplicate_host(all)) {
+            static const std::string kList = "virtual_hosts";
+            const Path field = Path::field(path, kList);
+            const Path at = Path::item(field, static_cast<int>(found->first));
+            w.ctx.add(at.str() + found->second.first, found->second.second);
         }
     }
 
@@ -1247,6 +1355,20 @@ struct Validator::Impl {
         result.layout = std::move(layout);
     }
 
+    // The name and domains of the virtual host `host` of a clean document,
+    // from its tree (the values the message holds).
+    static HostNames names_in_tree(const DocTree& tree, Node host) {
+        HostNames out;
+        out.name = std::string(tree.scalar(tree.find(host, {"name"})));
+        const Node domains = tree.find(host, {"domains"});
+        if (tree.is_seq(domains)) {
+            for (const Node domain : tree.children(domains)) {
+                out.domains.emplace_back(tree.scalar(domain));
+            }
+        }
+        return out;
+    }
+
     static bool is_route_configuration(const std::string& type_url) {
         return std::string_view(type_url).substr(type_url.rfind('/') + 1) == kRouteConfiguration;
     }
@@ -1298,6 +1420,10 @@ struct Validator::Impl {
                 return;  // a cluster named outside the virtual hosts
             }
             layout.facts[host->first].cluster_refs.emplace_back(std::string(host->second), name);
+        }
+        std::size_t k = 0;
+        for (const Node host : tree.children(hosts)) {
+            layout.facts[k++].names = names_in_tree(tree, host);
         }
         layout.spans = std::move(*spans);
         facts.cluster_refs.clear();
@@ -1481,6 +1607,7 @@ struct Validator::Impl {
         for (auto& [ref_path, name] : scratch.cluster_refs) {
             facts.cluster_refs.emplace_back(ref_path.substr(path.size()), std::move(name));
         }
+        facts.names = names_in_tree(item->tree, item->item);
         sites_in_item(kAroundVirtualHost, found, sites);
         return facts;
     }
@@ -1556,6 +1683,15 @@ struct Validator::Impl {
                 numbers[i].offset += span.begin + host.begin;
             }
             layout.facts.push_back(std::move(*read));
+        }
+        std::vector<const HostNames*> names;
+        names.reserve(layout.facts.size());
+        for (const VirtualHostFacts& host : layout.facts) {
+            names.push_back(&host.names);
+        }
+        if (first_duplicate_host(names)) {
+            numbers.resize(from);
+            return std::nullopt;  // the full check words it
         }
         move_sites(sites, was.begin + hosts.spans.tail_begin(), was.end,
                    span.begin + spans->tail_begin(), numbers);

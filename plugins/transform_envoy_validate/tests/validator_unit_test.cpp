@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -639,6 +640,56 @@ BOOST_AUTO_TEST_CASE(scanner_and_yaml_cpp_read_alike) {
     // The cases are meant to cover both verdicts.
     BOOST_CHECK_GT(with_errors, 10u);
     BOOST_CHECK_LT(with_errors, cases.size() - 5);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_virtual_host_names_and_domains_are_refused) {
+    // A virtual host routing `domain` to c0, named `name`.
+    const auto host = [](const std::string& name, const std::string& domain) {
+        return "  - name: \"" + name + "\"\n    domains:\n    - \"" + domain +
+               "\"\n    routes:\n    - match:\n        prefix: \"/\"\n      route:\n"
+               "        cluster: \"c0\"\n";
+    };
+    const std::string domain_error =
+        "rds.yaml: resources[0].virtual_hosts[7].domains[0]: domain \"H3.Example\" of virtual "
+        "host \"x\" is also a domain of virtual host \"h3\" (virtual_hosts[3]): Envoy refuses a "
+        "domain given twice in one RouteConfiguration";
+    const std::string name_error =
+        "rds.yaml: resources[0].virtual_hosts[7].name: virtual host name \"h3\" is also the name "
+        "of virtual_hosts[3]: Envoy refuses two virtual hosts with one name";
+    {
+        // In a full check: a domain (compared in lower case) and a name.
+        Run run{registry_rds(12, "1", 7, host("x", "H3.Example")), many_clusters(12)};
+        BOOST_CHECK(run.on(*std::make_unique<Validator>(options())) ==
+                    std::vector<std::string>{domain_error});
+        run.rds_text = registry_rds(12, "1", 7, host("h3", "other.example"));
+        BOOST_CHECK(fresh(run) == std::vector<std::string>{name_error});
+        // The same domain in two RouteConfigurations is fine.
+        std::string two = registry_rds(3, "1");
+        two += two.substr(two.find("- \"@type\""));
+        two.replace(two.rfind("name: \"local\""), 13, "name: \"other\"");
+        run.rds_text = two;
+        BOOST_CHECK(fresh(run).empty());
+    }
+    // In the re-check of changed virtual hosts: the same words, from the full
+    // check it falls back to.
+    Validator v(options());
+    Run run{registry_rds(12, "1"), many_clusters(12)};
+    BOOST_REQUIRE(run.on(v).empty());
+    run.rds_text = registry_rds(12, "2", 7, host("x", "H3.Example"));
+    auto errors = run.on(v);
+    BOOST_CHECK(errors == std::vector<std::string>{domain_error});
+    BOOST_CHECK(errors == fresh(run));
+    run.rds_text = registry_rds(12, "3");
+    BOOST_CHECK(run.on(v).empty());
+    const std::size_t read = v.virtual_hosts_read();
+    run.rds_text = registry_rds(12, "4", 7, host("h3", "other.example"));
+    errors = run.on(v);
+    BOOST_CHECK(errors == std::vector<std::string>{name_error});
+    BOOST_CHECK(errors == fresh(run));
+    BOOST_CHECK_GT(v.virtual_hosts_read(), read);  // it was read on its own first
+    // A distinct host in its place passes, read on its own.
+    run.rds_text = registry_rds(12, "5", 7, host("h7", "new.example"));
+    BOOST_CHECK(run.on(v).empty());
 }
 
 BOOST_AUTO_TEST_CASE(numbers_against_their_rules) {

@@ -2,7 +2,9 @@
 // "resources[0].virtual_hosts[1].routes[0].route", written out only when it
 // is named (an error, a noted cluster): a chain of segments on the stack,
 // each pointing at the one before, so that a walk over thousands of fields
-// builds no string for each.
+// builds no string for each. A segment points at its parent: keep the parent
+// alive (a named local or a parameter, never a temporary in the same
+// expression).
 #pragma once
 
 #include <charconv>
