@@ -1376,11 +1376,9 @@ BOOST_AUTO_TEST_CASE(canary_steps_give_the_bytes_of_a_full_merge) {
     BOOST_TEST(compare_steps(skip, steps).reapplied > 5u);
 }
 
-// Random canary steps, removals and additions: after each, the same bytes, lines and notes
-// as a whole merge.
 namespace {
 
-// `count` random steps over the first `services` of api, web, s1, s2, quiet, img (promoted
+// `count` random steps over the first `services_used` of api, web, s1, s2, quiet, img (promoted
 // when asked) and ghost (matches nothing).
 std::vector<std::vector<ObjectPtr>> random_steps(std::size_t services_used, int count) {
     std::mt19937 random(12);  // fixed: the same steps on every run
@@ -1418,6 +1416,8 @@ std::vector<std::vector<ObjectPtr>> random_steps(std::size_t services_used, int 
 
 }  // namespace
 
+// Random canary steps, removals and additions: after each, the same bytes, lines and notes
+// as a whole merge.
 BOOST_AUTO_TEST_CASE(random_steps_give_the_bytes_of_a_full_merge) {
     BOOST_TEST(compare_steps(options(), random_steps(5, 150)).reapplied > 20u);
     Options skip = options(Match::Domain, "{{service}}", false, true);
