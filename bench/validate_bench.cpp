@@ -1,0 +1,148 @@
+// crossover-validate-bench: envoy_validate's checks of one RouteConfiguration of
+// R virtual hosts (the document of the test timing_1000_route_rds), in process,
+// the validator linked in: a full check of a new document, a canary step (every
+// weight rewritten: re-checked from the numbers alone) and one virtual host
+// changed (re-read on its own). Prints min / median / max per case.
+//
+//   crossover-validate-bench [--routes R] [--runs N] [--protos DIR] [--once]
+//
+// --once runs one full check inside `measured_full_check`, after a warm-up,
+// for an instruction count of that check alone:
+//   valgrind --tool=callgrind --toggle-collect='*measured_full_check*'
+//       crossover-validate-bench --once   (one command line)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "envoy_validator.h"
+
+using crossover::envoy_validate::Validator;
+using crossover::envoy_validate::ValidatorOptions;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct BenchArgs {
+    int routes = 1000;
+    int runs = 30;
+    std::string protos = CROSSOVER_VALIDATE_BENCH_PROTOS;
+    bool once = false;
+};
+
+bool parse_args(int argc, char** argv, BenchArgs& args) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--routes" && i + 1 < argc) {
+            args.routes = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "--runs" && i + 1 < argc) {
+            args.runs = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "--protos" && i + 1 < argc) {
+            args.protos = argv[++i];
+        } else if (a == "--once") {
+            args.once = true;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The RDS of the test timing_1000_route_rds, with `routes` virtual hosts, each
+// weighted `primary`/100 - `primary` and named under `route_name`.
+std::string make_rds(int routes, int primary, const std::string& route_name) {
+    std::string rds =
+        "version_info: \"1\"\nresources:\n"
+        "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: " +
+        route_name + "\n  virtual_hosts:\n";
+    const std::string w = std::to_string(primary);
+    const std::string c = std::to_string(100 - primary);
+    for (int i = 0; i < routes; ++i) {
+        const std::string n = std::to_string(i);
+        rds += "  - name: app" + n + "\n    domains: [\"app" + n + "\", \"app" + n +
+               ".test.svc.cluster.local\"]\n    routes:\n    - match: {prefix: \"/\"}\n" +
+               "      route:\n        timeout: 15s\n        weighted_clusters:\n" +
+               "          clusters:\n          - {name: app" + n + "-primary, weight: " + w +
+               "}\n          - {name: app" + n + "-canary, weight: " + c + "}\n";
+    }
+    return rds;
+}
+
+// One check; exits when the document is refused (the bench's documents are valid).
+void check(Validator& v, const std::string& name, const std::string& text) {
+    const std::vector<std::string> errors = v.validate({{&name, &text, ""}});
+    if (!errors.empty()) {
+        std::fprintf(stderr, "the document was refused: %s\n", errors.front().c_str());
+        std::exit(1);
+    }
+}
+
+__attribute__((noinline)) void measured_full_check(Validator& v, const std::string& name,
+                                                   const std::string& text) {
+    check(v, name, text);
+}
+
+// Runs `step(i)` `runs` times and prints min / median / max in ms.
+void time_case(const char* label, int runs, const std::function<void(int)>& step) {
+    std::vector<double> ms;
+    for (int i = 0; i < runs; ++i) {
+        const auto t0 = Clock::now();
+        step(i);
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("%-44s min %8.2f  median %8.2f  max %8.2f ms\n", label, ms.front(),
+                ms[ms.size() / 2], ms.back());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    BenchArgs args;
+    if (!parse_args(argc, argv, args)) {
+        std::fprintf(stderr,
+                     "usage: crossover-validate-bench [--routes R] [--runs N] [--protos DIR] "
+                     "[--once]\n");
+        return 2;
+    }
+    if (!crossover::envoy_validate::protos_present(args.protos)) {
+        std::printf("SKIPPED: Envoy protos absent from %s\n", args.protos.c_str());
+        return 0;
+    }
+    ValidatorOptions options;
+    options.proto_path = args.protos;
+    Validator v(options);
+    // Warm-up on another document: the descriptors and rule plans are built
+    // once per process, not per check.
+    check(v, "warm.yaml", make_rds(args.routes, 90, "warm_route"));
+    const std::string rds = make_rds(args.routes, 90, "local_route");
+    if (args.once) {
+        measured_full_check(v, "rds.yaml", rds);
+        std::printf("one full check of %d virtual hosts (%zu KiB)\n", args.routes,
+                    rds.size() / 1024);
+        return 0;
+    }
+    std::printf("%d virtual hosts in one RouteConfiguration (%zu KiB), %d runs per case\n",
+                args.routes, rds.size() / 1024, args.runs);
+    // A new document name each time: nothing of an earlier check is reused.
+    time_case("full check of a new document", args.runs,
+              [&](int i) { check(v, "new-" + std::to_string(i) + ".yaml", rds); });
+    // Every weight rewritten, alternating, as canary steps do.
+    const std::string a = make_rds(args.routes, 85, "local_route");
+    const std::string b = make_rds(args.routes, 80, "local_route");
+    check(v, "steps.yaml", rds);
+    time_case("every weight changed (a canary step)", args.runs,
+              [&](int i) { check(v, "steps.yaml", i % 2 == 0 ? a : b); });
+    // One virtual host's domain changed, alternating.
+    const std::string marker = "\"app0.test.svc.cluster.local\"";
+    std::string one = rds;
+    one.replace(one.find(marker), marker.size(), "\"app0.other.svc.cluster.local\"");
+    check(v, "host.yaml", rds);
+    time_case("one virtual host changed", args.runs,
+              [&](int i) { check(v, "host.yaml", i % 2 == 0 ? one : rds); });
+    return 0;
+}
