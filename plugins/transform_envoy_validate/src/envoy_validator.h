@@ -1,11 +1,14 @@
-// Checks Envoy xDS documents the way Envoy loads them: YAML is converted to
-// JSON, parsed with the protobuf JSON mapping into the v3 messages (unknown
-// fields, wrong types, unknown enum names and unresolvable `@type`s are
-// errors), then the protoc-gen-validate rules Envoy enforces at load time are
-// checked, and routes are cross-checked against the clusters defined.
+// Checks Envoy xDS documents the way Envoy loads them: the text is read into a
+// document tree (the scanner of crossover_envoy/doc_tree.h, or yaml-cpp for
+// what the scanner does not take) and from the tree straight into the v3
+// messages with the protobuf JSON mapping's rules (unknown fields, wrong
+// types, unknown enum names and unresolvable `@type`s are errors); then the
+// protoc-gen-validate rules Envoy enforces at load time are checked, routes are
+// cross-checked against the clusters defined, and virtual host names and
+// domains must be unique within a RouteConfiguration.
 //
-// The .proto files are read once, at construction, with libprotobuf's runtime
-// importer; extension packages named by an `@type` are imported on first use.
+// Envoy's API comes from the descriptor set built with the project; a message
+// type's descriptors are built the first time a document uses it.
 #pragma once
 
 #include <cstddef>
