@@ -44,12 +44,23 @@ std::string ObjectSource::namespaced(const std::string& api, const std::string& 
 
 SnapshotPtr ObjectSource::objects_snapshot(const std::string& kind, const Informer::State& state,
                                            const std::map<std::string, ObjectPtr>& valid) const {
-    auto snap = std::make_shared<Snapshot>();
+    std::vector<ObjectPtr> objects;
+    objects.reserve(valid.size());
     for (const auto& [name, obj] : valid) {
-        snap->objects.push_back(obj);
+        objects.push_back(obj);
     }
+    return objects_snapshot(kind, state, std::move(objects), [&valid](const std::string& name) {
+        return valid.find(name) != valid.end();
+    });
+}
+
+SnapshotPtr ObjectSource::objects_snapshot(
+    const std::string& kind, const Informer::State& state, std::vector<ObjectPtr> objects,
+    const std::function<bool(const std::string&)>& is_valid) const {
+    auto snap = std::make_shared<Snapshot>();
+    snap->objects = std::move(objects);
     for (const auto& name : selection_.names) {
-        if (valid.find(name) == valid.end()) {
+        if (!is_valid(name)) {
             snap->missing.push_back(
                 kind + " " + ns_ + "/" + name +
                 (state.find(name) == state.end() ? " not found" : " is invalid"));

@@ -55,53 +55,74 @@ bool TrafficSplitSource::same_output(const Snapshot& last, const Snapshot& next)
     return true;
 }
 
-SnapshotPtr TrafficSplitSource::build(const Informer::State& state) {
-    std::map<std::string, ObjectPtr> valid;
-    for (const auto& [name, json] : state) {
-        const std::string rv = metadata_field(json, "resourceVersion");
-        // An object the server has not changed since the last snapshot is reused as it is:
-        // converting and validating every TrafficSplit on every event costs O(splits).
-        if (const auto last = last_valid_.find(name);
-            !rv.empty() && last != last_valid_.end() && last->second->ref.resource_version == rv &&
-            last->second->api_version == get_string(json, "apiVersion")) {
-            valid[name] = last->second;
-            continue;
-        }
-        auto obj = std::make_shared<Object>();
-        obj->ref = ObjectRef{"TrafficSplit", ns_, name, rv};
-        if (const std::string ns = metadata_field(json, "namespace"); !ns.empty()) {
-            obj->ref.ns = ns;
-        }
-        obj->api_version = get_string(json, "apiVersion");
-        if (obj->api_version.empty()) {
-            obj->api_version = std::string(kGroup) + "/" + version_;
-        }
-        obj->body = to_yaml(json);
-        // Asked for by name, or only part of what a namespace or label selector brought.
-        obj->named = std::find(selection_.names.begin(), selection_.names.end(), name) !=
-                     selection_.names.end();
-        try {
-            (void)smi::parse_trafficsplit(*obj);
-        } catch (const std::exception& e) {
-            if (reported_[name] != e.what()) {
-                reported_[name] = e.what();
-                const auto last = last_valid_.find(name);
-                log_(LogLevel::Error,
-                     std::string(e.what()) +
-                         (last != last_valid_.end()
-                              ? "; keeping resourceVersion " + last->second->ref.resource_version
-                              : std::string("; skipped")));
-            }
-            if (const auto last = last_valid_.find(name); last != last_valid_.end()) {
-                valid[name] = last->second;
-            }
-            continue;
-        }
-        reported_.erase(name);
-        valid[name] = obj;
+void TrafficSplitSource::check(const std::string& name, const Poco::JSON::Object::Ptr& json,
+                               const std::string& rv, Checked& checked) {
+    checked.json = json;
+    auto obj = std::make_shared<Object>();
+    obj->ref = ObjectRef{"TrafficSplit", ns_, name, rv};
+    if (const std::string ns = metadata_field(json, "namespace"); !ns.empty()) {
+        obj->ref.ns = ns;
     }
-    last_valid_ = valid;
-    return objects_snapshot("TrafficSplit", state, valid);
+    obj->api_version = get_string(json, "apiVersion");
+    if (obj->api_version.empty()) {
+        obj->api_version = std::string(kGroup) + "/" + version_;
+    }
+    obj->body = to_yaml(json);
+    // Asked for by name, or only part of what a namespace or label selector brought.
+    obj->named =
+        std::find(selection_.names.begin(), selection_.names.end(), name) != selection_.names.end();
+    try {
+        (void)smi::parse_trafficsplit(*obj);
+    } catch (const std::exception& e) {
+        if (checked.error != e.what()) {
+            checked.error = e.what();
+            log_(LogLevel::Error,
+                 checked.error + (checked.valid ? "; keeping resourceVersion " +
+                                                      checked.valid->ref.resource_version
+                                                : std::string("; skipped")));
+        }
+        return;
+    }
+    checked.error.clear();
+    checked.valid = std::move(obj);
+}
+
+SnapshotPtr TrafficSplitSource::build(const Informer::State& state) {
+    // The state and the last build's objects are both in name order: walked together, an
+    // unchanged object (the same JSON) costs a pointer comparison, no lookup and no copy.
+    std::vector<ObjectPtr> objects;
+    objects.reserve(state.size());
+    auto last = checked_.begin();
+    for (const auto& [name, json] : state) {
+        while (last != checked_.end() && last->first < name) {
+            last = checked_.erase(last);  // gone from the state
+        }
+        if (last == checked_.end() || last->first != name) {
+            last = checked_.emplace_hint(last, name, Checked{});
+        }
+        Checked& checked = last->second;
+        ++last;
+        if (checked.json.get() != json.get()) {
+            // The same resourceVersion read again (a relist) is not converted again either:
+            // converting and validating every TrafficSplit on every event costs O(splits).
+            const std::string rv = metadata_field(json, "resourceVersion");
+            if (checked.valid && !rv.empty() && checked.valid->ref.resource_version == rv &&
+                checked.valid->api_version == get_string(json, "apiVersion")) {
+                checked.json = json;
+            } else {
+                check(name, json, rv, checked);
+            }
+        }
+        if (checked.valid) {
+            objects.push_back(checked.valid);
+        }
+    }
+    checked_.erase(last, checked_.end());
+    return objects_snapshot("TrafficSplit", state, std::move(objects),
+                            [this](const std::string& name) {
+                                const auto it = checked_.find(name);
+                                return it != checked_.end() && it->second.valid != nullptr;
+                            });
 }
 
 }  // namespace crossover::kube

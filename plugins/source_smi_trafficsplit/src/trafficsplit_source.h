@@ -37,10 +37,21 @@ private:
                            std::chrono::steady_clock::time_point deadline) override;
     [[nodiscard]] bool same_output(const Snapshot& last, const Snapshot& next) const override;
 
-    std::string api_version_;                      // configured: v1alpha1..4 or auto
-    std::string version_;                          // in use
-    std::map<std::string, ObjectPtr> last_valid_;  // by name
-    std::map<std::string, std::string> reported_;  // name -> last error logged
+    // What the last build made of one watched object.
+    struct Checked {
+        // The JSON last checked, held so that its address stays its own: the informer
+        // replaces an object's JSON on every event, so the same pointer is the same content.
+        Poco::JSON::Object::Ptr json;
+        ObjectPtr valid;    // its last valid version (null: never valid)
+        std::string error;  // the last error logged for it ("" while valid)
+    };
+    // Converts and checks `json`, the object `name` at `rv`, into `checked`.
+    void check(const std::string& name, const Poco::JSON::Object::Ptr& json, const std::string& rv,
+               Checked& checked);
+
+    std::string api_version_;                 // configured: v1alpha1..4 or auto
+    std::string version_;                     // in use
+    std::map<std::string, Checked> checked_;  // by name: the objects of the last build
 };
 
 }  // namespace crossover::kube

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "crossover_kube/json.h"
 #include "kube_test_support.h"
 #include "trafficsplit_source.h"
 
@@ -199,6 +200,48 @@ BOOST_AUTO_TEST_CASE(invalid_splits_are_reported_and_do_not_poison_the_others) {
     server.apply(split_json("v1alpha2", "bad", "1", "2"));  // now valid
     BOOST_REQUIRE(ctx.wait_for([](const Snapshot& s) { return weight(s, "bad", 0) == "1"; }));
     BOOST_TEST(weight(*ctx.latest(), "good", 0) == "30");
+}
+
+// build() keeps what it made of each JSON object: the same JSON (the informer replaces an
+// object's JSON on every event) gives the same object without a look at its fields, even
+// without a resourceVersion; an invalid one is not checked and reported again; an object
+// that leaves the state is forgotten, its error too.
+BOOST_AUTO_TEST_CASE(build_converts_only_the_json_that_changed) {
+    FakeApiServer server;
+    CaptureLogger logger;
+    auto source = make_source(server, "api_version: v1alpha2\n", logger);
+    const auto json = [](const std::string& name, const std::string& canary) {
+        return crossover::kube::parse_object(split_json("v1alpha2", name, canary, "90"), "test");
+    };
+    const auto errors = [&] { return logger.messages(crossover::LogLevel::Error); };
+    crossover::kube::Informer::State state{{"a", json("a", "1")}, {"b", json("b", "2")}};
+    const auto first = source->build(state);
+    BOOST_REQUIRE(first->objects.size() == 2u);
+    const auto again = source->build(state);
+    BOOST_TEST(again->objects == first->objects);  // no resourceVersion, yet the same pointers
+
+    state["b"] = json("b", "-2");  // invalid: the last valid version stays
+    state["c"] = json("c", "3");
+    const auto second = source->build(state);
+    BOOST_REQUIRE(second->objects.size() == 3u);
+    BOOST_TEST(second->objects[0] == first->objects[0]);
+    BOOST_TEST(second->objects[1] == first->objects[1]);
+    BOOST_TEST(second->objects[2]->ref.name == "c");
+    (void)source->build(state);
+    BOOST_REQUIRE(errors().size() == 1u);
+    BOOST_TEST(errors()[0] ==
+               "TrafficSplit test/b: spec.backends[0].weight: negative weight -2; keeping "
+               "resourceVersion ");
+
+    state.erase("b");
+    BOOST_TEST(source->build(state)->objects.size() == 2u);
+    state["b"] = json("b", "-2");  // back, invalid, and never valid since
+    const auto third = source->build(state);
+    BOOST_TEST(third->objects.size() == 2u);
+    BOOST_REQUIRE(errors().size() == 2u);
+    BOOST_TEST(errors()[1] ==
+               "TrafficSplit test/b: spec.backends[0].weight: negative weight -2; skipped");
+    BOOST_TEST(third->objects[0] == first->objects[0]);
 }
 
 BOOST_AUTO_TEST_CASE(unparsable_quantity_is_reported_with_the_field) {

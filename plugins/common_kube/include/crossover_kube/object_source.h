@@ -8,9 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crossover/sdk.h"
 #include "crossover_kube/client.h"
@@ -59,6 +61,10 @@ protected:
     [[nodiscard]] SnapshotPtr objects_snapshot(const std::string& kind,
                                                const Informer::State& state,
                                                const std::map<std::string, ObjectPtr>& valid) const;
+    // The same from the valid objects in name order; `is_valid` tells whether a name has one.
+    [[nodiscard]] SnapshotPtr objects_snapshot(
+        const std::string& kind, const Informer::State& state, std::vector<ObjectPtr> objects,
+        const std::function<bool(const std::string&)>& is_valid) const;
 
     // Whether `next` shows the same output as `last`, given that both are
     // equally complete and miss the same objects: then nothing is published.
