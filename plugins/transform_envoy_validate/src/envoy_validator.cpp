@@ -266,7 +266,9 @@ struct Validator::Impl {
     std::unordered_map<const pb::FieldDescriptor*, std::shared_ptr<const FieldRule>> rules;
     std::unordered_map<const pb::OneofDescriptor*, bool> oneof_required;
     std::unordered_map<const pb::Descriptor*, bool> message_disabled;
-    std::map<std::string, std::pair<std::string, DocResult>> cache;  // name -> (content, result)
+    // name -> (content, result); the content is the pipeline's own document
+    // text when the caller shared it, so it is not held twice.
+    std::map<std::string, std::pair<std::shared_ptr<const std::string>, DocResult>> cache;
     bool warned_v2 = false;
     std::size_t full_checks = 0;
     std::size_t resources_read = 0;
@@ -1181,7 +1183,7 @@ struct Validator::Impl {
     // in integers the full check read, and each new number passes, moves the
     // cache to `next` and returns true. False: check `next` in full (which
     // then also words any error).
-    bool recheck_numbers(std::string& content, DocResult& result, const std::string& next) {
+    bool recheck_numbers(const std::string& content, DocResult& result, const std::string& next) {
         auto& sites = result.numbers;
         if (!result.errors.empty() || !result.checked || sites.empty()) {
             return false;
@@ -1224,7 +1226,6 @@ struct Validator::Impl {
         if (result.layout) {
             move_spans(*result.layout, *changes);
         }
-        content = next;
         return true;
     }
 
@@ -1761,7 +1762,7 @@ struct Validator::Impl {
     // only the resources whose bytes are new (and the document's own fields
     // when they changed), moves the cache to `next` and returns true. False:
     // check `next` in full (which then words any error).
-    bool recheck_resources(std::string& content, DocResult& result, const std::string& next) {
+    bool recheck_resources(const std::string& content, DocResult& result, const std::string& next) {
         if (!result.layout || !result.errors.empty() || !result.checked || result.v2 ||
             next.find('*') != std::string::npos) {
             return false;
@@ -1848,7 +1849,6 @@ struct Validator::Impl {
         layout.spans = std::move(*spans);
         fresh.layout = std::move(layout);
         keep_numbers(next, fresh);
-        content = next;
         result = std::move(fresh);
         return true;
     }
@@ -1889,19 +1889,28 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
             errors.push_back(std::move(e));
         }
     };
-    std::map<std::string, std::pair<std::string, DocResult>> next_cache;
+    std::map<std::string, std::pair<std::shared_ptr<const std::string>, DocResult>> next_cache;
     std::vector<std::pair<const DocumentView*, const DocResult*>> results;
     results.reserve(documents.size());
     for (const auto& doc : documents) {
+        // The text kept for the next run: the caller's own, or a copy.
+        auto kept = [&doc] {
+            return doc.shared_content ? doc.shared_content
+                                      : std::make_shared<const std::string>(*doc.content);
+        };
         auto it = s.cache.find(*doc.name);
-        if (it != s.cache.end() &&
-            (it->second.first == *doc.content ||
-             s.recheck_numbers(it->second.first, it->second.second, *doc.content) ||
-             s.recheck_resources(it->second.first, it->second.second, *doc.content))) {
-            auto node = s.cache.extract(it);
-            next_cache.insert(std::move(node));
+        if (it != s.cache.end() && *it->second.first == *doc.content) {
+            if (doc.shared_content) {  // the same text: keep the caller's, drop the old one
+                it->second.first = doc.shared_content;
+            }
+            next_cache.insert(s.cache.extract(it));
+        } else if (it != s.cache.end() &&
+                   (s.recheck_numbers(*it->second.first, it->second.second, *doc.content) ||
+                    s.recheck_resources(*it->second.first, it->second.second, *doc.content))) {
+            it->second.first = kept();
+            next_cache.insert(s.cache.extract(it));
         } else {
-            next_cache[*doc.name] = {*doc.content, s.check_document(*doc.name, *doc.content)};
+            next_cache[*doc.name] = {kept(), s.check_document(*doc.name, *doc.content)};
         }
     }
     s.cache = std::move(next_cache);

@@ -40,6 +40,10 @@ struct DocumentView {
     const std::string* name;     // file name, e.g. "rds.yaml"
     const std::string* content;  // bytes
     std::string origin;          // "ConfigMap ns/name" or empty
+    // When set, owns `*content` (points at it): the validator keeps this
+    // pointer to compare the next run's text with, instead of a copy. When
+    // null, the validator copies the text.
+    std::shared_ptr<const std::string> shared_content = nullptr;
 };
 
 // Where the plugin looks for protos by default, in order: next to the

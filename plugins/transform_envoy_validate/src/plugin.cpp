@@ -105,8 +105,11 @@ public:
             std::vector<DocumentView> views;
             views.reserve(result->documents.size());
             for (const auto& d : result->documents) {
+                // The document's own text, shared with the validator for the
+                // next run's comparison (aliasing: it keeps the Document alive).
                 views.push_back({&d->name, &d->content,
-                                 d->origin.kind.empty() ? std::string() : d->origin.describe()});
+                                 d->origin.kind.empty() ? std::string() : d->origin.describe(),
+                                 std::shared_ptr<const std::string>(d, &d->content)});
             }
             const std::vector<std::string> errors = validator_->validate(views);
             if (!errors.empty()) {

@@ -575,6 +575,45 @@ BOOST_AUTO_TEST_CASE(weights_only_changes_are_checked_without_reading_again) {
     BOOST_CHECK_EQUAL(v.full_checks(), 4u);
 }
 
+BOOST_AUTO_TEST_CASE(shared_text_is_kept_instead_of_a_copy) {
+    // The caller's text is what the next run is compared with: the validator
+    // holds that pointer (no copy) and lets go of it once the text changes.
+    Validator v(options());
+    const std::string name = "rds.yaml";
+    auto first = std::make_shared<const std::string>(rds(20, 10));
+    BOOST_REQUIRE(v.validate({{&name, first.get(), "", first}}).empty());
+    BOOST_CHECK_EQUAL(first.use_count(), 2);
+
+    // The same text in another buffer: still valid, the newer buffer is kept.
+    auto same = std::make_shared<const std::string>(*first);
+    BOOST_CHECK(v.validate({{&name, same.get(), "", same}}).empty());
+    BOOST_CHECK_EQUAL(first.use_count(), 1);
+    BOOST_CHECK_EQUAL(same.use_count(), 2);
+
+    // Weights changed: re-checked from the kept text, then the new one is kept.
+    auto weights = std::make_shared<const std::string>(rds(20, 35));
+    BOOST_CHECK(v.validate({{&name, weights.get(), "", weights}}).empty());
+    BOOST_CHECK_EQUAL(v.full_checks(), 1u);
+    BOOST_CHECK_EQUAL(same.use_count(), 1);
+    BOOST_CHECK_EQUAL(weights.use_count(), 2);
+
+    // A change read in full, then an invalid number: the verdict follows the text.
+    auto more = std::make_shared<const std::string>(rds(21, 35));
+    BOOST_CHECK(v.validate({{&name, more.get(), "", more}}).empty());
+    std::string bad_text = rds(21, 35);
+    bad_text.replace(bad_text.rfind("weight: 35"), 10, "weight: 4294967296");
+    auto bad = std::make_shared<const std::string>(bad_text);
+    BOOST_CHECK_EQUAL(v.validate({{&name, bad.get(), "", bad}}).size(), 1u);
+    BOOST_CHECK_EQUAL(weights.use_count(), 1);
+    BOOST_CHECK_EQUAL(more.use_count(), 1);
+
+    // Without a shared pointer the validator keeps a copy of its own.
+    const std::string copied = rds(20, 10);
+    BOOST_CHECK(v.validate({{&name, &copied, ""}}).empty());
+    BOOST_CHECK_EQUAL(bad.use_count(), 1);
+    BOOST_CHECK(v.validate({}).empty());  // forgets it
+}
+
 BOOST_AUTO_TEST_CASE(scanner_and_yaml_cpp_read_alike) {
     // Each document is checked twice by fresh validators: as written (read
     // by the document scanner) and with a document end marker after it,
