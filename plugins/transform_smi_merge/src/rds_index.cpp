@@ -339,6 +339,26 @@ RouteEntry index_route(const DocTree& tree, const std::string& text, Node route_
     return r;
 }
 
+// The index is kept for as long as its document: give back the spare
+// capacity the vectors grew while it was built.
+void shrink(std::vector<RouteEntry>& routes) {
+    for (auto& route : routes) {
+        route.clusters.shrink_to_fit();
+    }
+    routes.shrink_to_fit();
+}
+
+void shrink(std::vector<RouteConfigEntry>& route_configs) {
+    for (auto& rc : route_configs) {
+        for (auto& vh : rc.virtual_hosts) {
+            vh.domains.shrink_to_fit();
+            shrink(vh.routes);
+        }
+        rc.virtual_hosts.shrink_to_fit();
+    }
+    route_configs.shrink_to_fit();
+}
+
 }  // namespace
 
 bool may_hold_route_configuration(const std::string& content) {
@@ -348,9 +368,13 @@ bool may_hold_route_configuration(const std::string& content) {
 }
 
 RdsIndexPtr build_index(std::string content) {
+    return build_index(std::make_shared<const std::string>(std::move(content)));
+}
+
+RdsIndexPtr build_index(std::shared_ptr<const std::string> shared_text) {
     auto index = std::make_shared<RdsIndex>();
-    index->content = std::move(content);
-    const std::string& text = index->content;
+    index->text = std::move(shared_text);
+    const std::string& text = index->content();
     const auto first = text.find_first_not_of(" \t\r\n");
     index->json = first != std::string::npos && text[first] == '{';
     // yaml-cpp's marks do not count a byte order mark: parse a copy where the
@@ -413,6 +437,7 @@ RdsIndexPtr build_index(std::string content) {
         }
         index->route_configs.push_back(std::move(rc));
     }
+    shrink(index->route_configs);
     for (std::size_t ri = 0; ri < index->route_configs.size(); ++ri) {
         const auto& vhosts = index->route_configs[ri].virtual_hosts;
         for (std::size_t vi = 0; vi < vhosts.size(); ++vi) {
@@ -423,6 +448,11 @@ RdsIndexPtr build_index(std::string content) {
                     at.emplace_back(ri, vi);
                 }
             }
+        }
+    }
+    for (auto* positions : {&index->by_name, &index->by_domain}) {
+        for (auto& [key, at] : *positions) {
+            at.shrink_to_fit();
         }
     }
     return index;

@@ -87,8 +87,11 @@ struct RouteConfigEntry {
 using VirtualHostPos = std::pair<std::size_t, std::size_t>;
 
 struct RdsIndex {
-    std::string content;  // the text the index was built from
-    bool json = false;    // the document is JSON (keys are written quoted)
+    // The text the index was built from: the input document's own bytes,
+    // shared with it rather than copied.
+    std::shared_ptr<const std::string> text;
+    [[nodiscard]] const std::string& content() const { return *text; }
+    bool json = false;  // the document is JSON (keys are written quoted)
     std::string parse_error;
     bool scanned = false;  // read by the scanner (false: by yaml-cpp)
     std::vector<RouteConfigEntry> route_configs;
@@ -103,8 +106,12 @@ using RdsIndexPtr = std::shared_ptr<const RdsIndex>;
 // Cheap test before parsing: can this text hold a RouteConfiguration?
 bool may_hold_route_configuration(const std::string& content);
 
-// Parses `content` and indexes its RouteConfigurations. Never throws: a
-// document that is not valid YAML gets `parse_error` set and no entries.
+// Parses `text` and indexes its RouteConfigurations; the index keeps `text`
+// (pass a pointer that shares the document's ownership, so the bytes are not
+// held twice). Never throws: a document that is not valid YAML gets
+// `parse_error` set and no entries.
+RdsIndexPtr build_index(std::shared_ptr<const std::string> text);
+// The same over a copy of `content`.
 RdsIndexPtr build_index(std::string content);
 
 // One replacement in the text; applied back to front.

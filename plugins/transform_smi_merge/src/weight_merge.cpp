@@ -220,10 +220,10 @@ public:
             const Document& old = *out.documents[di];
             std::string content;
             try {
-                content = apply_edits(indexes_[di]->content, std::move(edits_[di]));
+                content = apply_edits(indexes_[di]->content(), std::move(edits_[di]));
             } catch (const EditConflict& e) {
                 throw Error(describe_document(old) + ": line " +
-                            std::to_string(line_of(indexes_[di]->content, e.pos)) +
+                            std::to_string(line_of(indexes_[di]->content(), e.pos)) +
                             ": routes share this text through a YAML anchor or alias but need "
                             "different weights");
             }
@@ -339,7 +339,7 @@ private:
             ins = ", " + key_text("weight", index.json) + ": " + wt;
         } else {
             const bool crlf =
-                c.after_name < index.content.size() && index.content[c.after_name] == '\r';
+                c.after_name < index.content().size() && index.content()[c.after_name] == '\r';
             ins = std::string(crlf ? "\r\n" : "\n") + c.block_indent + "weight: " + wt;
         }
         add_edit(di, {c.after_name, 0, ins});
@@ -397,7 +397,7 @@ private:
                 throw Error(rwhere +
                             ": cannot rewrite total_weight in place (unsupported YAML layout)");
             }
-            if (index.content.compare(route.total.pos, route.total.len, st) != 0) {
+            if (index.content().compare(route.total.pos, route.total.len, st) != 0) {
                 add_edit(place.di, {route.total.pos, route.total.len, st});
             }
         } else if (place.rc->legacy_v2 && sum != 100) {
@@ -527,13 +527,14 @@ RdsIndexPtr WeightMerger::index_for(const DocumentPtr& document) {
     RdsIndexPtr index;
     for (const auto* cache : {&by_content_, &next_by_content_}) {
         for (auto [b, e] = cache->equal_range(h); b != e && !index; ++b) {
-            if (b->second->content == document->content) {
+            if (b->second->content() == document->content) {
                 index = b->second;
             }
         }
     }
     if (!index) {
-        index = build_index(document->content);
+        // The index refers to the document's own text (and keeps the document).
+        index = build_index(std::shared_ptr<const std::string>(document, &document->content));
         ++parse_count_;
     }
     next_by_ptr_[key] = PtrEntry{document, index, h};
@@ -673,7 +674,7 @@ bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>&
         if (!touched[di]) {
             continue;
         }
-        std::string content = m.edits[di].apply(m.indexes[di]->content);
+        std::string content = m.edits[di].apply(m.indexes[di]->content());
         const DocumentPtr& input = inputs[di];
         const bool differs = content != input->content;
         if (differs != m.changed[di]) {

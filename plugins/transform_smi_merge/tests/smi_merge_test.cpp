@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -378,6 +379,50 @@ BOOST_AUTO_TEST_CASE(scanner_and_yaml_cpp_index_alike) {
     BOOST_TEST(describe_index(*scanned) == describe_index(*loaded));
     BOOST_TEST(build_index(std::string(kSimple) + "x: &a 1\n")->scanned == false);
     BOOST_TEST(build_index("{\"resources\": []}")->scanned);
+}
+
+BOOST_AUTO_TEST_CASE(index_shares_its_text_and_holds_no_spare_capacity) {
+    // The index lives as long as its document: it refers to the document's
+    // text rather than copying it, and its vectors are no larger than needed.
+    std::string text = "resources:\n";
+    for (int rc = 0; rc < 3; ++rc) {
+        text +=
+            "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+            "  name: r" +
+            std::to_string(rc) + "\n  virtual_hosts:\n";
+        for (int vh = 0; vh < 5; ++vh) {
+            const std::string n = std::to_string(rc) + "-" + std::to_string(vh);
+            text += "  - name: vh" + n + "\n    domains: [a" + n + ", b" + n + ", c" + n +
+                    "]\n    routes:\n";
+            for (int r = 0; r < 3; ++r) {
+                text +=
+                    "    - route: {weighted_clusters: {clusters: [{name: x, weight: 1}, "
+                    "{name: y, weight: 2}, {name: z, weight: 3}]}}\n";
+            }
+        }
+    }
+    const auto shared = std::make_shared<const std::string>(text);
+    const RdsIndexPtr index = build_index(shared);
+    BOOST_TEST(index->parse_error.empty());
+    BOOST_TEST(index->text.get() == shared.get());
+    BOOST_TEST(&index->content() == shared.get());
+    BOOST_REQUIRE_EQUAL(index->route_configs.size(), 3u);
+    BOOST_TEST(index->route_configs.capacity() == index->route_configs.size());
+    for (const auto& rc : index->route_configs) {
+        BOOST_REQUIRE_EQUAL(rc.virtual_hosts.size(), 5u);
+        BOOST_TEST(rc.virtual_hosts.capacity() == rc.virtual_hosts.size());
+        for (const auto& vh : rc.virtual_hosts) {
+            BOOST_TEST(vh.domains.capacity() == vh.domains.size());
+            BOOST_REQUIRE_EQUAL(vh.routes.size(), 3u);
+            BOOST_TEST(vh.routes.capacity() == vh.routes.size());
+            for (const auto& route : vh.routes) {
+                BOOST_REQUIRE_EQUAL(route.clusters.size(), 3u);
+                BOOST_TEST(route.clusters.capacity() == route.clusters.size());
+            }
+        }
+    }
+    // A copy of the text indexes alike.
+    BOOST_TEST(describe_index(*build_index(text)) == describe_index(*index));
 }
 
 BOOST_AUTO_TEST_CASE(total_weight_is_kept_consistent) {
