@@ -911,22 +911,33 @@ struct Validator::Impl {
         }
     }
 
+    // A count rule of a map (pairs) or a repeated field (items): `n` against
+    // the bounds the rule sets, each named by its rule.
+    static void check_count(int n, const std::optional<std::uint64_t>& min,
+                            const std::optional<std::uint64_t>& max, const char* noun,
+                            const char* min_rule, const char* max_rule, const Path& fpath,
+                            Walk& w) {
+        const auto count = static_cast<std::uint64_t>(n);
+        if (min && count < *min) {
+            w.ctx.add(fpath, "has " + std::to_string(n) + " " + noun + ", at least " +
+                                 std::to_string(*min) + " required (validate.rules " + min_rule +
+                                 ")");
+        }
+        if (max && count > *max) {
+            w.ctx.add(fpath, "has " + std::to_string(n) + " " + noun + ", at most " +
+                                 std::to_string(*max) + " allowed (validate.rules " + max_rule +
+                                 ")");
+        }
+    }
+
     // A map field: its pair-count rules, then each message value by its key.
     void visit_map(const pb::Message& m, const pb::FieldDescriptor* f, const FieldRule* rule,
                    const Path& fpath, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
         const int n = r->FieldSize(m, f);
         if (rule != nullptr) {
-            if (rule->min_pairs && static_cast<std::uint64_t>(n) < *rule->min_pairs) {
-                w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at least " +
-                                     std::to_string(*rule->min_pairs) +
-                                     " required (validate.rules map.min_pairs)");
-            }
-            if (rule->max_pairs && static_cast<std::uint64_t>(n) > *rule->max_pairs) {
-                w.ctx.add(fpath, "has " + std::to_string(n) + " entries, at most " +
-                                     std::to_string(*rule->max_pairs) +
-                                     " allowed (validate.rules map.max_pairs)");
-            }
+            check_count(n, rule->min_pairs, rule->max_pairs, "entries", "map.min_pairs",
+                        "map.max_pairs", fpath, w);
         }
         const pb::FieldDescriptor* vf = f->message_type()->map_value();
         if (vf->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
@@ -950,16 +961,8 @@ struct Validator::Impl {
                         const Path& fpath, Walk& w) {
         const int n = m.GetReflection()->FieldSize(m, f);
         if (rule != nullptr) {
-            if (rule->min_items && static_cast<std::uint64_t>(n) < *rule->min_items) {
-                w.ctx.add(fpath, "has " + std::to_string(n) + " items, at least " +
-                                     std::to_string(*rule->min_items) +
-                                     " required (validate.rules repeated.min_items)");
-            }
-            if (rule->max_items && static_cast<std::uint64_t>(n) > *rule->max_items) {
-                w.ctx.add(fpath, "has " + std::to_string(n) + " items, at most " +
-                                     std::to_string(*rule->max_items) +
-                                     " allowed (validate.rules repeated.max_items)");
-            }
+            check_count(n, rule->min_items, rule->max_items, "items", "repeated.min_items",
+                        "repeated.max_items", fpath, w);
         }
         const FieldRule* item_rule = rule != nullptr ? rule->items.get() : nullptr;
         if (item_rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
