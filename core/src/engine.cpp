@@ -305,6 +305,21 @@ void Engine::tick() {
     last_tick_ns_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
 }
 
+void Engine::trim_when_quiet(std::unique_lock<std::mutex>& lock) {
+    if (dirty_ || Clock::now() < trim_due_) {
+        return;
+    }
+    trim_due_ = Clock::time_point::max();
+    lock.unlock();
+    // A recompute frees the previous snapshots' documents (megabytes for large configurations);
+    // glibc keeps freed memory in its arenas and returns it late, so give it back while nothing
+    // waits on us. Not after every recompute: changes that follow each other closely (a
+    // ConfigMap edited again, canary steps) would fault the same pages in again each time.
+    ::malloc_trim(0);
+    log(LogLevel::Debug, "", "returned freed memory to the system after a quiet period");
+    lock.lock();
+}
+
 Clock::duration Engine::pending_input_age() const {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (in_output_ >= published_) {
@@ -554,7 +569,7 @@ int Engine::run() {
         while (!stopping_) {
             const auto retry = next_retry();
             const auto heartbeat = Clock::now() + std::chrono::seconds(1);
-            wake_.wait_until(lock, std::min(retry, heartbeat),
+            wake_.wait_until(lock, std::min({retry, heartbeat, trim_due_}),
                              [this] { return stopping_ || dirty_; });
             if (stopping_) {
                 break;
@@ -562,6 +577,7 @@ int Engine::run() {
             lock.unlock();
             tick();
             lock.lock();
+            trim_when_quiet(lock);
             Clock::time_point batch_start = Clock::now();
             if (dirty_) {
                 // Debounce: a change arriving after a quiet period is handled at
@@ -587,12 +603,9 @@ int Engine::run() {
             const std::uint64_t published = published_;
             lock.unlock();
             const bool ok = recompute(batch_start);
-            // A recompute frees the previous snapshots' documents (megabytes for large
-            // configurations); glibc keeps freed memory in its arenas and returns it late, so
-            // give it back now, while nothing waits on us.
-            ::malloc_trim(0);
             lock.lock();
             last_recompute_ = Clock::now();
+            trim_due_ = last_recompute_ + options_.trim_after;
             if (ok) {
                 in_output_ = std::max(in_output_, published);
             }

@@ -50,6 +50,9 @@ public:
 struct EngineOptions {
     bool onetime = false;
     bool dry_run = false;  // the sinks print: say so instead of "wrote"
+    // Freed memory goes back to the system once no recompute has run for this long: trimming
+    // after every recompute made the next one fault every page in again.
+    std::chrono::milliseconds trim_after{250};
 };
 
 class Engine {
@@ -102,6 +105,9 @@ private:
     Clock::time_point next_retry() const;
     void log(LogLevel level, const std::string& component, const std::string& message) const;
     void tick();
+    // Returns freed memory to the system when trim_due_ has passed (lock held; released while
+    // trimming).
+    void trim_when_quiet(std::unique_lock<std::mutex>& lock);
 
     const PipelineSpec& spec_;
     const PluginRegistry& registry_;
@@ -119,7 +125,8 @@ private:
     Clock::time_point first_change_{};
     Clock::time_point last_change_{};
     Clock::time_point last_recompute_{};
-    std::uint64_t published_ = 0;  // source publishes so far
+    Clock::time_point trim_due_ = Clock::time_point::max();  // see EngineOptions::trim_after
+    std::uint64_t published_ = 0;                            // source publishes so far
     std::uint64_t in_output_ = 0;  // how many of them every sink's output reflects
     Clock::time_point newest_publish_{};
     std::atomic<std::int64_t> last_tick_ns_{0};

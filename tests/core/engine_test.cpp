@@ -78,6 +78,31 @@ BOOST_AUTO_TEST_CASE(bursts_are_coalesced_and_the_last_state_wins) {
     BOOST_CHECK_LT(w.writes(), 150);  // far fewer writes than changes
 }
 
+BOOST_AUTO_TEST_CASE(freed_memory_is_returned_once_the_output_is_quiet) {
+    Watching w("", {"--log-level", "debug"});
+    const std::string trimmed = "returned freed memory to the system after a quiet period";
+    const auto count = [&](const std::string& text) {
+        const std::string e = w.proc->err();
+        std::size_t n = 0;
+        for (auto p = e.find(text); p != std::string::npos; p = e.find(text, p + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return count(trimmed) == 1; }), w.proc->err());
+    // Changes that follow each other closely (each waits only for the previous one's output)
+    // share a trim, made after the last of them; trimming after each would fault the same
+    // pages in again for the next.
+    for (int i = 1; i <= 10; ++i) {
+        write_text(w.dir / "in.yaml", manifest("close" + std::to_string(i)));
+        BOOST_REQUIRE(eventually([&] { return w.has("value: close" + std::to_string(i) + "\n"); }));
+    }
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return count(trimmed) >= 2; }), w.proc->err());
+    const std::string e = w.proc->err();
+    BOOST_CHECK_GT(e.rfind(trimmed), e.rfind("[out] sink ran in"));
+    BOOST_CHECK_LT(count(trimmed), 11U);
+}
+
 BOOST_AUTO_TEST_CASE(failing_transform_keeps_the_last_output) {
     Watching w;
     write_text(w.dir / "in.yaml", manifest("BAD"));
