@@ -19,6 +19,7 @@ RUN apt-get update \
       libgrpc++-dev \
       libpoco-dev \
       libprotobuf-dev \
+      libssl-dev \
       libyaml-cpp-dev \
       make \
       nodejs \
@@ -52,6 +53,7 @@ RUN apt-get update \
       libprometheus-cpp-core1.0 \
       libprometheus-cpp-pull1.0 \
       libprotobuf32 \
+      libssl3 \
       libyaml-cpp0.7 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 65532 crossover \

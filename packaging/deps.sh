@@ -8,7 +8,7 @@ apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; 
 apt-get update -qq
 apt_install \
   g++ cmake make pkg-config git ca-certificates \
-  libpoco-dev libyaml-cpp-dev libboost-test-dev \
+  libpoco-dev libssl-dev libyaml-cpp-dev libboost-test-dev \
   libprotobuf-dev libprotoc-dev protobuf-compiler prometheus-cpp-dev \
   libgrpc++-dev \
   nodejs \

@@ -2,33 +2,22 @@
 
 #include <sys/socket.h>
 
-#include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
-#include <Poco/Crypto/EVPPKey.h>
-#include <Poco/Crypto/X509Certificate.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include "crossover/files.h"
+#include "crossover_kube/tls_socket.h"
 
 namespace crossover::kube {
 namespace {
-
-void init_ssl_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { Poco::Net::initializeSSL(); });
-}
 
 std::string trim_token(std::string s) {
     while (!s.empty() &&
@@ -40,23 +29,6 @@ std::string trim_token(std::string s) {
         ++i;
     }
     return s.substr(i);
-}
-
-// Splits PEM text into its certificate blocks.
-std::vector<std::string> pem_blocks(const std::string& pem) {
-    std::vector<std::string> out;
-    const std::string begin = "-----BEGIN CERTIFICATE-----";
-    const std::string end = "-----END CERTIFICATE-----";
-    std::size_t pos = 0;
-    while ((pos = pem.find(begin, pos)) != std::string::npos) {
-        const std::size_t stop = pem.find(end, pos);
-        if (stop == std::string::npos) {
-            break;
-        }
-        out.push_back(pem.substr(pos, stop + end.size() - pos) + "\n");
-        pos = stop + end.size();
-    }
-    return out;
 }
 
 // A session that reports its socket as soon as it is connected, so that
@@ -279,55 +251,7 @@ Client::Client(ClusterConfig config, Timeouts timeouts, LogFn log)
         throw Error("API server URL '" + config_.server + "' has no host");
     }
     if (scheme_ == "https") {
-        init_ssl_once();
-        Poco::Net::Context::Params params;
-        params.verificationMode =
-            config_.insecure ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_RELAXED;
-        // The system's CA bundle (some 140 certificates, ~0.5 MiB of heap per client and the
-        // libcrypto code that parses them) is only of use when the server is verified.
-        params.loadDefaultCAs =
-            !config_.insecure && config_.ca_file.empty() && config_.ca_data.empty();
-        if (!config_.ca_file.empty() && !config_.insecure) {
-            if (!std::filesystem::exists(config_.ca_file)) {
-                throw Error("CA file " + config_.ca_file + " for " + config_.server +
-                            " does not exist");
-            }
-            params.caLocation = config_.ca_file;
-        }
-        try {
-            context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-            if (!config_.ca_data.empty() && !config_.insecure) {
-                const auto blocks = pem_blocks(config_.ca_data);
-                if (blocks.empty()) {
-                    throw Error("certificate-authority-data for " + config_.server +
-                                " holds no PEM certificate");
-                }
-                for (const auto& block : blocks) {
-                    std::istringstream in(block);
-                    context_->addCertificateAuthority(Poco::Crypto::X509Certificate(in));
-                }
-            }
-            if (!config_.client_cert_file.empty() || !config_.client_cert_data.empty()) {
-                if (!config_.client_cert_data.empty()) {
-                    std::istringstream in(config_.client_cert_data);
-                    context_->useCertificate(Poco::Crypto::X509Certificate(in));
-                } else {
-                    context_->useCertificate(
-                        Poco::Crypto::X509Certificate(config_.client_cert_file));
-                }
-                if (!config_.client_key_data.empty()) {
-                    std::istringstream in(config_.client_key_data);
-                    context_->usePrivateKey(Poco::Crypto::EVPPKey(nullptr, &in));
-                } else if (!config_.client_key_file.empty()) {
-                    context_->usePrivateKey(Poco::Crypto::EVPPKey("", config_.client_key_file));
-                } else {
-                    throw Error("a client certificate for " + config_.server +
-                                " needs a client key");
-                }
-            }
-        } catch (const Poco::Exception& e) {
-            throw Error("TLS setup for " + config_.server + ": " + e.displayText());
-        }
+        tls_ = std::make_shared<const TlsContext>(config_);
         if (config_.insecure && log_) {
             log_(LogLevel::Warn, "TLS certificate verification of " + config_.server +
                                      " is DISABLED (insecure): anyone on the network path can "
@@ -362,8 +286,11 @@ std::unique_ptr<Poco::Net::HTTPClientSession> Client::make_session(
         }
     };
     if (scheme_ == "https") {
-        s = std::make_unique<NotifyingSession<Poco::Net::HTTPSClientSession>>(on_connect, host_,
-                                                                              port_, context_);
+        // An interrupt that comes during the TCP connect is honoured before the handshake.
+        s = std::make_unique<NotifyingSession<Poco::Net::HTTPClientSession>>(
+            on_connect, tls_stream_socket(tls_, host_, on_connect));
+        s->setHost(host_);
+        s->setPort(port_);
     } else {
         s = std::make_unique<NotifyingSession<Poco::Net::HTTPClientSession>>(on_connect, host_,
                                                                              port_);
@@ -371,12 +298,9 @@ std::unique_ptr<Poco::Net::HTTPClientSession> Client::make_session(
     const auto us = [](std::chrono::milliseconds ms) {
         return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
     };
-    // Poco's TLS sockets wait twice for a silent peer: once in recv() (the socket's
-    // SO_RCVTIMEO), then again in a poll() of the same length when OpenSSL wants to
-    // read. Give them half of the read timeout so that the total is what was asked.
-    const auto receive =
-        scheme_ == "https" ? (read_timeout + std::chrono::milliseconds(1)) / 2 : read_timeout;
-    s->setTimeout(us(timeouts_.connect), us(timeouts_.request), us(receive));
+    // A silent peer is waited for once, in recv() (the socket's SO_RCVTIMEO), over TLS as
+    // over plain HTTP: the TLS socket reads through OpenSSL without a poll() of its own.
+    s->setTimeout(us(timeouts_.connect), us(timeouts_.request), us(read_timeout));
     s->setKeepAlive(false);
     return s;
 }
@@ -453,26 +377,22 @@ void Client::rethrow_network(const std::string& what) {
     }
     try {
         throw;
-    } catch (const Poco::Net::CertificateValidationException& e) {
-        throw Error(what + ": TLS certificate of " + config_.server +
-                    " rejected: " + e.displayText() +
+    } catch (const TlsNameMismatch& e) {
+        throw Error(what + ": TLS certificate of " + config_.server + " rejected: " + e.message() +
                     " (it must be signed by the configured CA, see ca_file or the kubeconfig's "
                     "certificate-authority, and name the host in its subjectAltName)");
-    } catch (const Poco::Net::SSLException& e) {
-        std::string msg = e.displayText();
-        std::string hint;
-        if (msg.find("certificate verify failed") != std::string::npos ||
-            msg.find("verify") != std::string::npos) {
-            std::string ca = "system CAs";
-            if (!config_.ca_file.empty()) {
-                ca = "CA " + config_.ca_file;
-            } else if (!config_.ca_data.empty()) {
-                ca = "CA from the kubeconfig's certificate-authority-data";
-            }
-            hint = " (the server's certificate is not signed by the configured " + ca +
-                   ": check ca_file / the kubeconfig's certificate-authority)";
+    } catch (const TlsCertificateRejected& e) {
+        std::string ca = "system CAs";
+        if (!config_.ca_file.empty()) {
+            ca = "CA " + config_.ca_file;
+        } else if (!config_.ca_data.empty()) {
+            ca = "CA from the kubeconfig's certificate-authority-data";
         }
-        throw Error(what + ": TLS handshake with " + config_.server + " failed: " + msg + hint);
+        throw Error(what + ": TLS handshake with " + config_.server + " failed: " + e.message() +
+                    " (the server's certificate is not signed by the configured " + ca +
+                    ": check ca_file / the kubeconfig's certificate-authority)");
+    } catch (const TlsException& e) {
+        throw Error(what + ": TLS with " + config_.server + ": " + e.message());
     } catch (const Poco::TimeoutException& e) {
         throw ReadTimeout(what + ": " + config_.server + " timed out: " + e.displayText());
     } catch (const Poco::Exception& e) {

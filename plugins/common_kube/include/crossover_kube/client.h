@@ -1,4 +1,4 @@
-// A small Kubernetes API client over Poco Net/NetSSL.
+// A small Kubernetes API client over Poco Net, with TLS from OpenSSL (tls_socket.h).
 //
 // - TLS is verified against the configured CA (or the system CAs when none is
 //   given); `insecure` turns verification off and is logged as a warning.
@@ -25,10 +25,11 @@
 #include "crossover/status.h"
 #include "crossover_kube/config.h"
 
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 
 namespace crossover::kube {
+
+class TlsContext;
 
 using LogFn = std::function<void(LogLevel, std::string_view)>;
 
@@ -145,7 +146,7 @@ private:
     std::string scheme_;
     std::string host_;
     unsigned short port_ = 0;
-    Poco::Net::Context::Ptr context_;
+    std::shared_ptr<const TlsContext> tls_;  // https only
 
     std::mutex token_mutex_;
     std::string token_;
