@@ -147,7 +147,10 @@ inline std::string output_mismatch(const std::string& dir, const Files& want) {
     if (ec) {
         return "cannot list " + vdir.string();
     }
-    if (manifest.rfind("crossover-manifest 1\n", 0) != 0 ||
+    // Format 2 since content hashes follow the change; format 1 as earlier releases wrote it.
+    const bool known_format = manifest.rfind("crossover-manifest 2\n", 0) == 0 ||
+                              manifest.rfind("crossover-manifest 1\n", 0) == 0;
+    if (!known_format ||
         manifest.find("\nend " + std::to_string(got.size()) + "\n") == std::string::npos) {
         return "incomplete manifest in " + vdir.filename().string();
     }

@@ -255,39 +255,6 @@ const char* doc_class_name(DocClass c) noexcept {
     return "other";
 }
 
-StridedHash strided_fnv1a(const std::string& content, const std::string* earlier,
-                          const StridedHash* earlier_hash) {
-    StridedHash out;
-    // The strides both versions share: their states are the earlier version's.
-    std::size_t from = 0;
-    if (earlier != nullptr && earlier_hash != nullptr) {
-        const std::size_t n = std::min(content.size(), earlier->size());
-        while ((from + 1) * kHashStride <= n && from + 1 < earlier_hash->states.size() &&
-               std::memcmp(content.data() + from * kHashStride,
-                           earlier->data() + from * kHashStride, kHashStride) == 0) {
-            ++from;
-        }
-        out.states.assign(earlier_hash->states.begin(),
-                          earlier_hash->states.begin() + static_cast<std::ptrdiff_t>(from) + 1);
-    } else {
-        out.states.push_back(14695981039346656037ull);
-    }
-    out.states.reserve(content.size() / kHashStride + 1);
-    std::uint64_t h = out.states.back();
-    for (std::size_t at = from * kHashStride; at < content.size(); at += kHashStride) {
-        const std::size_t end = std::min(at + kHashStride, content.size());
-        for (std::size_t i = at; i < end; ++i) {
-            h ^= static_cast<unsigned char>(content[i]);
-            h *= 1099511628211ull;
-        }
-        if (end - at == kHashStride) {
-            out.states.push_back(h);
-        }
-    }
-    out.hash = h;
-    return out;
-}
-
 std::uint64_t fnv1a(const std::string& data, std::uint64_t seed) {
     std::uint64_t h = seed;
     for (const char c : data) {
@@ -384,8 +351,12 @@ std::string unsafe_name_reason(const std::string& name) {
     return {};
 }
 
-std::string format_manifest(const std::vector<ManifestEntry>& entries) {
-    std::string out = "crossover-manifest 1\n";
+std::uint64_t manifest_hash(const std::string& content, int format) {
+    return format == 1 ? fnv1a(content) : chunked_hash(content).hash;
+}
+
+std::string format_manifest(const std::vector<ManifestEntry>& entries, int format) {
+    std::string out = "crossover-manifest " + std::to_string(format) + "\n";
     for (const auto& e : entries) {
         out += std::to_string(e.size);
         out += ' ';
@@ -398,7 +369,7 @@ std::string format_manifest(const std::vector<ManifestEntry>& entries) {
     return out;
 }
 
-bool parse_manifest(const std::string& text, std::vector<ManifestEntry>& out) {
+bool parse_manifest(const std::string& text, std::vector<ManifestEntry>& out, int* format) {
     out.clear();
     std::size_t pos = 0;
     bool first = true;
@@ -410,8 +381,13 @@ bool parse_manifest(const std::string& text, std::vector<ManifestEntry>& out) {
         const std::string line = text.substr(pos, nl - pos);
         pos = nl + 1;
         if (first) {
-            if (line != "crossover-manifest 1") {
+            // Format 1 as the releases before format 2 wrote it, so that their output
+            // directories are picked up on upgrade.
+            if (line != "crossover-manifest 1" && line != "crossover-manifest 2") {
                 return false;
+            }
+            if (format != nullptr) {
+                *format = line.back() - '0';
             }
             first = false;
             continue;
@@ -598,7 +574,8 @@ bool SymlinkSink::load_version(int dirfd, const std::string& version) {
     }
     std::string text;
     std::vector<ManifestEntry> entries;
-    if (!read_file_at(vfd.get(), kManifest, text) || !parse_manifest(text, entries)) {
+    int format = 0;
+    if (!read_file_at(vfd.get(), kManifest, text) || !parse_manifest(text, entries, &format)) {
         return false;
     }
     std::map<std::string, DocumentPtr> loaded;
@@ -607,7 +584,7 @@ bool SymlinkSink::load_version(int dirfd, const std::string& version) {
         doc->name = e.name;
         doc->origin = ObjectRef{"File", "", join(join(dir_, version), e.name), ""};
         if (!read_file_at(vfd.get(), e.name, doc->content) || doc->content.size() != e.size ||
-            fnv1a(doc->content) != e.hash) {
+            manifest_hash(doc->content, format) != e.hash) {
             return false;
         }
         loaded[e.name] = std::move(doc);
@@ -774,18 +751,18 @@ bool SymlinkSink::still_in_place() const {
            ::access(join(join(dir_, current_version_), kManifest).c_str(), F_OK) == 0;
 }
 
-StridedHash SymlinkSink::content_hash(const DocumentPtr& d) const {
+ChunkedHash SymlinkSink::content_hash(const DocumentPtr& d) const {
     // A canary step rewrites a few bytes of one document: the others are the very objects
-    // (or the same bytes) written last time, and the changed one is hashed from its first
-    // changed stride on.
+    // (or the same bytes) written last time, and in the changed one only the chunks around
+    // the change are hashed again.
     const auto it = hashed_.find(d->name);
     if (it == hashed_.end()) {
-        return strided_fnv1a(d->content);
+        return chunked_hash(d->content);
     }
     if (it->second.doc == d || it->second.doc->content == d->content) {
         return it->second.hash;
     }
-    return strided_fnv1a(d->content, &it->second.doc->content, &it->second.hash);
+    return chunked_hash(d->content, &it->second.doc->content, &it->second.hash);
 }
 
 bool SymlinkSink::same_as_state(const std::vector<DocumentPtr>& docs) const {
@@ -831,13 +808,13 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
         fail_errno("open directory", dir_);
     }
     const std::uint64_t counter = next_counter_++;
-    std::vector<StridedHash> strided;
+    std::vector<ChunkedHash> chunked;
     std::vector<std::uint64_t> hashes;
-    strided.reserve(docs.size());
+    chunked.reserve(docs.size());
     hashes.reserve(docs.size());
     for (const auto& d : docs) {
-        strided.push_back(content_hash(d));
-        hashes.push_back(strided.back().hash);
+        chunked.push_back(content_hash(d));
+        hashes.push_back(chunked.back().hash);
     }
     char vbuf[64];
     std::snprintf(vbuf, sizeof vbuf, ".v-%08llu-", static_cast<unsigned long long>(counter));
@@ -906,7 +883,7 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
     hashed_.clear();
     for (std::size_t i = 0; i < docs.size(); ++i) {
         state_[docs[i]->name] = docs[i];
-        hashed_[docs[i]->name] = Hashed{docs[i], std::move(strided[i])};
+        hashed_[docs[i]->name] = Hashed{docs[i], std::move(chunked[i])};
     }
     known_ = true;
     if (fsync_ && ::fsync(dirfd.get()) != 0) {

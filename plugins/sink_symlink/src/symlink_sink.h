@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "content_hash.h"
 #include "crossover/sdk.h"
 
 namespace crossover::sink_symlink {
@@ -40,20 +41,8 @@ DocClass classify(const std::string& name, const std::string& content);
 // Empty when `name` is a safe file name, else why it is not.
 std::string unsafe_name_reason(const std::string& name);
 
-// 64-bit FNV-1a, used to name version directories and check manifests.
+// 64-bit FNV-1a: names version directories; manifest format 1's content hash.
 std::uint64_t fnv1a(const std::string& data, std::uint64_t seed = 14695981039346656037ull);
-
-// fnv1a of a content with the hash's state every kHashStride bytes:
-// states[k] after the first k * kHashStride bytes. Given an earlier version of
-// the content and its StridedHash, hashing resumes at the stride before the
-// first byte that differs (a canary step changes a few bytes of a large file).
-inline constexpr std::size_t kHashStride = 4096;
-struct StridedHash {
-    std::uint64_t hash = 0;
-    std::vector<std::uint64_t> states;
-};
-StridedHash strided_fnv1a(const std::string& content, const std::string* earlier = nullptr,
-                          const StridedHash* earlier_hash = nullptr);
 
 // Names and contents in a version directory's manifest.
 struct ManifestEntry {
@@ -61,9 +50,17 @@ struct ManifestEntry {
     std::uint64_t size = 0;
     std::uint64_t hash = 0;
 };
-std::string format_manifest(const std::vector<ManifestEntry>& entries);
-// Returns false when the text is not a complete manifest.
-bool parse_manifest(const std::string& text, std::vector<ManifestEntry>& out);
+// The manifest's format: "crossover-manifest <format>" on its first line. Format 1's
+// hashes are FNV-1a (fnv1a); format 2's are chunked_hash (content_hash.h), whose
+// cost follows what changed. Written: kManifestFormat; read: both.
+inline constexpr int kManifestFormat = 2;
+std::string format_manifest(const std::vector<ManifestEntry>& entries,
+                            int format = kManifestFormat);
+// Returns false when the text is not a complete manifest; `format` is its format.
+bool parse_manifest(const std::string& text, std::vector<ManifestEntry>& out,
+                    int* format = nullptr);
+// A content's hash as a manifest of `format` records it.
+std::uint64_t manifest_hash(const std::string& content, int format);
 
 // Parses a version directory name (".v-<counter>-<hash>"); false if not one.
 bool parse_version_name(const std::string& name, std::uint64_t& counter);
@@ -103,8 +100,8 @@ private:
     std::vector<Version> list_versions(int dirfd) const;
     bool still_in_place() const;
     bool same_as_state(const std::vector<DocumentPtr>& docs) const;
-    // fnv1a of the document's content, from what is known of the last version written.
-    StridedHash content_hash(const DocumentPtr& d) const;
+    // The document's chunked_hash, from what is known of the last version written.
+    ChunkedHash content_hash(const DocumentPtr& d) const;
     [[noreturn]] void fail_errno(const std::string& what, const std::string& path) const;
     [[noreturn]] void fail(const std::string& message) const;
 
@@ -129,7 +126,7 @@ private:
     // The documents of the last version this sink wrote, with their contents' hashes.
     struct Hashed {
         DocumentPtr doc;
-        StridedHash hash;
+        ChunkedHash hash;
     };
     std::map<std::string, Hashed> hashed_;
 };

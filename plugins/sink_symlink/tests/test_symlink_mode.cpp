@@ -9,6 +9,7 @@
 
 using crossover::WriteOutcome;
 using test::Files;
+namespace ss = crossover::sink_symlink;
 
 namespace {
 
@@ -292,6 +293,58 @@ BOOST_AUTO_TEST_CASE(crash_leftovers_are_cleaned) {
     BOOST_TEST_REQUIRE(written(test::write(*sink, kB)));
     BOOST_TEST(test::read_link(out + "/current").rfind(".v-00000010-", 0) == 0u);
     BOOST_TEST(current_files(out) == kB);
+}
+
+// An output directory written by a release before manifest format 2 (format 1: FNV-1a hashes)
+// is picked up on upgrade: its version is complete, so the same input writes nothing; a change
+// writes a format 2 version and keeps the old one as the previous version.
+BOOST_AUTO_TEST_CASE(format_1_output_is_picked_up_on_upgrade) {
+    for (const bool good_hash : {true, false}) {
+        test::TempDir tmp;
+        const std::string out = tmp / "out";
+        const std::string old = ".v-00000007-0123456789abcdef";
+        test::fs::create_directories(out + "/" + old);
+        std::vector<ss::ManifestEntry> entries;
+        for (const auto& [name, content] : kA) {
+            test::write_file(out + "/" + old + "/" + name, content);
+            entries.push_back({name, content.size(), ss::fnv1a(content) + (good_hash ? 0 : 1)});
+        }
+        const std::string manifest = ss::format_manifest(entries, 1);
+        BOOST_TEST_REQUIRE(manifest.rfind("crossover-manifest 1\n", 0) == 0u);
+        test::write_file(out + "/" + old + "/.manifest", manifest);
+        test::fs::create_symlink(old, out + "/current");
+
+        auto sink = test::make_sink(opts(tmp));
+        if (!good_hash) {
+            // A file that does not match its manifest: not a complete version, rewritten.
+            BOOST_TEST(written(test::write(*sink, kA)), "bad hash");
+            BOOST_TEST(test::read_link(out + "/current") != old);
+            BOOST_TEST(current_files(out) == kA);
+            continue;
+        }
+        BOOST_TEST(unchanged(test::write(*sink, kA)));
+        BOOST_TEST(test::read_link(out + "/current") == old);
+        BOOST_TEST_REQUIRE(written(test::write(*sink, kB)));
+        const std::string now = test::read_link(out + "/current");
+        BOOST_TEST(now.rfind(".v-00000008-", 0) == 0u, now);
+        BOOST_TEST(current_files(out) == kB);
+        BOOST_TEST(test::version_dirs(out) == (std::vector<std::string>{old, now}));
+        const std::string text = test::read_file(out + "/current/.manifest");
+        std::vector<ss::ManifestEntry> read;
+        int format = 0;
+        BOOST_TEST_REQUIRE(ss::parse_manifest(text, read, &format));
+        BOOST_TEST(format == 2);
+        BOOST_TEST_REQUIRE(read.size() == kB.size());
+        for (std::size_t i = 0; i < kB.size(); ++i) {
+            BOOST_TEST(read[i].name == kB[i].first);
+            BOOST_TEST(read[i].hash == ss::chunked_hash(kB[i].second).hash);
+        }
+        // And the format 2 version is picked up after a restart too.
+        sink.reset();
+        auto again = test::make_sink(opts(tmp));
+        BOOST_TEST(unchanged(test::write(*again, kB)));
+        BOOST_TEST(test::read_link(out + "/current") == now);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(dangling_current_is_replaced) {
