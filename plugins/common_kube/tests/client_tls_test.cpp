@@ -6,12 +6,17 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include <Poco/Base64Encoder.h>
+
 #include "crossover/status.h"
 #include "crossover_kube/client.h"
+#include "crossover_kube/config.h"
 #include "kube_test_support.h"
 #include "process.h"
 
@@ -101,6 +106,15 @@ std::string error_of(F&& f) {
         return e.what();
     }
     return "";
+}
+
+std::string base64(const std::string& text) {
+    std::ostringstream out;
+    Poco::Base64Encoder enc(out);
+    enc.rdbuf()->setLineLength(0);
+    enc << text;
+    enc.close();
+    return out.str();
 }
 
 bool has(const std::string& text, const std::string& part) {
@@ -211,6 +225,25 @@ BOOST_AUTO_TEST_CASE(a_client_certificate_from_files_or_data_authenticates) {
     data.client_cert_data = read_text(server.client_cert_file());
     data.client_key_data = read_text(server.client_key_file());
     BOOST_TEST(status(data) == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_kubeconfig_with_inline_ca_and_client_certificate_works) {
+    const std::string path = work.path() + "/kubeconfig";
+    std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+                        << "contexts:\n- name: test\n  context: {cluster: c, user: u}\n"
+                        << "clusters:\n- name: c\n  cluster:\n    server: " << server.url()
+                        << "\n    certificate-authority-data: "
+                        << base64(read_text(server.ca_file()))
+                        << "\nusers:\n- name: u\n  user:\n    client-certificate-data: "
+                        << base64(read_text(server.client_cert_file()))
+                        << "\n    client-key-data: " << base64(read_text(server.client_key_file()))
+                        << "\n";
+    ClusterConfig c;
+    std::string ns;
+    crossover::kube::load_kubeconfig(path, c, ns);
+    BOOST_REQUIRE(!c.ca_data.empty());
+    BOOST_REQUIRE(c.token.empty() && c.token_file.empty());
+    BOOST_TEST(status(c) == 200);
 }
 
 BOOST_AUTO_TEST_CASE(client_certificate_errors_are_clear) {
