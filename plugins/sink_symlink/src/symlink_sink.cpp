@@ -436,13 +436,16 @@ SymlinkSink::SymlinkSink(const ComponentConfig& config, const SymlinkOptions& op
       keep_(options.keep),
       file_mode_(static_cast<mode_t>(checks::parse_octal_mode(options.file_mode))),
       fsync_(options.fsync),
-      allow_empty_(options.allow_empty) {
+      allow_empty_(options.allow_empty),
+      remover_([this](const std::string& warning) { config_.log(LogLevel::Warn, warning); }) {
     while (dir_.size() > 1 && dir_.back() == '/') {
         dir_.pop_back();
     }
 }
 
 SymlinkSink::~SymlinkSink() {
+    // Old versions are removed under the lock, so that the next writer finds them gone.
+    remover_.wait_idle();
     if (lock_fd_ >= 0) {
         ::close(lock_fd_);
     }
@@ -532,6 +535,8 @@ void SymlinkSink::lock() {
 }
 
 void SymlinkSink::prepare() {
+    // The directory is looked at afresh: nothing may be half removed meanwhile.
+    remover_.wait_idle();
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) {
@@ -551,7 +556,8 @@ std::vector<SymlinkSink::Version> SymlinkSink::list_versions(int dirfd) const {
     std::vector<Version> out;
     for (const auto& name : list_dir(dirfd, err)) {
         Version v;
-        if (parse_version_name(name, v.counter) && is_dir_at(dirfd, name)) {
+        if (parse_version_name(name, v.counter) && !remover_.retiring(name) &&
+            is_dir_at(dirfd, name)) {
             v.name = name;
             out.push_back(std::move(v));
         }
@@ -793,13 +799,31 @@ void SymlinkSink::prune(int dirfd) {
             --others;
             continue;
         }
-        std::error_code ec;
-        std::filesystem::remove_all(join(dir_, it->name), ec);
-        if (ec) {
-            config_.log(LogLevel::Warn,
-                        "cannot remove old version " + join(dir_, it->name) + ": " + ec.message());
-        }
+        // Off the write path: `current` no longer points there (see VersionRemover).
+        remover_.remove(dir_, it->name);
     }
+}
+
+// A file is never changed once its version is complete, so a version whose document is the
+// same as in the current one can share the current one's file (a hard link) instead of a
+// copy: no new inode, no data written, and removing the older version only drops a link.
+// Only for files this process wrote into the current version (same bytes, same mode); a size
+// that is not the document's (the file was changed behind the sink's back) writes a copy.
+bool SymlinkSink::link_unchanged(int dirfd, int vfd, const DocumentPtr& d) const {
+    if (current_version_.empty() || hashed_version_ != current_version_) {
+        return false;
+    }
+    const auto it = hashed_.find(d->name);
+    if (it == hashed_.end() || (it->second.doc != d && it->second.doc->content != d->content)) {
+        return false;
+    }
+    const std::string from = current_version_ + "/" + d->name;
+    struct stat st {};
+    if (::fstatat(dirfd, from.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) != d->content.size()) {
+        return false;
+    }
+    return ::linkat(dirfd, from.c_str(), vfd, d->name.c_str(), 0) == 0;
 }
 
 void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
@@ -840,8 +864,20 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
         const bool batch = fsync_ && docs.size() > kSyncfsThreshold;
         for (std::size_t i = 0; i < docs.size(); ++i) {
             const DocumentPtr& d = docs[i];
-            const int err =
-                create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_ && !batch);
+            int err = 0;
+            if (link_unchanged(dirfd.get(), vfd.get(), d)) {
+                // Its data is on disk since its first version; the link count is flushed
+                // with the file (or by the batch's syncfs).
+                if (fsync_ && !batch) {
+                    const Fd linked(
+                        ::openat(vfd.get(), d->name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+                    if (!linked.valid() || ::fsync(linked.get()) != 0) {
+                        err = errno;
+                    }
+                }
+            } else {
+                err = create_file_at(vfd.get(), d->name, d->content, file_mode_, fsync_ && !batch);
+            }
             if (err != 0) {
                 errno = err;
                 fail_errno("write " + d->origin.describe() + " document '" + d->name + "' to",
@@ -881,6 +917,7 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
     current_version_ = version;
     state_.clear();
     hashed_.clear();
+    hashed_version_ = version;
     for (std::size_t i = 0; i < docs.size(); ++i) {
         state_[docs[i]->name] = docs[i];
         hashed_[docs[i]->name] = Hashed{docs[i], std::move(chunked[i])};

@@ -12,6 +12,7 @@
 
 #include "content_hash.h"
 #include "crossover/sdk.h"
+#include "version_remover.h"
 
 namespace crossover::sink_symlink {
 
@@ -100,6 +101,8 @@ private:
     std::vector<Version> list_versions(int dirfd) const;
     bool still_in_place() const;
     bool same_as_state(const std::vector<DocumentPtr>& docs) const;
+    // Links the current version's file of an unchanged document into the new version.
+    bool link_unchanged(int dirfd, int vfd, const DocumentPtr& d) const;
     // The document's chunked_hash, from what is known of the last version written.
     ChunkedHash content_hash(const DocumentPtr& d) const;
     [[noreturn]] void fail_errno(const std::string& what, const std::string& path) const;
@@ -129,6 +132,9 @@ private:
         ChunkedHash hash;
     };
     std::map<std::string, Hashed> hashed_;
+    std::string hashed_version_;  // the version directory hashed_'s documents were written to
+    // Last member: destroyed first, finishing its removals while the rest still stands.
+    VersionRemover remover_;
 };
 
 }  // namespace crossover::sink_symlink

@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include "symlink_sink.h"
@@ -162,6 +165,49 @@ BOOST_AUTO_TEST_CASE(one_moved_to_for_current_per_change) {
     BOOST_TEST(watch.names(IN_MOVED_TO) == std::vector<std::string>{"current"});
 }
 
+// A file whose content did not change is the previous version's file (a hard link): both
+// versions show the same bytes, and removing the older one leaves the file in the newer.
+BOOST_AUTO_TEST_CASE(unchanged_files_are_linked_from_the_previous_version) {
+    for (const std::string extra : {"fsync: false", "fsync: true"}) {
+        test::TempDir tmp;
+        const std::string out = tmp / "out";
+        auto sink = test::make_sink(opts(tmp, extra + ", keep: 1"));
+        BOOST_TEST_REQUIRE(written(test::write(*sink, kA)));
+        const std::string first = test::read_link(out + "/current");
+        const ino_t lds = test::inode(out + "/current/lds.yaml");
+        const ino_t rds = test::inode(out + "/current/rds.yaml");
+        BOOST_TEST_REQUIRE(written(test::write(*sink, kB)));  // lds.yaml is the same
+        BOOST_TEST(test::inode(out + "/current/lds.yaml") == lds, extra);
+        BOOST_TEST(test::inode(out + "/current/rds.yaml") != rds, extra);
+        BOOST_TEST(current_files(out) == kB);
+        struct stat st {};
+        BOOST_TEST_REQUIRE(::stat((out + "/current/lds.yaml").c_str(), &st) == 0);
+        BOOST_TEST((st.st_mode & 07777) == 0644u);
+        sink.reset();  // the older version is removed (keep: 1), the linked file stays
+        BOOST_TEST(!test::fs::exists(out + "/" + first));
+        BOOST_TEST(test::read_file(out + "/current/lds.yaml") == "listeners: a\n");
+        BOOST_TEST(current_files(out) == kB);
+    }
+    // A file changed in place behind the sink's back (another size) is not linked: the new
+    // version has the document's bytes.
+    test::TempDir tmp;
+    const std::string out = tmp / "out";
+    auto sink = test::make_sink(opts(tmp));
+    BOOST_TEST_REQUIRE(written(test::write(*sink, kA)));
+    const std::string first = test::read_link(out + "/current");
+    test::write_file(out + "/" + first + "/lds.yaml", "edited by hand\n");
+    BOOST_TEST_REQUIRE(written(test::write(*sink, kB)));
+    BOOST_TEST(current_files(out) == kB);
+    // After a restart nothing is known to be the sink's own: every file is written anew.
+    const ino_t cds = test::inode(out + "/current/cds.yaml");
+    sink.reset();
+    auto again = test::make_sink(opts(tmp));
+    const Files kC{{"cds.yaml", "clusters: b\n"}, {"rds.yaml", "routes: c\n"}};
+    BOOST_TEST_REQUIRE(written(test::write(*again, kC)));
+    BOOST_TEST(test::inode(out + "/current/cds.yaml") != cds);
+    BOOST_TEST(current_files(out) == kC);
+}
+
 BOOST_AUTO_TEST_CASE(keep_prunes_old_versions) {
     for (const int keep : {1, 2, 3}) {
         test::TempDir tmp;
@@ -172,11 +218,25 @@ BOOST_AUTO_TEST_CASE(keep_prunes_old_versions) {
             BOOST_TEST_REQUIRE(written(test::write(*sink, {{"x.yaml", std::to_string(i)}})));
             targets.push_back(test::read_link(out + "/current"));
         }
-        // The newest `keep`, the current one among them.
+        // The newest `keep`, the current one among them. Older ones are removed after the
+        // write returns, on the sink's own thread: wait for it, with a bound.
         std::vector<std::string> expected(targets.end() - keep, targets.end());
         std::sort(expected.begin(), expected.end());
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (test::version_dirs(out) != expected && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         BOOST_TEST(test::version_dirs(out) == expected, "keep " << keep);
         BOOST_TEST(test::read_file(out + "/current/x.yaml") == "5");
+        // Every removal is done once the sink is gone (the next writer finds them gone).
+        for (int i = 6; i < 9; ++i) {
+            BOOST_TEST_REQUIRE(written(test::write(*sink, {{"x.yaml", std::to_string(i)}})));
+            targets.push_back(test::read_link(out + "/current"));
+        }
+        sink.reset();
+        expected.assign(targets.end() - keep, targets.end());
+        std::sort(expected.begin(), expected.end());
+        BOOST_TEST(test::version_dirs(out) == expected, "keep " << keep << " after the sink");
     }
 }
 
