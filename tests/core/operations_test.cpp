@@ -81,6 +81,28 @@ BOOST_AUTO_TEST_CASE(probes_and_metrics) {
     BOOST_CHECK_EQUAL(p.wait(std::chrono::seconds(10)), 0);
 }
 
+// A write to a peer that has gone away raises SIGPIPE, which would end the process.
+BOOST_AUTO_TEST_CASE(sigpipe_does_not_stop_crossover) {
+    TempDir t;
+    write_text(t / "in.yaml", manifest("one"));
+    write_text(t / "p.yaml", pipeline(t, "rec.txt"));
+    Process p({crossover_bin(), "run", t / "p.yaml"}, t.path());
+    const std::string addr = address_of(p);
+    BOOST_REQUIRE_MESSAGE(!addr.empty(), p.err());
+    BOOST_REQUIRE(eventually([&] { return std::filesystem::exists(t / "rec.txt"); }));
+    p.signal(SIGPIPE);
+    write_text(t / "in.yaml", manifest("two"));
+    BOOST_REQUIRE_MESSAGE(eventually([&] {
+                              return read_text(t / "rec.txt").find("value: two") !=
+                                     std::string::npos;
+                          }),
+                          p.err());
+    BOOST_CHECK(p.running());
+    BOOST_CHECK_EQUAL(get(addr, "/healthz").status, 200);
+    p.signal(SIGTERM);
+    BOOST_CHECK_EQUAL(p.wait(std::chrono::seconds(10)), 0);
+}
+
 BOOST_AUTO_TEST_CASE(sighup_reloads_a_valid_file_and_rejects_an_invalid_one) {
     TempDir t;
     write_text(t / "in.yaml", manifest("one"));
