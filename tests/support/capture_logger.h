@@ -1,8 +1,10 @@
 // Test support: logger doubles. CaptureLogger keeps every line as
 // "<level> <component>: <message>" (level as its number; set
-// CROSSOVER_TEST_VERBOSE to also print them); QuietLogger drops everything.
+// CROSSOVER_TEST_VERBOSE to also print them, even below the level it says is enabled, so that
+// a test sees lines formatted for nothing); QuietLogger drops everything.
 #pragma once
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -27,9 +29,11 @@ public:
             std::fprintf(stderr, "%s\n", lines_.back().c_str());
         }
     }
-    [[nodiscard]] bool enabled(crossover::LogLevel /*level*/) const noexcept override {
-        return true;
+    [[nodiscard]] bool enabled(crossover::LogLevel level) const noexcept override {
+        return level >= enabled_from_.load();
     }
+    // The lowest level enabled() reports (Debug: every level).
+    void enable_from(crossover::LogLevel level) noexcept { enabled_from_ = level; }
     // Whether a line contains `needle`.
     [[nodiscard]] bool contains(const std::string& needle) const {
         const std::lock_guard<std::mutex> lock(mutex_);
@@ -63,6 +67,7 @@ private:
         std::string message;
     };
     mutable std::mutex mutex_;
+    std::atomic<crossover::LogLevel> enabled_from_{crossover::LogLevel::Debug};
     std::vector<std::string> lines_;
     std::vector<Entry> entries_;
 };

@@ -98,12 +98,13 @@ WatchEvent decode_event(const std::string& line) {
 // ---- Informer --------------------------------------------------------------
 
 Informer::Informer(Client& client, std::string collection_path, Selection selection,
-                   InformerOptions options, LogFn log)
+                   InformerOptions options, LogFn log, std::function<bool()> debug_enabled)
     : client_(client),
       collection_(std::move(collection_path)),
       selection_(std::move(selection)),
       options_(options),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      debug_enabled_(std::move(debug_enabled)) {}
 
 void Informer::log(LogLevel level, const std::string& message) const {
     if (log_) {
@@ -213,13 +214,15 @@ Informer::WatchEnd Informer::read_events(SourceContext& context, Stream& stream,
     Clock::time_point last_event{};
     const auto report = [&] {
         if (batched > 0) {
-            log(LogLevel::Debug,
-                "watch " + collection_ + ": " + std::to_string(batched) +
-                    " changes reported together, the first read " +
-                    std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
-                                       Clock::now() - batch_start)
-                                       .count()) +
-                    "us ago");
+            if (debug()) {
+                log(LogLevel::Debug,
+                    "watch " + collection_ + ": " + std::to_string(batched) +
+                        " changes reported together, the first read " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           Clock::now() - batch_start)
+                                           .count()) +
+                        "us ago");
+            }
             context.count("reports", 1);
             batched = 0;
             on_change(state_);
@@ -311,8 +314,10 @@ Informer::WatchEnd Informer::read_lines(SourceContext& context, Stream& stream,
         if (name.empty() || !selected(name)) {
             continue;
         }
-        log(LogLevel::Debug,
-            "watch " + collection_ + ": " + ev.type + " " + name + " resourceVersion " + rv);
+        if (debug()) {
+            log(LogLevel::Debug,
+                "watch " + collection_ + ": " + ev.type + " " + name + " resourceVersion " + rv);
+        }
         if (ev.type == "ADDED" || ev.type == "MODIFIED") {
             context.count(ev.type == "ADDED" ? "events_added" : "events_modified", 1);
             state_[name] = ev.object;

@@ -17,7 +17,10 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 ObjectSource::ObjectSource(const ComponentConfig& config, std::string what)
-    : log_(logger_for(config)), onetime_(config.onetime), what_(std::move(what)) {}
+    : log_(logger_for(config)),
+      onetime_(config.onetime),
+      logger_(config.logger),
+      what_(std::move(what)) {}
 
 ClusterConfig ObjectSource::connect(const ConnectionOptions& connection, const Timeouts& timeouts) {
     ClusterConfig cluster = resolve_config(connection, Environment::system());
@@ -79,6 +82,9 @@ void ObjectSource::on_change(SourceContext& context, const Informer::State& stat
     SnapshotPtr snap = build(state);
     const auto built = std::chrono::steady_clock::now();
     publish_if_new(context, snap);
+    if (!debug_enabled()) {
+        return;
+    }
     const auto us = [](auto d) {
         return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
     };
@@ -108,7 +114,8 @@ Status ObjectSource::run(SourceContext& context) noexcept {
         } catch (const Interrupted&) {
             return onetime_ ? Status::error("interrupted during API discovery") : Status::ok();
         }
-        Informer informer(*client_, path, selection_, informer_options_, log_);
+        Informer informer(*client_, path, selection_, informer_options_, log_,
+                          [this] { return debug_enabled(); });
         if (onetime_) {
             return list_until_complete(
                 context, informer, deadline, wait_timeout_, what_,

@@ -628,3 +628,32 @@ BOOST_AUTO_TEST_CASE(a_repeated_failure_is_logged_once_and_its_recovery_once) {
     BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
     BOOST_TEST(count(debug, ": MODIFIED envoy-xds resourceVersion ") == 1);
 }
+
+// Without debug level, the informer and the source format no line per event or change.
+BOOST_AUTO_TEST_CASE(no_debug_line_is_formatted_when_debug_is_off) {
+    FakeApiServer server;
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v1"}}));
+    CaptureLogger logger;
+    logger.enable_from(crossover::LogLevel::Info);
+    auto source = make_source(server, "names: [envoy-xds]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v1")));
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v2"}}));
+    BOOST_REQUIRE(ctx.wait_for(has_doc("rds.yaml", "v2")));
+    BOOST_TEST(ctx.counter("events_modified") >= 1.0);
+    for (const auto& text : {": MODIFIED envoy-xds resourceVersion ", " reported together",
+                             "built the snapshot of "}) {
+        BOOST_TEST(!logger.contains(text), text);
+    }
+    // With debug on, the same lines are there.
+    CaptureLogger debug_logger;
+    auto debug_source = make_source(server, "names: [envoy-xds]\n", debug_logger);
+    TestContext debug_ctx;
+    SourceRunner debug_runner(*debug_source, debug_ctx);
+    BOOST_REQUIRE(debug_ctx.wait_for(has_doc("rds.yaml", "v2")));
+    server.apply(configmap_json("test", "envoy-xds", {{"rds.yaml", "v3"}}));
+    BOOST_REQUIRE(debug_ctx.wait_for(has_doc("rds.yaml", "v3")));
+    BOOST_TEST(debug_logger.contains(": MODIFIED envoy-xds resourceVersion "));
+    BOOST_TEST(debug_logger.contains(" reported together"));
+}

@@ -97,8 +97,10 @@ public:
     static constexpr std::chrono::milliseconds kBatchGap{2};
     static constexpr std::chrono::milliseconds kMaxBatchDelay{500};
 
+    // `debug_enabled` tells whether debug lines are wanted (unset: always): the lines of each
+    // event and report are then not formatted for nothing.
     Informer(Client& client, std::string collection_path, Selection selection,
-             InformerOptions options, LogFn log);
+             InformerOptions options, LogFn log, std::function<bool()> debug_enabled = {});
 
     // Lists once; throws StatusError for an error status, Error when the
     // server cannot be reached. Returns the state and sets `resource_version`.
@@ -123,6 +125,7 @@ private:
                         const std::function<void()>& changed, bool& progressed);
     [[nodiscard]] bool selected(const std::string& name) const;
     void log(LogLevel level, const std::string& message) const;
+    [[nodiscard]] bool debug() const { return log_ && (!debug_enabled_ || debug_enabled_()); }
     // A failure: a warning the first time, at debug level while it repeats
     // unchanged (`text`, when given, is what is logged: the message with details).
     void problem(const std::string& message, const std::string& text = {});
@@ -138,6 +141,7 @@ private:
     Selection selection_;
     InformerOptions options_;
     LogFn log_;
+    std::function<bool()> debug_enabled_;
     State state_;
     std::string resource_version_;
     std::chrono::steady_clock::time_point last_list_{};

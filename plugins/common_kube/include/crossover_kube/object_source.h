@@ -88,7 +88,13 @@ protected:
     bool onetime_ = false;
     bool log_waits_ = false;  // one-time mode: log each wait for a complete snapshot
 
+    // Whether debug lines are wanted: those of every change are not formatted otherwise.
+    [[nodiscard]] bool debug_enabled() const {
+        return logger_ != nullptr && logger_->enabled(LogLevel::Debug);
+    }
+
 private:
+    Logger* logger_ = nullptr;
     std::string what_;
     SnapshotPtr last_published_;
 };
