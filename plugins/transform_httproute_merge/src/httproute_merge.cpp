@@ -1,5 +1,6 @@
 #include "httproute_merge.h"
 
+#include "change_log.h"
 #include "crossover/inputs.h"
 
 namespace crossover::httproute_merge {
@@ -119,9 +120,7 @@ Status HTTPRouteMergeTransform::transform(const std::vector<Input>& inputs,
                                           SnapshotPtr& output) noexcept {
     return guard([&] {
         output = merger_.run(inputs);
-        for (const auto& change : merger_.changes()) {
-            config_.log(LogLevel::Info, "weights set: " + change);
-        }
+        smi_merge::log_weight_changes(config_, merger_.changes(), "HTTPRoute rules");
         return Status::ok();
     });
 }

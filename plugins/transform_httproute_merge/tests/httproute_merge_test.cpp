@@ -13,6 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "capture_logger.h"
 #include "httproute_merge.h"
 
 using namespace crossover;
@@ -279,4 +280,49 @@ BOOST_AUTO_TEST_CASE(canary_steps_parse_one_route) {
     }
     BOOST_TEST(m.parse_count() == 1U);        // the RDS text, once
     BOOST_TEST(m.route_parse_count() == 6U);  // one per step
+}
+
+// Logged as smi_merge logs (one function of the merge engine): a lone change is one info line, a
+// burst one summary line with each change at debug level.
+BOOST_AUTO_TEST_CASE(a_burst_of_changes_is_one_line) {
+    std::string rds =
+        "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: r\n  virtual_hosts:\n";
+    std::vector<ObjectPtr> routes;
+    const auto backends = [](const std::string& n, int a) {
+        return "{rules: [{backendRefs: [{name: " + n + "-a, weight: " + std::to_string(a) +
+               "}, {name: " + n + "-b, weight: " + std::to_string(100 - a) + "}]}]}";
+    };
+    for (int i = 0; i < 12; ++i) {
+        const std::string n = "vh" + std::to_string(10 + i);
+        rds += "  - name: " + n + "\n    domains: [" + n +
+               "]\n    routes:\n    - match: {prefix: /}\n" +
+               "      route: {weighted_clusters: {clusters: [{name: " + n +
+               "-a, weight: 100}, {name: " + n + "-b, weight: 0}]}}\n";
+        routes.push_back(route(backends(n, 90), n));
+    }
+    crossover::test::CaptureLogger logger;
+    ComponentConfig config;
+    config.name = "routed";
+    config.logger = &logger;
+    config.options = YAML::Load("{}");
+    httproute_merge::HTTPRouteMergeTransform t(
+        config, httproute_merge::kHTTPRouteMergeOptions.decode(config));
+    SnapshotPtr out;
+    BOOST_REQUIRE(t.transform(inputs(rds, routes), out).is_ok());
+    const auto info = logger.messages(LogLevel::Info);
+    BOOST_REQUIRE(info.size() == 1U);
+    BOOST_TEST(info[0].find("weights set for 12 HTTPRoute rules and documents, the first: "
+                            "HTTPRoute test/vh10: spec.rules[0]: rds.yaml: vh10-a=90 vh10-b=10 "
+                            "on 1 route") == 0U,
+               info[0]);
+    BOOST_TEST(logger.messages(LogLevel::Debug).size() == 12U);
+    // One canary step: its own line.
+    routes[3] = route(backends("vh13", 80), "vh13");
+    BOOST_REQUIRE(t.transform(inputs(rds, routes), out).is_ok());
+    const auto after = logger.messages(LogLevel::Info);
+    BOOST_REQUIRE(after.size() == 2U);
+    BOOST_TEST(after[1].find("weights set: HTTPRoute test/vh13: spec.rules[0]: rds.yaml: "
+                             "vh13-a=80 vh13-b=20 on 1 route") == 0U,
+               after[1]);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "change_log.h"
 #include "crossover/inputs.h"
 
 namespace crossover::smi_merge {
@@ -314,26 +315,6 @@ void Merger::merge_all(Snapshot& out) {
     last_ = std::move(last);
 }
 
-void SmiMergeTransform::log_changes(const std::vector<std::string>& changes) const {
-    // A canary step is a line or a few; a burst (a relist, a helm upgrade changing every
-    // split) is one summary line rather than one write per split.
-    constexpr std::size_t kLinesEach = 3;
-    if (changes.size() <= kLinesEach) {
-        for (const auto& change : changes) {
-            config_.log(LogLevel::Info, "weights set: " + change);
-        }
-        return;
-    }
-    config_.log(LogLevel::Info, "weights set for " + std::to_string(changes.size()) +
-                                    " TrafficSplits and documents, the first: " + changes.front() +
-                                    " (each at debug level)");
-    if (config_.logger != nullptr && config_.logger->enabled(LogLevel::Debug)) {
-        for (const auto& change : changes) {
-            config_.log(LogLevel::Debug, "weights set: " + change);
-        }
-    }
-}
-
 Status SmiMergeTransform::transform(const std::vector<Input>& inputs,
                                     SnapshotPtr& output) noexcept {
     return guard([&] {
@@ -341,7 +322,7 @@ Status SmiMergeTransform::transform(const std::vector<Input>& inputs,
         for (const auto& note : merger_.notes()) {
             config_.log(note.level, note.text);
         }
-        log_changes(merger_.changes());
+        log_weight_changes(config_, merger_.changes(), "TrafficSplits");
         return Status::ok();
     });
 }

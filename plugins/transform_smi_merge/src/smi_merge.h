@@ -147,8 +147,6 @@ public:
     Status transform(const std::vector<Input>& inputs, SnapshotPtr& output) noexcept override;
 
 private:
-    void log_changes(const std::vector<std::string>& changes) const;
-
     ComponentConfig config_;
     Merger merger_;
 };
