@@ -361,6 +361,21 @@ void shrink(std::vector<RouteConfigEntry>& route_configs) {
 
 }  // namespace
 
+void VirtualHostTable::seal() {
+    std::sort(entries_.begin(), entries_.end());
+    entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
+    entries_.shrink_to_fit();
+}
+
+void VirtualHostTable::find(std::string_view key, std::vector<VirtualHostPos>& out) const {
+    auto it =
+        std::lower_bound(entries_.begin(), entries_.end(), key,
+                         [](const auto& entry, std::string_view k) { return entry.first < k; });
+    for (; it != entries_.end() && it->first == key; ++it) {
+        out.push_back(it->second);
+    }
+}
+
 bool may_hold_route_configuration(const std::string& content) {
     // Looser than xds::may_contain on purpose: a document that mentions the
     // kind but does not parse is still read, so its YAML error is reported.
@@ -438,23 +453,18 @@ RdsIndexPtr build_index(std::shared_ptr<const std::string> shared_text) {
         index->route_configs.push_back(std::move(rc));
     }
     shrink(index->route_configs);
+    // After the shrink: the tables view the entries' strings where they stay.
     for (std::size_t ri = 0; ri < index->route_configs.size(); ++ri) {
         const auto& vhosts = index->route_configs[ri].virtual_hosts;
         for (std::size_t vi = 0; vi < vhosts.size(); ++vi) {
-            index->by_name[vhosts[vi].name].emplace_back(ri, vi);
+            index->by_name.add(vhosts[vi].name, {ri, vi});
             for (const auto& d : vhosts[vi].domains) {
-                auto& at = index->by_domain[d];
-                if (at.empty() || at.back() != VirtualHostPos{ri, vi}) {
-                    at.emplace_back(ri, vi);
-                }
+                index->by_domain.add(d, {ri, vi});
             }
         }
     }
-    for (auto* positions : {&index->by_name, &index->by_domain}) {
-        for (auto& [key, at] : *positions) {
-            at.shrink_to_fit();
-        }
-    }
+    index->by_name.seal();
+    index->by_domain.seal();
     return index;
 }
 

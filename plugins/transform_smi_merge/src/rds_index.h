@@ -13,7 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -86,7 +86,29 @@ struct RouteConfigEntry {
 // A virtual host's position: route_configs[first].virtual_hosts[second].
 using VirtualHostPos = std::pair<std::size_t, std::size_t>;
 
+// Virtual hosts by a key (a name or a domain). One sorted vector whose keys view the index's own
+// strings, rather than a hash map with a node, a key and a vector per key: a full recompute of a
+// large RDS builds and frees the tables of its index, and that was tens of thousands of
+// allocations.
+class VirtualHostTable {
+public:
+    // `key` must outlive the table (the index's strings, which do not move once built).
+    void add(std::string_view key, VirtualHostPos pos) { entries_.emplace_back(key, pos); }
+    // Sorts the entries (by key, then document order) and drops repeats; before any find().
+    void seal();
+    // Appends the positions of the virtual hosts with `key` to `out`, in document order.
+    void find(std::string_view key, std::vector<VirtualHostPos>& out) const;
+
+private:
+    std::vector<std::pair<std::string_view, VirtualHostPos>> entries_;
+};
+
 struct RdsIndex {
+    RdsIndex() = default;
+    RdsIndex(const RdsIndex&) = delete;  // the tables view its strings
+    RdsIndex& operator=(const RdsIndex&) = delete;
+    ~RdsIndex() = default;
+
     // The text the index was built from: the input document's own bytes,
     // shared with it rather than copied.
     std::shared_ptr<const std::string> text;
@@ -97,8 +119,8 @@ struct RdsIndex {
     std::vector<RouteConfigEntry> route_configs;
     // Virtual hosts by name and by each of their domains, in document order, so that a
     // TrafficSplit finds its virtual hosts without scanning all of them.
-    std::unordered_map<std::string, std::vector<VirtualHostPos>> by_name;
-    std::unordered_map<std::string, std::vector<VirtualHostPos>> by_domain;
+    VirtualHostTable by_name;
+    VirtualHostTable by_domain;
 };
 
 using RdsIndexPtr = std::shared_ptr<const RdsIndex>;

@@ -61,9 +61,7 @@ std::vector<VirtualHostPos> matching_vhosts(const RdsIndex& index, const WeightT
     const auto& table = t.match == Match::Name ? index.by_name : index.by_domain;
     std::vector<VirtualHostPos> out;
     for (const auto& key : t.keys) {
-        if (const auto it = table.find(key); it != table.end()) {
-            out.insert(out.end(), it->second.begin(), it->second.end());
-        }
+        table.find(key, out);
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
