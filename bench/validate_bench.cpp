@@ -6,15 +6,24 @@
 //
 //   crossover-validate-bench [--routes R] [--runs N] [--protos DIR] [--once]
 //
+// It also prints the heap each case holds at its peak over what the validator
+// held before it (operator new's bytes: the protobuf arena's blocks, the
+// document tree, the findings kept), for the full check and for a change of
+// `version_info` alone (a ConfigMap update of the bench's document).
+//
 // --once runs one full check inside `measured_full_check`, after a warm-up,
 // for an instruction count of that check alone:
 //   valgrind --tool=callgrind --toggle-collect='*measured_full_check*'
 //       crossover-validate-bench --once   (one command line)
+#include <malloc.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -23,6 +32,49 @@
 using crossover::envoy_validate::Validator;
 using crossover::envoy_validate::ValidatorOptions;
 using Clock = std::chrono::steady_clock;
+
+// Heap bytes held through operator new, and the most held since the last reset
+// (the bench is single-threaded; atomics keep the counting honest anyway).
+namespace heap {
+std::atomic<std::size_t> live{0};
+std::atomic<std::size_t> peak{0};
+void* take(std::size_t n) {
+    void* p = std::malloc(n == 0 ? 1 : n);
+    if (p == nullptr) {
+        throw std::bad_alloc();
+    }
+    const std::size_t now = live += malloc_usable_size(p);
+    std::size_t seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    return p;
+}
+void give(void* p) noexcept {
+    if (p != nullptr) {
+        live -= malloc_usable_size(p);
+        std::free(p);
+    }
+}
+}  // namespace heap
+
+void* operator new(std::size_t n) {
+    return heap::take(n);
+}
+void* operator new[](std::size_t n) {
+    return heap::take(n);
+}
+void operator delete(void* p) noexcept {
+    heap::give(p);
+}
+void operator delete[](void* p) noexcept {
+    heap::give(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    heap::give(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    heap::give(p);
+}
 
 namespace {
 
@@ -53,12 +105,13 @@ bool parse_args(int argc, char** argv, BenchArgs& args) {
 
 // The RDS of the test timing_1000_route_rds, with `routes` virtual hosts, each
 // weighted `primary`/100 - `primary` and named under `route_name`.
-std::string make_rds(int routes, int primary, const std::string& route_name) {
-    std::string rds =
-        "version_info: \"1\"\nresources:\n"
-        "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
-        "  name: " +
-        route_name + "\n  virtual_hosts:\n";
+std::string make_rds(int routes, int primary, const std::string& route_name,
+                     const std::string& version = "1") {
+    std::string rds = "version_info: \"" + version +
+                      "\"\nresources:\n"
+                      "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+                      "  name: " +
+                      route_name + "\n  virtual_hosts:\n";
     const std::string w = std::to_string(primary);
     const std::string c = std::to_string(100 - primary);
     for (int i = 0; i < routes; ++i) {
@@ -144,5 +197,21 @@ int main(int argc, char** argv) {
     check(v, "host.yaml", rds);
     time_case("one virtual host changed", args.runs,
               [&](int i) { check(v, "host.yaml", i % 2 == 0 ? one : rds); });
+    // The heap at the peak of one check over what was held before it.
+    const auto peak_of = [&](const char* label, const std::string& name, const std::string& text) {
+        const std::size_t before = heap::live.load();
+        const std::size_t full = v.full_checks();
+        heap::peak = before;
+        check(v, name, text);
+        std::printf("%-44s peak +%7.1f KiB  kept %+7.1f KiB%s\n", label,
+                    static_cast<double>(heap::peak.load() - before) / 1024.0,
+                    (static_cast<double>(heap::live.load()) - static_cast<double>(before)) / 1024.0,
+                    v.full_checks() > full ? "  (read in full)" : "");
+    };
+    std::printf("heap (operator new), the document %zu KiB:\n", rds.size() / 1024);
+    peak_of("full check of a new document", "heap.yaml", rds);
+    check(v, "cm.yaml", make_rds(args.routes, 90, "local_route", "v0"));
+    peak_of("version_info changed (a ConfigMap update)", "cm.yaml",
+            make_rds(args.routes, 90, "local_route", "v1"));
     return 0;
 }

@@ -206,21 +206,23 @@ struct ResourceFacts {
     std::shared_ptr<VirtualHostsLayout> virtual_hosts;
 };
 
-// Appends the clusters the resource at `prefix` ("resources[k]") names.
-static void append_cluster_refs(const ResourceFacts& facts, const std::string& prefix,
-                                std::vector<std::pair<std::string, std::string>>& out) {
+// Calls `fn(path, cluster)` for every cluster the resource `facts` names,
+// in the order the full check notes them; `path()` writes out the path of
+// the reference below `prefix` ("resources[k]"), only for a caller that names
+// it (an undefined cluster), so that a kept document holds no path per
+// reference.
+template <typename Fn>
+static void for_each_cluster_ref(const ResourceFacts& facts, const std::string& prefix, Fn&& fn) {
     for (const auto& [rest, name] : facts.cluster_refs) {
-        out.emplace_back(prefix + rest, name);
+        fn([&] { return prefix + rest; }, name);
     }
     if (!facts.virtual_hosts) {
         return;
     }
-    const std::string hosts = prefix + ".virtual_hosts";
     const auto& all = facts.virtual_hosts->facts;
     for (std::size_t j = 0; j < all.size(); ++j) {
-        const std::string host = index_path(hosts, j);
         for (const auto& [rest, name] : all[j].cluster_refs) {
-            out.emplace_back(host + rest, name);
+            fn([&, j] { return index_path(prefix + ".virtual_hosts", j) + rest; }, name);
         }
     }
 }
@@ -234,12 +236,20 @@ struct DocLayout {
 };
 
 // One document's findings, kept between runs while its content is unchanged.
+struct DocResult;
+template <typename Fn>
+static void for_each_cluster(const DocResult& result, Fn&& fn);
+template <typename Fn>
+static void for_each_cluster_ref(const DocResult& result, Fn&& fn);
 struct DocResult {
     std::vector<std::string> errors;  // "<path>: <problem>"
     bool v2 = false;
     bool checked = false;  // an xDS document or a bootstrap (not passed unchecked)
-    std::vector<std::pair<std::string, std::string>> clusters;      // (path, name) of Clusters
-    std::vector<std::pair<std::string, std::string>> cluster_refs;  // (path, cluster)
+    // (path, name) of Clusters and (path, cluster) of the clusters routes
+    // name; empty when `layout` is set: its facts hold them, without paths
+    // (see for_each_cluster and for_each_cluster_ref below).
+    std::vector<std::pair<std::string, std::string>> clusters;
+    std::vector<std::pair<std::string, std::string>> cluster_refs;
     // Of a valid document: where its plain integers are and which fields
     // they set, by offset, so that a change of numbers only (a canary's
     // weights) is checked without reading the document again.
@@ -248,6 +258,36 @@ struct DocResult {
     // without aliases: it is then read in full on any change.
     std::optional<DocLayout> layout;
 };
+
+// `fn(name)` for every Cluster the document defines.
+template <typename Fn>
+static void for_each_cluster(const DocResult& result, Fn&& fn) {
+    for (const auto& [path, name] : result.clusters) {
+        fn(name);
+    }
+    if (result.layout) {
+        for (const ResourceFacts& facts : result.layout->facts) {
+            for (const std::string& name : facts.clusters) {
+                fn(name);
+            }
+        }
+    }
+}
+
+// `fn(path, cluster)` for every cluster the document names, in the order the
+// full check notes them (`path()` writes out the reference's path).
+template <typename Fn>
+static void for_each_cluster_ref(const DocResult& result, Fn&& fn) {
+    for (const auto& [path, name] : result.cluster_refs) {
+        fn([&] { return path; }, name);
+    }
+    if (result.layout) {
+        const auto& all = result.layout->facts;
+        for (std::size_t k = 0; k < all.size(); ++k) {
+            for_each_cluster_ref(all[k], index_path("resources", k), fn);
+        }
+    }
+}
 
 struct Validator::Impl {
     ValidatorOptions options;
@@ -1357,6 +1397,9 @@ struct Validator::Impl {
         }
         layout.spans = std::move(*spans);
         result.layout = std::move(layout);
+        // Held by the layout's facts from now on.
+        result.clusters = {};
+        result.cluster_refs = {};
     }
 
     // The name and domains of the virtual host `host` of a clean document,
@@ -1841,11 +1884,6 @@ struct Validator::Impl {
             if (facts.type != first) {
                 return false;
             }
-            const std::string prefix = index_path("resources", k);
-            for (const auto& name : facts.clusters) {
-                fresh.clusters.emplace_back(prefix, name);
-            }
-            append_cluster_refs(facts, prefix, fresh.cluster_refs);
             layout.facts.push_back(std::move(facts));
         }
         fresh.numbers.insert(fresh.numbers.end(), tail_sites.begin(), tail_sites.end());
@@ -1930,10 +1968,10 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
                                "protos exist); further v2 documents are skipped silently");
             }
         }
-        for (const auto& c : r.clusters) {
-            defined.insert(c.second);
+        for_each_cluster(r, [&](const std::string& name) {
+            defined.insert(name);
             any_cluster = true;
-        }
+        });
     }
     auto where = [](const DocumentView& d) {
         return d.origin.empty() ? std::string() : " [" + d.origin + "]";
@@ -1945,12 +1983,12 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
     }
     if (s.options.check_clusters && any_cluster) {
         for (const auto& [doc, r] : results) {
-            for (const auto& [path, cluster] : r->cluster_refs) {
+            for_each_cluster_ref(*r, [&](const auto& path, const std::string& cluster) {
                 if (defined.count(cluster) == 0) {
-                    add(*doc->name + ": " + path + ": cluster " + quote(cluster) +
+                    add(*doc->name + ": " + path() + ": cluster " + quote(cluster) +
                         " is not defined by any Cluster in this pipeline's output" + where(*doc));
                 }
-            }
+            });
         }
     }
     if (total > errors.size()) {
