@@ -124,6 +124,7 @@ public:
     Problems* problems = nullptr;
     std::vector<IntegerSite>* sites = nullptr;
     AnyContents* any_contents = nullptr;
+    const ItemStream* stream = nullptr;
     // While reading a google.protobuf.*Value: the field holding it.
     const FD* wrapper_field = nullptr;
 
@@ -474,9 +475,22 @@ private:
                 report(path, "expected a list, got " + node_kind(*tree, node));
                 return;
             }
+            const bool streamed =
+                stream != nullptr && f == stream->field && f->cpp_type() == FD::CPPTYPE_MESSAGE;
             int i = 0;
             for (const N item : tree->children(node)) {
-                const FieldPath item_path = FieldPath::item(path, i++);
+                const int index = i++;
+                const FieldPath item_path = FieldPath::item(path, index);
+                if (streamed && !is_null(item)) {
+                    pb::Message* sub = stream->next(out);
+                    const FD* outer = wrapper_field;
+                    const std::string& type = f->message_type()->full_name();
+                    wrapper_field = well_known(type) && is_wrapper(type) ? f : nullptr;
+                    message(item, *sub, item_path);
+                    wrapper_field = outer;
+                    stream->done(out, *sub, index, item_path);
+                    continue;
+                }
                 if (is_null(item)) {
                     if (f->cpp_type() == FD::CPPTYPE_MESSAGE &&
                         f->message_type()->full_name() == "google.protobuf.Value") {
@@ -745,6 +759,10 @@ void YamlReader::record_integer_sites(std::vector<IntegerSite>* sites) {
 
 void YamlReader::keep_any_contents(AnyContents* contents) {
     builder_->any_contents = contents;
+}
+
+void YamlReader::stream_items(const ItemStream* stream) {
+    builder_->stream = stream;
 }
 
 bool YamlReader::read(const xds::DocTree& tree, std::uint32_t node, pb::Message& out,

@@ -213,16 +213,16 @@ struct ResourceFacts {
 // reference.
 template <typename Fn>
 static void for_each_cluster_ref(const ResourceFacts& facts, const std::string& prefix, Fn&& fn) {
-    for (const auto& [rest, name] : facts.cluster_refs) {
-        fn([&] { return prefix + rest; }, name);
+    for (const auto& ref : facts.cluster_refs) {  // (path below `prefix`, cluster)
+        fn([&] { return prefix + ref.first; }, ref.second);
     }
     if (!facts.virtual_hosts) {
         return;
     }
     const auto& all = facts.virtual_hosts->facts;
     for (std::size_t j = 0; j < all.size(); ++j) {
-        for (const auto& [rest, name] : all[j].cluster_refs) {
-            fn([&, j] { return index_path(prefix + ".virtual_hosts", j) + rest; }, name);
+        for (const auto& ref : all[j].cluster_refs) {  // (path below the host, cluster)
+            fn([&, j] { return index_path(prefix + ".virtual_hosts", j) + ref.first; }, ref.second);
         }
     }
 }
@@ -278,8 +278,8 @@ static void for_each_cluster(const DocResult& result, Fn&& fn) {
 // full check notes them (`path()` writes out the reference's path).
 template <typename Fn>
 static void for_each_cluster_ref(const DocResult& result, Fn&& fn) {
-    for (const auto& [path, name] : result.cluster_refs) {
-        fn([&] { return path; }, name);
+    for (const auto& ref : result.cluster_refs) {  // (path, cluster)
+        fn([&] { return ref.first; }, ref.second);
     }
     if (result.layout) {
         const auto& all = result.layout->facts;
@@ -309,6 +309,11 @@ struct Validator::Impl {
     // name -> (content, result); the content is the pipeline's own document
     // text when the caller shared it, so it is not held twice.
     std::map<std::string, std::pair<std::shared_ptr<const std::string>, DocResult>> cache;
+    // The virtual hosts of a full check, read and walked one at a time on
+    // an arena reset between them (see check_document).
+    static constexpr std::size_t kHostBlock = 64 * 1024;
+    std::unique_ptr<char[]> host_block = std::make_unique<char[]>(kHostBlock);
+    std::unique_ptr<pb::Arena> host_arena;
     bool warned_v2 = false;
     std::size_t full_checks = 0;
     std::size_t resources_read = 0;
@@ -548,6 +553,41 @@ struct Validator::Impl {
         ~ForgetAnyContents() { contents.clear(); }
     };
 
+    // While a full check streams virtual hosts (when `on`, the document
+    // names RouteConfigurations): sets streamed_hosts; at the end forgets
+    // the splices and frees the host arena's messages.
+    struct HostStream {
+        Impl& impl;
+        HostStream(Impl& i, bool on) : impl(i) {
+            impl.streamed_hosts = nullptr;
+            const pb::Descriptor* rc = on ? impl.resolve(kRouteConfiguration) : nullptr;
+            const pb::FieldDescriptor* f =
+                rc == nullptr ? nullptr : rc->FindFieldByName("virtual_hosts");
+            if (f == nullptr || !f->is_repeated() ||
+                f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+                return;
+            }
+            if (!impl.host_arena) {
+                pb::ArenaOptions o;
+                o.initial_block = impl.host_block.get();
+                o.initial_block_size = kHostBlock;
+                impl.host_arena = std::make_unique<pb::Arena>(o);
+            }
+            impl.streamed_hosts = f;
+        }
+        HostStream(const HostStream&) = delete;
+        HostStream& operator=(const HostStream&) = delete;
+        HostStream(HostStream&&) = delete;
+        HostStream& operator=(HostStream&&) = delete;
+        ~HostStream() {
+            impl.streamed_hosts = nullptr;
+            impl.splices.clear();
+            if (impl.host_arena) {
+                impl.host_arena->Reset();
+            }
+        }
+    };
+
     static std::size_t utf8_length(const std::string& s) {
         std::size_t n = 0;
         for (char c : s) {
@@ -624,36 +664,39 @@ struct Validator::Impl {
         }
     }
 
+    // Checks message `v`, a value of field `f` (an element when repeated).
+    void check_message(const pb::Message& v, const pb::FieldDescriptor* f, const FieldRule* rule,
+                       const Path& path, Walk& w) {
+        const std::string& tn = f->message_type()->full_name();
+        if (rule != nullptr && rule->bounds.any()) {
+            if (rule->kind == "duration") {
+                auto ns = number(v, "seconds").value_or(0) * 1e9L + number(v, "nanos").value_or(0);
+                check_bounds(rule->bounds, ns, "duration", path, w.ctx, true);
+            } else if (is_wrapper(tn)) {
+                auto x = number(v, "value").value_or(0);
+                check_bounds(rule->bounds, x, rule->kind, path, w.ctx);
+            }
+        }
+        if (rule != nullptr && (rule->kind == "string" || rule->kind == "bytes") &&
+            is_wrapper(tn)) {
+            const pb::FieldDescriptor* vf = v.GetDescriptor()->FindFieldByName("value");
+            check_string(*rule, v.GetReflection()->GetString(v, vf), path, w.ctx);
+        }
+        if (rule == nullptr || !rule->message_skip) {
+            visit(v, path, w);
+        }
+    }
+
     // Checks one scalar or message value (an element when repeated).
     void check_value(const pb::Message& m, const pb::FieldDescriptor* f, int index,
                      const FieldRule* rule, const Path& path, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
         const bool rep = index >= 0;
         switch (f->cpp_type()) {
-            case pb::FieldDescriptor::CPPTYPE_MESSAGE: {
-                const pb::Message& v =
-                    rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
-                const std::string& tn = f->message_type()->full_name();
-                if (rule != nullptr && rule->bounds.any()) {
-                    if (rule->kind == "duration") {
-                        auto ns = number(v, "seconds").value_or(0) * 1e9L +
-                                  number(v, "nanos").value_or(0);
-                        check_bounds(rule->bounds, ns, "duration", path, w.ctx, true);
-                    } else if (is_wrapper(tn)) {
-                        auto x = number(v, "value").value_or(0);
-                        check_bounds(rule->bounds, x, rule->kind, path, w.ctx);
-                    }
-                }
-                if (rule != nullptr && (rule->kind == "string" || rule->kind == "bytes") &&
-                    is_wrapper(tn)) {
-                    const pb::FieldDescriptor* vf = v.GetDescriptor()->FindFieldByName("value");
-                    check_string(*rule, v.GetReflection()->GetString(v, vf), path, w.ctx);
-                }
-                if (rule == nullptr || !rule->message_skip) {
-                    visit(v, path, w);
-                }
+            case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+                check_message(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f), f,
+                              rule, path, w);
                 return;
-            }
             case pb::FieldDescriptor::CPPTYPE_STRING:
                 if (rule != nullptr) {
                     check_string(*rule,
@@ -816,6 +859,12 @@ struct Validator::Impl {
         for (Plan::Field& field : plans.at(d)->fields) {
             const pb::FieldDescriptor* f = field.field;
             const FieldRule* rule = field.rule;
+            if (f == streamed_hosts && f != nullptr) {
+                if (HostsSplice* splice = splice_of(m)) {
+                    walk_splice(*splice, f, rule, path, w);
+                    continue;
+                }
+            }
             // Without a rule only messages are looked into, only when set
             // (most fields of most messages are not: build no path for them),
             // and only when their type may hold something to check.
@@ -870,7 +919,7 @@ struct Validator::Impl {
 
     // Clusters defined and named (by routes and weighted clusters), for the
     // check of references across documents.
-    static void note_clusters(const pb::Message& m, const Path& path, Walk& w) {
+    void note_clusters(const pb::Message& m, const Path& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
         const std::string& tn = d->full_name();
@@ -895,35 +944,26 @@ struct Validator::Impl {
 
     // Envoy refuses a RouteConfiguration with two virtual hosts of one name
     // or one domain twice: the first such, as Envoy reports it.
-    static void check_unique_hosts(const pb::Message& m, const Path& path, Walk& w) {
+    void check_unique_hosts(const pb::Message& m, const Path& path, Walk& w) {
         const pb::Descriptor* d = m.GetDescriptor();
         const pb::Reflection* r = m.GetReflection();
         const pb::FieldDescriptor* list = d->FindFieldByName("virtual_hosts");
         if (list == nullptr || list->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
             return;
         }
-        const int n = r->FieldSize(m, list);
-        std::vector<HostNames> hosts(static_cast<std::size_t>(n));
-        const pb::FieldDescriptor* name_field = nullptr;
-        const pb::FieldDescriptor* domains_field = nullptr;
-        for (int j = 0; j < n; ++j) {
-            const pb::Message& host = r->GetRepeatedMessage(m, list, j);
-            const pb::Reflection* hr = host.GetReflection();
-            if (j == 0) {  // every item has the list's type
-                name_field = host.GetDescriptor()->FindFieldByName("name");
-                domains_field = host.GetDescriptor()->FindFieldByName("domains");
-            }
-            HostNames& names = hosts[static_cast<std::size_t>(j)];
-            names.name = hr->GetString(host, name_field);
-            const int domains = hr->FieldSize(host, domains_field);
-            names.domains.reserve(static_cast<std::size_t>(domains));
-            for (int i = 0; i < domains; ++i) {
-                names.domains.push_back(hr->GetRepeatedString(host, domains_field, i));
+        std::vector<HostNames> hosts;
+        const HostsSplice* splice = splice_of(m);
+        if (splice == nullptr) {
+            const int n = r->FieldSize(m, list);
+            hosts.reserve(static_cast<std::size_t>(n));
+            for (int j = 0; j < n; ++j) {
+                hosts.push_back(names_of(r->GetRepeatedMessage(m, list, j)));
             }
         }
+        const std::vector<HostNames>& names = splice != nullptr ? splice->names : hosts;
         std::vector<const HostNames*> all;
-        all.reserve(hosts.size());
-        for (const HostNames& host : hosts) {
+        all.reserve(names.size());
+        for (const HostNames& host : names) {
             all.push_back(&host);
         }
         if (const auto found = first_duplicate_host(all)) {
@@ -932,6 +972,97 @@ struct Validator::Impl {
             const Path at = Path::item(field, static_cast<int>(found->first));
             w.ctx.add(at.str() + found->second.first, found->second.second);
         }
+    }
+
+    // A VirtualHost message's name and domains.
+    static HostNames names_of(const pb::Message& host) {
+        const pb::Descriptor* d = host.GetDescriptor();
+        const pb::Reflection* r = host.GetReflection();
+        const pb::FieldDescriptor* name_field = d->FindFieldByName("name");
+        const pb::FieldDescriptor* domains_field = d->FindFieldByName("domains");
+        HostNames names;
+        names.name = r->GetString(host, name_field);
+        const int domains = r->FieldSize(host, domains_field);
+        names.domains.reserve(static_cast<std::size_t>(domains));
+        for (int i = 0; i < domains; ++i) {
+            names.domains.push_back(r->GetRepeatedString(host, domains_field, i));
+        }
+        return names;
+    }
+
+    // ---- a RouteConfiguration's virtual hosts, one at a time ------------------
+
+    // What the virtual hosts of one RouteConfiguration, read and walked one
+    // at a time (its message's list stays empty), gave: spliced into the
+    // walk of the RouteConfiguration where its list is walked, so that the
+    // findings and their order are the full walk's.
+    struct HostsSplice {
+        int count = 0;
+        DocResult found;  // the walk's errors (capped), clusters and references
+        std::vector<HostNames> names;
+    };
+    // By RouteConfiguration message, during one full check.
+    std::unordered_map<const pb::Message*, HostsSplice> splices;
+    const pb::FieldDescriptor* streamed_hosts = nullptr;  // RouteConfiguration.virtual_hosts
+
+    HostsSplice* splice_of(const pb::Message& m) {
+        if (splices.empty()) {
+            return nullptr;
+        }
+        const auto it = splices.find(&m);
+        return it == splices.end() ? nullptr : &it->second;
+    }
+
+    // The message the next virtual host is read into, on the host arena,
+    // reset first.
+    pb::Message* next_host() {
+        host_arena->Reset();
+        return factory->GetPrototype(streamed_hosts->message_type())->New(host_arena.get());
+    }
+
+    // A virtual host just read: its names kept, and walked as the walk of
+    // its RouteConfiguration walks each item (unless a problem was read:
+    // then only the problems are reported, and the walk is not needed).
+    // What the Anys on the host arena hold is forgotten before the arena is
+    // reset.
+    void host_read(const pb::Message& parent, const pb::Message& host, const Path& path,
+                   bool walk) {
+        HostsSplice& splice = splices[&parent];
+        ++splice.count;
+        splice.names.push_back(names_of(host));
+        if (walk) {
+            const FieldRule* rule =
+                is_disabled(streamed_hosts->containing_type()) ? nullptr : rule_for(streamed_hosts);
+            Walk w{Ctx{&splice.found.errors, options.max_errors}, &splice.found};
+            check_message(host, streamed_hosts, rule != nullptr ? rule->items.get() : nullptr, path,
+                          w);
+        }
+        for (auto it = any_contents.begin(); it != any_contents.end();) {
+            it = it->first->GetArena() == host_arena.get() ? any_contents.erase(it) : std::next(it);
+        }
+    }
+
+    // The RouteConfiguration's virtual_hosts field, from its splice: the
+    // count rules, then what its items' walks found.
+    static void walk_splice(HostsSplice& splice, const pb::FieldDescriptor* f,
+                            const FieldRule* rule, const Path& path, Walk& w) {
+        if (rule != nullptr) {
+            const Path fpath = Path::field(path, f->name());
+            check_count(splice.count, rule->min_items, rule->max_items, "items",
+                        "repeated.min_items", "repeated.max_items", fpath, w);
+        }
+        for (std::string& e : splice.found.errors) {
+            if (w.ctx.errors->size() < w.ctx.cap) {
+                w.ctx.errors->push_back(std::move(e));
+            }
+        }
+        for (auto& c : splice.found.clusters) {
+            w.result->clusters.push_back(std::move(c));
+        }
+        for (auto& ref : splice.found.cluster_refs) {
+            w.result->cluster_refs.push_back(std::move(ref));
+        }
+        splice.found = {};  // walked once
     }
 
     // validate.required on a oneof: one of its fields must be set.
@@ -1141,9 +1272,26 @@ struct Validator::Impl {
             resources_read += tree.child_count(resources);
         }
         crossover::envoy::Problems problems(options.max_errors);
+        // A RouteConfiguration's virtual hosts are read and walked one at a
+        // time on an arena reset between them, so that a thousand virtual
+        // hosts' messages are never alive together (the walk of the
+        // RouteConfiguration splices in what they gave).
+        crossover::envoy::YamlReader::ItemStream hosts;
+        const HostStream streaming{
+            *this, !is_bootstrap && content.find(kRouteConfiguration) != std::string::npos};
+        if (streamed_hosts != nullptr) {
+            hosts.field = streamed_hosts;
+            hosts.next = [this](const pb::Message&) { return next_host(); };
+            hosts.done = [this, &problems](const pb::Message& parent, const pb::Message& host, int,
+                                           const Path& path) {
+                host_read(parent, host, path, problems.empty());
+            };
+            reader->stream_items(&hosts);
+        }
         reader->record_integer_sites(&result.numbers);
         reader->read(tree, 0, *msg, "", problems);
         reader->record_integer_sites(nullptr);
+        reader->stream_items(nullptr);
         for (const auto& [path, problem] : problems.list()) {
             ctx.add(path, problem);
         }
@@ -1982,8 +2130,9 @@ std::vector<std::string> Validator::validate(const std::vector<DocumentView>& do
         }
     }
     if (s.options.check_clusters && any_cluster) {
-        for (const auto& [doc, r] : results) {
-            for_each_cluster_ref(*r, [&](const auto& path, const std::string& cluster) {
+        for (const auto& entry : results) {
+            const DocumentView* doc = entry.first;
+            for_each_cluster_ref(*entry.second, [&](const auto& path, const std::string& cluster) {
                 if (defined.count(cluster) == 0) {
                     add(*doc->name + ": " + path() + ": cluster " + quote(cluster) +
                         " is not defined by any Cluster in this pipeline's output" + where(*doc));

@@ -780,3 +780,63 @@ BOOST_AUTO_TEST_CASE(other_changes_are_read_in_full) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(virtual_hosts_read_one_at_a_time_say_what_the_whole_walk_says) {
+    // A full check reads and walks a RouteConfiguration's virtual hosts one
+    // at a time: the findings of each, the names compared across them and
+    // the clusters they name come out in the order of a walk over the whole
+    // message (the duplicate first, then each host's own, then the references).
+    const std::string cds =
+        "version_info: \"1\"\nresources:\n"
+        "- \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster\n"
+        "  name: c0\n  connect_timeout: 1s\n";
+    const std::string two_route_configs =
+        "version_info: \"1\"\nresources:\n"
+        "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: x\n"
+        "  virtual_hosts: [{name: a, domains: [\"*\"], routes: [{match: {prefix: \"/\"}, route: "
+        "{cluster: zz}}]}, {name: a, domains: [b], typed_per_filter_config: {f: {\"@type\": "
+        "type.googleapis.com/google.protobuf.Duration, value: 1s}}}]\n"
+        "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: \"y\"\n"
+        "  virtual_hosts:\n"
+        "  - {name: a, domains: [\"*\"], routes: [{match: {prefix: \"/\"}, route: {cluster: "
+        "zz2}}]}\n"
+        "  - name: \"\"\n"
+        "    domains: [q]\n"
+        "    routes:\n"
+        "    - match: {}\n"
+        "      route: {cluster: c0}\n";
+    Run run{two_route_configs, cds};
+    BOOST_CHECK(fresh(run) ==
+                (std::vector<std::string>{
+                    "rds.yaml: resources[0].virtual_hosts[1].name: virtual host name \"a\" is also "
+                    "the name of virtual_hosts[0]: Envoy refuses two virtual hosts with one name",
+                    "rds.yaml: resources[1].virtual_hosts[1].name: length 0 is less than 1 "
+                    "(validate.rules string.min_len)",
+                    "rds.yaml: resources[1].virtual_hosts[1].routes[0].match: one of \"prefix\", "
+                    "\"path\", \"safe_regex\", \"connect_matcher\", \"path_separated_prefix\", "
+                    "\"path_match_policy\" is required (validate.required on oneof "
+                    "\"path_specifier\")",
+                    "rds.yaml: resources[0].virtual_hosts[0].routes[0].route.cluster: cluster "
+                    "\"zz\" is not defined by any Cluster in this pipeline's output",
+                    "rds.yaml: resources[1].virtual_hosts[0].routes[0].route.cluster: cluster "
+                    "\"zz2\" is not defined by any Cluster in this pipeline's output"}));
+    // A problem read in any host: only the problems, as before the walk.
+    run.rds_text = two_route_configs;
+    run.rds_text.replace(run.rds_text.find("    domains: [q]"), 16, "    domains: [q]\n    x: 1");
+    BOOST_CHECK(fresh(run) == std::vector<std::string>{
+                                  "rds.yaml: resources[1].virtual_hosts[1]: unknown field \"x\" "
+                                  "in envoy.config.route.v3.VirtualHost"});
+    // Valid hosts, one at a time, leave nothing behind for the next check.
+    Validator v(options());
+    run.rds_text =
+        "version_info: \"1\"\nresources:\n"
+        "- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n"
+        "  name: x\n  virtual_hosts:\n"
+        "  - {name: a, domains: [a], routes: [{match: {prefix: \"/\"}, route: {cluster: c0}}]}\n"
+        "  - {name: b, domains: [b], routes: [{match: {prefix: \"/\"}, route: {cluster: c0}}]}\n";
+    BOOST_CHECK(run.on(v).empty());
+    run.rds_name = "other.yaml";
+    BOOST_CHECK(run.on(v).empty());
+}

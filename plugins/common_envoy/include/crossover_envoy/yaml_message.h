@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,7 @@
 
 #include "crossover_envoy/api.h"
 #include "crossover_envoy/doc_tree.h"
+#include "crossover_envoy/field_path.h"
 
 namespace crossover::envoy {
 
@@ -108,6 +110,24 @@ public:
     using AnyContents =
         std::unordered_map<const pb::Message*, std::unique_ptr<pb::Message, DeleteUnlessOnArena>>;
     void keep_any_contents(AnyContents* contents);
+
+    // The items of one repeated message field read one at a time, for a
+    // caller that checks each item right after it is read and so needs no
+    // message holding them all (a RouteConfiguration's thousand virtual
+    // hosts): each item of `field` met while reading is read into the
+    // message `next(parent)` returns (on an arena the caller may reset before
+    // returning the next one) instead of into its parent, whose list stays
+    // empty, and handed to `done(parent, item, index, path)` before the next
+    // item is read. The items are read with the same rules, paths, problems
+    // and integer sites as in their parent. Null (the default) stops it.
+    struct ItemStream {
+        const pb::FieldDescriptor* field = nullptr;
+        std::function<pb::Message*(const pb::Message& parent)> next;
+        std::function<void(const pb::Message& parent, const pb::Message& item, int index,
+                           const FieldPath& path)>
+            done;
+    };
+    void stream_items(const ItemStream* stream);
 
     [[nodiscard]] const Api& api() const { return api_; }
 
