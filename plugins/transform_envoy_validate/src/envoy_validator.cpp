@@ -760,6 +760,9 @@ struct Validator::Impl {
             RouteConfiguration
         };
         Kind kind = Kind::Plain;
+        // The field note_clusters reads: a Cluster's or a ClusterWeight's
+        // name, a RouteAction's cluster.
+        const pb::FieldDescriptor* name_field = nullptr;
         // validate.required oneofs (none when the type's rules are disabled).
         std::vector<const pb::OneofDescriptor*> required_oneofs;
         // In field order: the fields with a rule, and the message fields
@@ -795,6 +798,13 @@ struct Validator::Impl {
                     : tn == kClusterWeight      ? Plan::Kind::ClusterWeight
                     : tn == kRouteConfiguration ? Plan::Kind::RouteConfiguration
                                                 : Plan::Kind::Plain;
+        plan.name_field =
+            d->FindFieldByName(plan.kind == Plan::Kind::RouteAction ? "cluster" : "name");
+        if (plan.name_field != nullptr &&
+            (plan.name_field->is_repeated() ||
+             plan.name_field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING)) {
+            plan.name_field = nullptr;
+        }
         const bool disabled = is_disabled(d);
         for (int i = 0; !disabled && i < d->oneof_decl_count(); ++i) {
             const pb::OneofDescriptor* o = d->oneof_decl(i);
@@ -853,7 +863,7 @@ struct Validator::Impl {
             return;
         }
         if (plan.kind != Plan::Kind::Plain) {
-            note_clusters(m, path, w);
+            note_clusters(m, plan, path, w);
         }
         check_required_oneofs(m, plan.required_oneofs, path, w);
         for (Plan::Field& field : plans.at(d)->fields) {
@@ -919,27 +929,44 @@ struct Validator::Impl {
 
     // Clusters defined and named (by routes and weighted clusters), for the
     // check of references across documents.
-    void note_clusters(const pb::Message& m, const Path& path, Walk& w) {
-        const pb::Descriptor* d = m.GetDescriptor();
+    void note_clusters(const pb::Message& m, const Plan& plan, const Path& path, Walk& w) {
         const pb::Reflection* r = m.GetReflection();
-        const std::string& tn = d->full_name();
-        if (tn == kCluster) {
-            w.result->clusters.emplace_back(path.str(),
-                                            r->GetString(m, d->FindFieldByName("name")));
-        } else if (tn == kRouteAction) {
-            const pb::FieldDescriptor* cf = d->FindFieldByName("cluster");
-            if (cf != nullptr && r->HasField(m, cf)) {
-                w.result->cluster_refs.emplace_back(join_path(path.str(), "cluster"),
-                                                    r->GetString(m, cf));
-            }
-        } else if (tn == kClusterWeight) {
-            const std::string name = r->GetString(m, d->FindFieldByName("name"));
-            if (!name.empty()) {
-                w.result->cluster_refs.emplace_back(join_path(path.str(), "name"), name);
-            }
-        } else if (tn == kRouteConfiguration) {
-            check_unique_hosts(m, path, w);
+        const pb::FieldDescriptor* f = plan.name_field;
+        std::string scratch;
+        if (f == nullptr && plan.kind != Plan::Kind::RouteConfiguration) {
+            return;
         }
+        switch (plan.kind) {
+            case Plan::Kind::Cluster:
+                w.result->clusters.emplace_back(path.str(), r->GetStringReference(m, f, &scratch));
+                return;
+            case Plan::Kind::RouteAction:
+                if (r->HasField(m, f)) {
+                    w.result->cluster_refs.emplace_back(path_and(path, "cluster"),
+                                                        r->GetStringReference(m, f, &scratch));
+                }
+                return;
+            case Plan::Kind::ClusterWeight:
+                if (const std::string& name = r->GetStringReference(m, f, &scratch);
+                    !name.empty()) {
+                    w.result->cluster_refs.emplace_back(path_and(path, "name"), name);
+                }
+                return;
+            case Plan::Kind::RouteConfiguration: check_unique_hosts(m, path, w); return;
+            default: return;
+        }
+    }
+
+    // "path.key" ("key" for the document itself), written out once.
+    static std::string path_and(const Path& path, std::string_view key) {
+        std::string out;
+        out.reserve(112);
+        path.append_to(out);
+        if (!out.empty()) {
+            out += '.';
+        }
+        out += key;
+        return out;
     }
 
     // Envoy refuses a RouteConfiguration with two virtual hosts of one name
