@@ -183,7 +183,7 @@ public:
     void fields(N node, pb::Message& out, const FieldPath& path, bool after_type) {
         const pb::Descriptor* d = out.GetDescriptor();
         // The oneofs set so far, and by whose key; few per message.
-        std::vector<std::pair<const pb::OneofDescriptor*, std::string>> oneofs_set;
+        std::vector<std::pair<const pb::OneofDescriptor*, std::string_view>> oneofs_set;
         // The fields set so far, by their index in the type: a bit for the
         // first 64 (nearly every type has fewer), a set beyond.
         std::uint64_t seen_first = 0;
@@ -195,13 +195,14 @@ public:
                 report(path, "a key is " + node_kind(t, k) + ", expected a field name");
                 continue;
             }
-            const std::string key(t[k].value);
+            // A view of the tree's key: the tree outlives the read.
+            const std::string_view key = t[k].value;
             if (after_type && key == "@type") {
                 continue;
             }
             const FD* f = find_field(d, key);
             if (f == nullptr) {
-                report(path, "unknown field " + quote(key) + " in " + d->full_name());
+                report(path, "unknown field " + quote(std::string(key)) + " in " + d->full_name());
                 continue;
             }
             const int index = f->index();
@@ -209,7 +210,9 @@ public:
                                           : !seen_beyond.insert(index).second;
             seen_first |= index < 64 ? std::uint64_t{1} << index : 0;
             if (again) {
-                report(FieldPath::field(path, key), "field " + quote(f->name()) + " given twice");
+                const std::string written(key);
+                report(FieldPath::field(path, written),
+                       "field " + quote(f->name()) + " given twice");
                 continue;
             }
             const bool null = is_null(v);
@@ -219,7 +222,8 @@ public:
                 if (it == oneofs_set.end()) {
                     oneofs_set.emplace_back(o, key);
                 } else {
-                    report(path, "fields " + quote(it->second) + " and " + quote(key) +
+                    report(path, "fields " + quote(std::string(it->second)) + " and " +
+                                     quote(std::string(key)) +
                                      " are both set, but only one of oneof " + quote(o->name()) +
                                      " may be");
                     continue;
@@ -239,10 +243,10 @@ private:
         return node == xds::DocTree::npos || (*tree)[node].kind == xds::DocKind::Null;
     }
 
-    const FD* find_field(const pb::Descriptor* d, const std::string& key) {
+    const FD* find_field(const pb::Descriptor* d, std::string_view key) {
         auto it = field_index_.find(d);
         if (it == field_index_.end()) {
-            std::unordered_map<std::string, const FD*> index;
+            FieldIndex index;
             for (int i = 0; i < d->field_count(); ++i) {
                 const FD* f = d->field(i);
                 index.emplace(f->name(), f);
@@ -745,8 +749,15 @@ private:
     }
 
     const Api& api_;
-    std::unordered_map<const pb::Descriptor*, std::unordered_map<std::string, const FD*>>
-        field_index_;
+    // A type's fields by name and JSON name, looked up by the tree's views.
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    using FieldIndex = std::unordered_map<std::string, const FD*, NameHash, std::equal_to<>>;
+    std::unordered_map<const pb::Descriptor*, FieldIndex> field_index_;
 };
 
 YamlReader::YamlReader(const Api& api) : api_(api), builder_(std::make_unique<Builder>(api)) {}

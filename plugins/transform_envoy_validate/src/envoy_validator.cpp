@@ -311,7 +311,7 @@ struct Validator::Impl {
     std::map<std::string, std::pair<std::shared_ptr<const std::string>, DocResult>> cache;
     // The virtual hosts of a full check, read and walked one at a time on
     // an arena reset between them (see check_document).
-    static constexpr std::size_t kHostBlock = 64 * 1024;
+    static constexpr std::size_t kHostBlock = std::size_t{64} * 1024;
     std::unique_ptr<char[]> host_block = std::make_unique<char[]>(kHostBlock);
     std::unique_ptr<pb::Arena> host_arena;
     bool warned_v2 = false;
@@ -775,6 +775,9 @@ struct Validator::Impl {
             // it (not asked of the field, which could build types no
             // document uses); null until then, and for maps.
             const pb::Descriptor* type = nullptr;
+            // A RouteConfiguration's virtual_hosts: read one at a time in a
+            // full check (see HostsSplice).
+            bool hosts = false;
         };
         std::vector<Field> fields;
         // A rule, a required oneof, an Any or noted clusters in the type itself.
@@ -816,7 +819,9 @@ struct Validator::Impl {
             const pb::FieldDescriptor* f = d->field(i);
             const FieldRule* rule = disabled ? nullptr : rule_for(f);
             if (rule != nullptr || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-                plan.fields.push_back({f, rule});
+                plan.fields.push_back(
+                    {f, rule, nullptr,
+                     plan.kind == Plan::Kind::RouteConfiguration && f->name() == "virtual_hosts"});
             }
             plan.own_work = plan.own_work || rule != nullptr;
         }
@@ -869,7 +874,7 @@ struct Validator::Impl {
         for (Plan::Field& field : plans.at(d)->fields) {
             const pb::FieldDescriptor* f = field.field;
             const FieldRule* rule = field.rule;
-            if (f == streamed_hosts && f != nullptr) {
+            if (field.hosts) {
                 if (HostsSplice* splice = splice_of(m)) {
                     walk_splice(*splice, f, rule, path, w);
                     continue;
