@@ -1,10 +1,12 @@
 #include "crossover_smi/trafficsplit.h"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "crossover/status.h"
 #include "crossover_smi/quantity.h"
@@ -15,6 +17,39 @@ namespace {
 std::string scalar_or_empty(const YAML::Node& node) {
     return node && node.IsScalar() ? node.Scalar() : std::string();
 }
+
+// The values of `keys` in `map`, found in one pass over it (the first entry of each key, as
+// yaml-cpp's operator[] finds it). operator[] on a const node copies every key it compares and
+// formats a missing key through a stringstream: most of a TrafficSplit's parse went there.
+template <std::size_t N>
+class Members {
+public:
+    Members(const YAML::Node& map, const std::array<std::string_view, N>& keys) {
+        if (!map || !map.IsMap()) {
+            return;
+        }
+        for (const auto& entry : map) {  // each entry built once (operator-> builds one each)
+            if (!entry.first.IsScalar()) {
+                continue;
+            }
+            const std::string& key = entry.first.Scalar();
+            for (std::size_t i = 0; i < N; ++i) {
+                if (!found_[i] && key == keys[i]) {
+                    found_[i] = true;
+                    values_[i] = entry.second;
+                    break;
+                }
+            }
+        }
+    }
+    [[nodiscard]] bool has(std::size_t i) const { return found_[i]; }
+    // The value, or a null node when the key is missing.
+    [[nodiscard]] const YAML::Node& operator[](std::size_t i) const { return values_[i]; }
+
+private:
+    std::array<YAML::Node, N> values_;
+    std::array<bool, N> found_{};
+};
 
 bool parse_int64(const std::string& text, std::int64_t& out) {
     if (text.empty()) {
@@ -80,22 +115,22 @@ namespace {
 
 // Name, namespace and resourceVersion from the body where the object's
 // reference lacks them.
-void read_metadata(TrafficSplit& ts, const YAML::Node& body) {
-    const YAML::Node metadata = body && body.IsMap() ? body["metadata"] : YAML::Node();
+void read_metadata(TrafficSplit& ts, const YAML::Node& metadata) {
     if (ts.ref.kind.empty()) {
         ts.ref.kind = "TrafficSplit";
     }
-    if (!metadata || !metadata.IsMap()) {
-        return;
+    if (!ts.ref.name.empty() && !ts.ref.ns.empty() && !ts.ref.resource_version.empty()) {
+        return;  // a source's reference has them all
     }
+    const Members<3> m(metadata, {"name", "namespace", "resourceVersion"});
     if (ts.ref.name.empty()) {
-        ts.ref.name = scalar_or_empty(metadata["name"]);
+        ts.ref.name = scalar_or_empty(m[0]);
     }
     if (ts.ref.ns.empty()) {
-        ts.ref.ns = scalar_or_empty(metadata["namespace"]);
+        ts.ref.ns = scalar_or_empty(m[1]);
     }
     if (ts.ref.resource_version.empty()) {
-        ts.ref.resource_version = scalar_or_empty(metadata["resourceVersion"]);
+        ts.ref.resource_version = scalar_or_empty(m[2]);
     }
 }
 
@@ -108,9 +143,10 @@ public:
         return Error(prefix_ + field + ": " + why);
     }
 
-    void read(const Object& object, const YAML::Node& body) {
+    // `body` holds the object's apiVersion and spec.
+    void read(const Object& object, const Members<3>& body) {
         ts_.api_version =
-            object.api_version.empty() ? scalar_or_empty(body["apiVersion"]) : object.api_version;
+            object.api_version.empty() ? scalar_or_empty(body[kApiVersion]) : object.api_version;
         const auto slash = ts_.api_version.rfind('/');
         ts_.version =
             slash == std::string::npos ? ts_.api_version : ts_.api_version.substr(slash + 1);
@@ -125,20 +161,26 @@ public:
             throw fail("apiVersion", "unsupported version '" + ts_.api_version +
                                          "' (expected split.smi-spec.io/v1alpha1 .. v1alpha4)");
         }
-        const YAML::Node spec = body["spec"];
-        if (!spec || !spec.IsMap()) {
+        const YAML::Node& spec = body[kSpec];
+        if (!body.has(kSpec) || !spec.IsMap()) {
             throw fail("spec", "missing or not a map");
         }
-        const YAML::Node service = spec["service"];
-        if (!service || !service.IsScalar() || service.Scalar().empty()) {
+        const Members<3> fields(spec, {"service", "matches", "backends"});
+        const YAML::Node& service = fields[0];
+        if (!fields.has(0) || !service.IsScalar() || service.Scalar().empty()) {
             throw fail("spec.service", "missing or empty");
         }
         ts_.service = service.Scalar();
-        if (spec["matches"]) {
-            ts_.matches = spec["matches"];
+        if (fields.has(1)) {
+            ts_.matches = fields[1];
         }
-        read_backends(spec["backends"]);
+        read_backends(fields.has(2) ? fields[2] : YAML::Node(YAML::NodeType::Undefined));
     }
+
+    // Positions in the Members<3> of the object's body.
+    static constexpr std::size_t kMetadata = 0;
+    static constexpr std::size_t kSpec = 1;
+    static constexpr std::size_t kApiVersion = 2;
 
 private:
     void read_backends(const YAML::Node& backends) {
@@ -146,22 +188,28 @@ private:
             throw fail("spec.backends", "no backends");
         }
         std::set<std::string> seen;
-        for (std::size_t i = 0; i < backends.size(); ++i) {
-            const std::string field = "spec.backends[" + std::to_string(i) + "]";
-            const YAML::Node b = backends[i];
+        ts_.backends.reserve(backends.size());
+        parsed_.reserve(backends.size());
+        std::size_t position = 0;
+        for (const auto& b : backends) {
+            const auto field = [position] {
+                return "spec.backends[" + std::to_string(position) + "]";
+            };
+            ++position;
             if (!b.IsMap()) {
-                throw fail(field, "not a map");
+                throw fail(field(), "not a map");
             }
             Backend backend;
-            const YAML::Node bs = b["service"];
-            if (!bs || !bs.IsScalar() || bs.Scalar().empty()) {
-                throw fail(field + ".service", "missing or empty");
+            const Members<2> m(b, {"service", "weight"});
+            const YAML::Node& bs = m[0];
+            if (!m.has(0) || !bs.IsScalar() || bs.Scalar().empty()) {
+                throw fail(field() + ".service", "missing or empty");
             }
             backend.service = bs.Scalar();
             if (!seen.insert(backend.service).second) {
-                throw fail(field + ".service", "duplicate backend '" + backend.service + "'");
+                throw fail(field() + ".service", "duplicate backend '" + backend.service + "'");
             }
-            read_weight(b["weight"], field + ".weight", backend);
+            read_weight(m.has(1) ? m[1] : YAML::Node(YAML::NodeType::Undefined), field, backend);
             ts_.backends.push_back(std::move(backend));
         }
         if (quantities_) {
@@ -173,9 +221,12 @@ private:
     }
 
     // An integer weight, or a quantity (then every weight is scaled at the end).
-    void read_weight(const YAML::Node& w, const std::string& field, Backend& backend) {
+    // `backend_field` names the backend ("spec.backends[1]"), written out only for an error.
+    template <typename BackendField>
+    void read_weight(const YAML::Node& w, const BackendField& backend_field, Backend& backend) {
+        const auto field = [&] { return backend_field() + ".weight"; };
         if (!w || !w.IsScalar() || w.Scalar().empty()) {
-            throw fail(field, "missing");
+            throw fail(field(), "missing");
         }
         backend.weight_text = w.Scalar();
         std::int64_t value = 0;
@@ -186,23 +237,23 @@ private:
             try {
                 q = parse_quantity(backend.weight_text);
             } catch (const Error& e) {
-                throw fail(field, e.what());
+                throw fail(field(), e.what());
             }
             if (q.negative) {
-                throw fail(field, "negative weight " + backend.weight_text);
+                throw fail(field(), "negative weight " + backend.weight_text);
             }
             parsed_.push_back(q);
             return;
         }
         if (!is_integer) {
-            throw fail(field, "expected an integer or a quantity string (\"500m\"), got '" +
-                                  backend.weight_text + "'");
+            throw fail(field(), "expected an integer or a quantity string (\"500m\"), got '" +
+                                    backend.weight_text + "'");
         }
         if (value < 0) {
-            throw fail(field, "negative weight " + std::to_string(value));
+            throw fail(field(), "negative weight " + std::to_string(value));
         }
         if (value > std::numeric_limits<std::uint32_t>::max()) {
-            throw fail(field,
+            throw fail(field(),
                        "weight " + std::to_string(value) + " exceeds Envoy's limit 4294967295");
         }
         backend.weight = static_cast<std::uint32_t>(value);
@@ -227,11 +278,12 @@ TrafficSplit parse_trafficsplit(const Object& object) {
     TrafficSplit ts;
     ts.ref = object.ref;
     const YAML::Node& body = object.body;
-    read_metadata(ts, body);
+    const Members<3> members(body, {"metadata", "spec", "apiVersion"});
+    read_metadata(ts, members[0]);
     if (!body || !body.IsMap()) {
         throw Error(ts.describe() + ": the object is not a map");
     }
-    SplitReader(ts).read(object, body);
+    SplitReader(ts).read(object, members);
     return ts;
 }
 
