@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "content_hash.h"
 #include "fake_apiserver.h"
 #include "process.h"
 
@@ -148,11 +149,36 @@ inline std::string output_mismatch(const std::string& dir, const Files& want) {
         return "cannot list " + vdir.string();
     }
     // Format 2 since content hashes follow the change; format 1 as earlier releases wrote it.
-    const bool known_format = manifest.rfind("crossover-manifest 2\n", 0) == 0 ||
-                              manifest.rfind("crossover-manifest 1\n", 0) == 0;
-    if (!known_format ||
+    const bool format2 = manifest.rfind("crossover-manifest 2\n", 0) == 0;
+    if ((!format2 && manifest.rfind("crossover-manifest 1\n", 0) != 0) ||
         manifest.find("\nend " + std::to_string(got.size()) + "\n") == std::string::npos) {
         return "incomplete manifest in " + vdir.filename().string();
+    }
+    if (format2) {
+        // Every line `<size> <hash> <name>` matches its file (ConfigMap keys need no escaping).
+        std::istringstream lines(manifest.substr(manifest.find('\n') + 1));
+        std::string size;
+        std::string hash;
+        std::string name;
+        std::size_t listed = 0;
+        while (lines >> size && size != "end" && lines >> hash >> name) {
+            const auto it = got.find(name);
+            char hex[17] = {};
+            if (it != got.end()) {
+                std::snprintf(hex, sizeof hex, "%016llx",
+                              static_cast<unsigned long long>(
+                                  crossover::sink_symlink::chunked_hash(it->second).hash));
+            }
+            if (it == got.end() || size != std::to_string(it->second.size()) || hash != hex) {
+                return "manifest line for " + name + " does not match the file in " +
+                       vdir.filename().string();
+            }
+            ++listed;
+        }
+        if (listed != got.size()) {
+            return "manifest lists " + std::to_string(listed) + " of " +
+                   std::to_string(got.size()) + " files in " + vdir.filename().string();
+        }
     }
     if (got != want) {
         std::string why = "content differs from the expected input:";
