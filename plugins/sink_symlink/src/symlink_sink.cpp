@@ -902,8 +902,11 @@ void SymlinkSink::write_version(const std::vector<DocumentPtr>& docs) {
         if (fsync_ && ::fsync(dirfd.get()) != 0) {
             fail_errno("flush directory", dir_);
         }
-        ::unlinkat(dirfd.get(), tmp_link.c_str(), 0);
-        if (::symlinkat(version.c_str(), dirfd.get(), tmp_link.c_str()) != 0) {
+        // A leftover of the same name (another process with this pid and counter, which
+        // prepare() did not see) is removed only when it is there: one call less per version.
+        if (::symlinkat(version.c_str(), dirfd.get(), tmp_link.c_str()) != 0 &&
+            (errno != EEXIST || ::unlinkat(dirfd.get(), tmp_link.c_str(), 0) != 0 ||
+             ::symlinkat(version.c_str(), dirfd.get(), tmp_link.c_str()) != 0)) {
             fail_errno("create symlink", join(dir_, tmp_link));
         }
         if (::renameat(dirfd.get(), tmp_link.c_str(), dirfd.get(), kCurrent) != 0) {

@@ -407,6 +407,22 @@ BOOST_AUTO_TEST_CASE(format_1_output_is_picked_up_on_upgrade) {
     }
 }
 
+// A temporary symlink already named as the next swap's (left after the start's cleanup) is
+// replaced, and the swap goes through.
+BOOST_AUTO_TEST_CASE(a_leftover_temporary_symlink_of_the_same_name_is_replaced) {
+    test::TempDir tmp;
+    const std::string out = tmp / "out";
+    auto sink = test::make_sink(opts(tmp));
+    BOOST_TEST_REQUIRE(written(test::write(*sink, kA)));
+    BOOST_TEST_REQUIRE(test::read_link(out + "/current").rfind(".v-00000001-", 0) == 0u);
+    const std::string leftover = out + "/.current.tmp-" + std::to_string(::getpid()) + "-2";
+    test::fs::create_symlink("elsewhere", leftover);
+    BOOST_TEST_REQUIRE(written(test::write(*sink, kB)));
+    BOOST_TEST(test::read_link(out + "/current").rfind(".v-00000002-", 0) == 0u);
+    BOOST_TEST(current_files(out) == kB);
+    BOOST_TEST(!test::fs::exists(test::fs::symlink_status(leftover)));
+}
+
 BOOST_AUTO_TEST_CASE(dangling_current_is_replaced) {
     test::TempDir tmp;
     const std::string out = tmp / "out";
