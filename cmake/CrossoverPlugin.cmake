@@ -19,7 +19,9 @@ function(crossover_add_plugin target)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${CROSSOVER_PLUGIN_OUTPUT_DIR}")
-  target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  # crossover loads plugins with RTLD_LAZY (the libraries they use bind on demand); -z now
+  # makes the plugin's own symbols bind at load, so one that is missing fails the load.
+  target_link_options(${target} PRIVATE "LINKER:--no-undefined" "LINKER:-z,now")
   install(TARGETS ${target} LIBRARY DESTINATION "${CROSSOVER_PLUGIN_SUBDIR}" COMPONENT runtime)
   set_property(GLOBAL APPEND PROPERTY CROSSOVER_PLUGIN_TARGETS ${target})
 endfunction()

@@ -183,7 +183,11 @@ bool PluginRegistry::load_file(const std::string& path, std::vector<std::string>
     if (std::find(loaded_files_.begin(), loaded_files_.end(), canon) != loaded_files_.end()) {
         return true;
     }
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // Lazy: the libraries a plugin brings (libprotobuf, yaml-cpp) bind a function on its first
+    // call instead of all of theirs at load (libprotobuf alone has ~2,400), which is ~4 M
+    // instructions of a one-shot run. The plugin itself still binds at load: crossover_add_plugin
+    // links it with -z now, so a symbol it lacks is still reported here, not at its first call.
+    void* handle = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
     if (handle == nullptr) {
         const char* why = ::dlerror();
         errors.push_back("plugin " + path + ": cannot load: " + (why ? why : "unknown error"));

@@ -1,4 +1,5 @@
-// Finds, loads and checks plugins (dlopen with RTLD_NOW | RTLD_LOCAL).
+// Finds, loads and checks plugins (dlopen with RTLD_LAZY | RTLD_LOCAL;
+// plugins built with crossover_add_plugin bind their own symbols at load).
 #pragma once
 
 #include <string>

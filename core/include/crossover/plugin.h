@@ -2,7 +2,7 @@
 //
 // A plugin is a shared object exporting one C-linkage function,
 // `crossover_plugin_entry`, that returns a PluginDescriptor. The core loads it
-// with dlopen(RTLD_NOW | RTLD_LOCAL), reads `abi_version` and `toolchain`
+// with dlopen(RTLD_LAZY | RTLD_LOCAL), reads `abi_version` and `toolchain`
 // first and refuses the plugin on any mismatch before touching anything else.
 //
 // ABI policy: CROSSOVER_ABI_VERSION is bumped on every incompatible change to
