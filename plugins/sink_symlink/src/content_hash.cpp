@@ -61,11 +61,11 @@ std::size_t chunk_end(const std::string& content, std::size_t start) noexcept {
     const char* data = content.data();
     std::size_t at = start;
     while (at < content.size()) {
-        const void* nl = std::memchr(data + at, '\n', content.size() - at);
-        if (nl == nullptr) {
+        const std::size_t nl = content.find('\n', at);
+        if (nl == std::string::npos) {
             break;
         }
-        at = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+        at = nl + 1;
         if (is_cut(data, at)) {
             return at;
         }
