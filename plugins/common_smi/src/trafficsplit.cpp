@@ -279,7 +279,7 @@ TrafficSplit parse_trafficsplit(const Object& object) {
     ts.ref = object.ref;
     const YAML::Node& body = object.body;
     const Members<3> members(body, {"metadata", "spec", "apiVersion"});
-    read_metadata(ts, members[0]);
+    read_metadata(ts, members[SplitReader::kMetadata]);
     if (!body || !body.IsMap()) {
         throw Error(ts.describe() + ": the object is not a map");
     }
