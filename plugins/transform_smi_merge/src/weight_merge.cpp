@@ -607,6 +607,67 @@ void WeightMerger::apply(Snapshot& snapshot, const std::vector<WeightTarget>& ta
     m.valid = describes.size() == m.targets.size();
 }
 
+namespace {
+
+// The change lines reported, by (target, document).
+using Reported = std::map<std::pair<std::string, std::string>, std::string>;
+
+// A canary step's change lines when a document started or stopped differing from its input.
+void report_all(const std::vector<TargetResult>& targets, const std::vector<ChangedTarget>& changed,
+                const std::vector<TargetResult>& results, const std::vector<DocumentPtr>& outputs,
+                const std::vector<bool>& differing, Reported& last_reported,
+                std::vector<std::string>& changes) {
+    // Every target's changes in the order a whole merge applies them, the changed targets'
+    // from this pass; reported as apply() reports them.
+    std::vector<RouteChange> route_changes;
+    std::size_t next = 0;
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+        const bool now = next < changed.size() && changed[next].index == k;
+        const std::vector<RouteChange>& of = now ? results[next++].changes : targets[k].changes;
+        route_changes.insert(route_changes.end(), of.begin(), of.end());
+    }
+    Reported reported;
+    for (auto& [key, lines] : summarize(route_changes, outputs, differing)) {
+        std::string all = joined_lines(lines);
+        if (const auto it = last_reported.find(key);
+            it == last_reported.end() || it->second != all) {
+            changes.insert(changes.end(), lines.begin(), lines.end());
+        }
+        reported[key] = std::move(all);
+    }
+    last_reported = std::move(reported);
+}
+
+// A canary step's change lines otherwise.
+void report_changed(const std::vector<ChangedTarget>& changed,
+                    const std::vector<TargetResult>& results,
+                    const std::vector<DocumentPtr>& outputs, const std::vector<bool>& differing,
+                    Reported& last_reported, std::vector<std::string>& changes) {
+    // The changed targets' lines; the others' are as reported before.
+    std::vector<RouteChange> route_changes;
+    for (const auto& r : results) {
+        route_changes.insert(route_changes.end(), r.changes.begin(), r.changes.end());
+    }
+    Reported before;
+    for (const ChangedTarget& c : changed) {
+        const std::string& name = c.target->describe;
+        for (auto it = last_reported.lower_bound({name, std::string()});
+             it != last_reported.end() && it->first.first == name;) {
+            before.insert(*it);
+            it = last_reported.erase(it);
+        }
+    }
+    for (auto& [key, lines] : summarize(route_changes, outputs, differing)) {
+        std::string all = joined_lines(lines);
+        if (const auto it = before.find(key); it == before.end() || it->second != all) {
+            changes.insert(changes.end(), lines.begin(), lines.end());
+        }
+        last_reported[key] = std::move(all);
+    }
+}
+
+}  // namespace
+
 bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>& changed) {
     if (!memo_ || !memo_->valid || snapshot.documents.size() != memo_->inputs.size()) {
         return false;
@@ -668,6 +729,8 @@ bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>&
         }
     }
     std::vector<DocumentPtr> outputs = m.outputs;
+    std::vector<bool> differing = m.changed;
+    bool flipped = false;
     for (std::size_t di = 0; di < outputs.size(); ++di) {
         if (!touched[di]) {
             continue;
@@ -675,10 +738,11 @@ bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>&
         std::string content = m.edits[di].apply(m.indexes[di]->content());
         const DocumentPtr& input = inputs[di];
         const bool differs = content != input->content;
-        if (differs != m.changed[di]) {
-            // Which targets report their lines depends on it: leave that to apply().
-            m.valid = false;
-            return false;
+        if (differs != differing[di]) {
+            // The document starts (or stops) differing from its input: every target's lines
+            // on it are reported (or none are), as below.
+            differing[di] = differs;
+            flipped = true;
         }
         if (!differs) {
             outputs[di] = input;
@@ -688,28 +752,13 @@ bool WeightMerger::reapply(Snapshot& snapshot, const std::vector<ChangedTarget>&
         }
     }
 
-    // The changed targets' lines; the others' are as reported before.
-    std::vector<RouteChange> route_changes;
-    for (const auto& r : results) {
-        route_changes.insert(route_changes.end(), r.changes.begin(), r.changes.end());
-    }
     changes_.clear();
-    std::map<std::pair<std::string, std::string>, std::string> before;
-    for (const ChangedTarget& c : changed) {
-        const std::string& name = c.target->describe;
-        for (auto it = reported_.lower_bound({name, std::string()});
-             it != reported_.end() && it->first.first == name;) {
-            before.insert(*it);
-            it = reported_.erase(it);
-        }
+    if (flipped) {
+        report_all(m.targets, changed, results, outputs, differing, reported_, changes_);
+    } else {
+        report_changed(changed, results, outputs, differing, reported_, changes_);
     }
-    for (auto& [key, lines] : summarize(route_changes, outputs, m.changed)) {
-        std::string all = joined_lines(lines);
-        if (const auto it = before.find(key); it == before.end() || it->second != all) {
-            changes_.insert(changes_.end(), lines.begin(), lines.end());
-        }
-        reported_[key] = std::move(all);
-    }
+    m.changed = std::move(differing);
 
     for (const ChangedTarget& c : changed) {
         for (const auto& key : m.targets[c.index].claims) {

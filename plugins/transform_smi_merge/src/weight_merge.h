@@ -77,10 +77,11 @@ public:
     // same `describe`) and keeps every other target's edits, so that its cost
     // follows the change, not the number of targets. `out` must hold the very
     // documents of the last apply. The result, changes() and unmatched() are
-    // what apply() would give for the whole new list of targets. Returns false,
-    // having changed nothing that apply() depends on, when that cannot be
-    // assured (other documents, an error, a conflict, a document whose
-    // changed-or-not state flips): the caller then calls apply(). Never throws
+    // what apply() would give for the whole new list of targets (a document that
+    // starts or stops differing from its input reports every target's lines on
+    // it, or none, as apply() does). Returns false, having changed nothing that
+    // apply() depends on, when that cannot be assured (other documents, an
+    // error, a conflict): the caller then calls apply(). Never throws
     // crossover::Error.
     bool reapply(Snapshot& out, const std::vector<ChangedTarget>& changed);
 

@@ -1350,6 +1350,46 @@ BOOST_AUTO_TEST_CASE(canary_steps_apply_only_the_changed_split) {
     BOOST_TEST(m.full_merge_count() == 3u);
 }
 
+// The first step of a rollout: every split still gives the documents' own weights, so the
+// output is the input; one split moving makes its document differ from the input (a whole
+// merge then reports the lines of every split on it), and moving back makes it the input
+// again. Both are steps, and say what a whole merge says.
+BOOST_AUTO_TEST_CASE(a_step_that_makes_a_document_differ_or_not_is_still_a_step) {
+    const auto rds = doc("rds.yaml", kSteps);
+    const auto json = doc("api.json", kStepsJson);
+    std::vector<ObjectPtr> splits = {split("api", {{"api-a", "50"}, {"api-b", "50"}}),
+                                     split("quiet", {{"q-a", "5"}, {"q-b", "5"}})};
+    Merger step(options());
+    Merger whole(options());
+    const auto copies = [&] {
+        return inputs({doc("rds.yaml", kSteps), doc("api.json", kStepsJson)}, splits);
+    };
+    const auto first = step.run(inputs({rds, json}, splits));
+    for (const auto& input : {rds, json}) {
+        const Document* out = first->find_document(input->name);
+        BOOST_REQUIRE(out != nullptr);
+        BOOST_REQUIRE_MESSAGE(out->content == input->content, input->name << ":\n" << out->content);
+    }
+    (void)whole.run(copies());
+
+    splits[1] = split("quiet", {{"q-a", "9"}, {"q-b", "1"}});
+    std::string got = outcome(step, inputs({rds, json}, splits));
+    std::string want = outcome(whole, copies());
+    BOOST_TEST(got == want);
+    BOOST_TEST(got.find("change: TrafficSplit test/quiet: rds.yaml: q-a=9 q-b=1") !=
+               std::string::npos);
+    BOOST_TEST(step.reapply_count() == 1u);
+    BOOST_TEST(step.full_merge_count() == 1u);
+
+    splits[1] = split("quiet", {{"q-a", "5"}, {"q-b", "5"}});
+    got = outcome(step, inputs({rds, json}, splits));
+    want = outcome(whole, copies());
+    BOOST_TEST(got == want);
+    BOOST_TEST(got.find("== rds.yaml\n" + rds->content) != std::string::npos);
+    BOOST_TEST(step.reapply_count() == 2u);
+    BOOST_TEST(step.full_merge_count() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(canary_steps_give_the_bytes_of_a_full_merge) {
     const auto web = [](const std::string& a, const std::string& b) {
         return split("web", {{"web-a", a}, {"web-b", b}});
