@@ -76,6 +76,24 @@ void operator delete(void* p, std::size_t) noexcept {
 void operator delete[](void* p, std::size_t) noexcept {
     heap::give(p);
 }
+// The nothrow forms too (std::stable_sort's buffer): a sanitizer's own would otherwise
+// take what the delete above gives back to malloc.
+void* operator new(std::size_t n, const std::nothrow_t& /*tag*/) noexcept {
+    try {
+        return heap::take(n);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
+    return operator new(n, tag);
+}
+void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
+    heap::give(p);
+}
+void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
+    heap::give(p);
+}
 
 namespace {
 
