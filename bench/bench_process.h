@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -124,6 +125,88 @@ inline ProcSample sample_proc(pid_t pid) {
         }
     }
     return s;
+}
+
+// Resident memory by mapping, from /proc/PID/smaps: each mapping's Rss split into its file
+// pages (Rss - Anonymous: code and read-only data shared with the page cache) and its
+// anonymous pages (written copies of a file's pages, the heap, stacks, anonymous maps).
+struct MemoryMap {
+    double rss_mib = 0;   // VmRSS
+    double anon_mib = 0;  // the anonymous pages of every mapping
+    double file_mib = 0;  // the file pages of every mapping
+    // MiB by group: "FILE (file)" for each mapped file other than the program's own code (a
+    // library by its name without ".so..."), kOwnCode, kWrittenData, kHeap, kOtherAnon.
+    std::map<std::string, double> groups;
+    bool ok = false;  // false when smaps could not be read (the process is gone)
+
+    static constexpr const char* kOwnCode = "the program and its plugins (file)";
+    static constexpr const char* kWrittenData = "written pages of mapped files (anonymous)";
+    static constexpr const char* kHeap = "heap (anonymous)";
+    static constexpr const char* kOtherAnon = "other anonymous: arenas, stacks, mmapped blocks";
+};
+
+// The group of a mapped file: the program's own code (its executable, or a file under a
+// crossover/ directory, where its plugins live), else the file's name up to ".so".
+inline std::string file_group(const std::string& path, const std::string& exe) {
+    if (path == exe || path.find("/crossover/") != std::string::npos) {
+        return MemoryMap::kOwnCode;
+    }
+    std::string name = path.substr(path.rfind('/') + 1);
+    if (const auto so = name.find(".so"); so != std::string::npos) {
+        name.resize(so);
+    }
+    return name + " (file)";
+}
+
+inline MemoryMap read_memory_map(pid_t pid) {
+    MemoryMap m;
+    const std::string proc = "/proc/" + std::to_string(pid);
+    std::error_code ec;
+    const std::string exe = fs::read_symlink(proc + "/exe", ec).string();
+    std::ifstream smaps(proc + "/smaps");
+    std::string path;  // of the current mapping; "[heap]", "[stack]"... or empty
+    double rss_kib = 0;
+    const auto flush = [&](double anon_kib) {
+        const double file = (rss_kib - anon_kib) / 1024.0;
+        const double anon = anon_kib / 1024.0;
+        m.anon_mib += anon;
+        m.file_mib += file;
+        if (!path.empty() && path[0] == '/') {
+            m.groups[file_group(path, exe)] += file;
+            m.groups[MemoryMap::kWrittenData] += anon;
+        } else {
+            m.groups[path == "[heap]" ? MemoryMap::kHeap : MemoryMap::kOtherAnon] +=
+                rss_kib / 1024.0;
+        }
+    };
+    const auto kib = [](const std::string& line) {
+        return std::stod(line.substr(line.find(':') + 1));
+    };
+    for (std::string line; std::getline(smaps, line);) {
+        if (line.empty()) {
+            continue;
+        }
+        if (line.rfind("Rss:", 0) == 0) {
+            rss_kib = kib(line);
+        } else if (line.rfind("Anonymous:", 0) == 0) {
+            flush(kib(line));  // Anonymous comes after Rss in every mapping's block
+            m.ok = true;
+        } else if (const auto colon = line.find(':');
+                   colon == std::string::npos || line.find(' ') < colon) {
+            // A mapping's header: "ADDR-ADDR PERMS OFFSET DEV INODE [PATH]".
+            std::istringstream in(line);
+            std::string field;
+            for (int i = 0; i < 5; ++i) {
+                in >> field;
+            }
+            path.clear();
+            in >> std::ws;
+            std::getline(in, path);
+            rss_kib = 0;
+        }
+    }
+    m.rss_mib = sample_proc(pid).rss_mib;
+    return m;
 }
 
 // ---- child processes

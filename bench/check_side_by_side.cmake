@@ -2,8 +2,9 @@
 # built crossover twice (with validation as installed, and with --no-validate) and a stand-in
 # for the original that records its flags and writes nothing (record_flags.sh), then checks
 # the tables: a column per binary, the ratio columns, numbers for both crossover runs,
-# "failed" for the stand-in, the validation state of each, and that the stand-in was given
-# only flags the original has. It never checks how fast.
+# "failed" for the stand-in, the validation state of each, that the stand-in was given only
+# flags the original has, the library floor's rows, the --smaps tables and the two CSV files
+# (--csv, --updates-csv). It never checks how fast.
 #
 #   cmake -DBENCH=crossover-bench -DCROSSOVER=crossover -DFAIL_BIN=record_flags.sh \
 #         -DWORK_DIR=DIR -P check_side_by_side.cmake
@@ -16,11 +17,14 @@ foreach(var BENCH CROSSOVER FAIL_BIN WORK_DIR)
 endforeach()
 
 set(flags_log "${WORK_DIR}/side_by_side_flags.log")
-file(REMOVE "${flags_log}")
+set(csv "${WORK_DIR}/side_by_side.csv")
+set(updates_csv "${WORK_DIR}/side_by_side_updates.csv")
+file(REMOVE "${flags_log}" "${csv}" "${updates_csv}")
 set(ENV{CROSSOVER_BENCH_FLAGS_LOG} "${flags_log}")
 execute_process(
   COMMAND "${BENCH}" --quick --sizes 1 --updates 3 --idle 0.3 --onetime-runs 1 --timeout 30
           --compare "${CROSSOVER}" --compare "${CROSSOVER} --no-validate" --compare "${FAIL_BIN}"
+          --smaps --csv "${csv}" --updates-csv "${updates_csv}"
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err
   RESULT_VARIABLE rc
@@ -52,6 +56,90 @@ expect("\n   C failed: " "reason C failed" 3)
 expect("\n  A: [^\n]*\n[^\n]*validation: (on|off)" "validation state of A" 1)
 expect("\n  B: [^\n]*--no-validate\n[^\n]*validation: off\n" "B's validation off" 1)
 expect("\n  C: [^\n]*\n +not crossover" "C not recognised as crossover" 1)
+
+# The library floor next to each crossover run, what is left to crossover, and the legend
+# saying the floor is a lower bound; none for C (not crossover).
+expect("\nlibrary floor MiB +${num} +${num} +- +${num} +-\n" "library floor row" 2)
+expect("\nlibrary floor: file pages MiB +${num} +${num} +- +${num} +-\n" "floor's file pages" 2)
+expect("\ncrossover's own \\(RSS - floor\\) MiB +${num} +${num} +- +${num} +-\n"
+       "crossover's own row" 2)
+expect("The floor is a LOWER BOUND" "the floor called a lower bound" 1)
+# --smaps: crossover's and its floor's steady RSS by mapping, for A and B.
+expect("\n== memory by mapping, MiB: [^\n]*\n[^\n]*\nmapping +A +A floor +B +B floor\n"
+       "memory-by-mapping table" 2)
+foreach(row "libcrypto \\(file\\)" "libstdc\\+\\+ \\(file\\)" "the program and its plugins \\(file\\)"
+            "heap \\(anonymous\\)" "total \\(VmRSS\\)")
+  expect("\n${row} +${num} +${num} +${num} +${num}\n" "memory-by-mapping row ${row}" 2)
+endforeach()
+
+# --csv: a number for each of A's and B's floor rows, and RSS - floor = crossover's own
+# (figures in hundredths of a MiB).
+file(STRINGS "${csv}" csv_lines)
+set(floors 0)
+foreach(line IN LISTS csv_lines)
+  if(line MATCHES "^(\"[^\"]+\",1,[01]),\"library floor MiB\",([AB]),[^,]+,([0-9]+)\\.([0-9][0-9])$")
+    math(EXPR floors "${floors} + 1")
+    set(prefix "${CMAKE_MATCH_1},")
+    set(bin "${CMAKE_MATCH_2}")
+    set(key "${prefix}${bin}")
+    math(EXPR floor "${CMAKE_MATCH_3} * 100 + 1${CMAKE_MATCH_4} - 100")
+    set(rss "")
+    set(own "")
+    foreach(other IN LISTS csv_lines)
+      string(FIND "${other}" "${prefix}" at)
+      if(NOT at EQUAL 0)
+        continue()
+      endif()
+      if(other MATCHES ",\"RSS steady MiB\",${bin},[^,]+,([0-9]+)\\.([0-9][0-9])$")
+        math(EXPR rss "${CMAKE_MATCH_1} * 100 + 1${CMAKE_MATCH_2} - 100")
+      elseif(other MATCHES ",\"crossover's own \\(RSS - floor\\) MiB\",${bin},[^,]+,(-?)([0-9]+)\\.([0-9][0-9])$")
+        math(EXPR own "${CMAKE_MATCH_2} * 100 + 1${CMAKE_MATCH_3} - 100")
+        if(CMAKE_MATCH_1)
+          math(EXPR own "-${own}")
+        endif()
+      endif()
+    endforeach()
+    if(rss STREQUAL "" OR own STREQUAL "" OR floor LESS 100)
+      message(FATAL_ERROR "--csv: ${key}: steady RSS '${rss}', floor ${floor}, own '${own}' "
+                          "(hundredths of a MiB): missing, or a floor under 1 MiB")
+    endif()
+    math(EXPR diff "${rss} - ${floor} - ${own}")
+    if(diff GREATER 1 OR diff LESS -1)
+      message(FATAL_ERROR "--csv: ${key}: RSS ${rss} - floor ${floor} is not own ${own}")
+    endif()
+  endif()
+endforeach()
+if(NOT floors EQUAL 4)
+  message(FATAL_ERROR "--csv: expected 4 library floor lines (A, B x 2 cases), found ${floors}")
+endif()
+if(NOT csv_lines MATCHES "\"smaps: libcrypto \\(file\\) MiB\",B floor,")
+  message(FATAL_ERROR "--csv: no memory-by-mapping lines")
+endif()
+
+# --updates-csv: one line per update of A and B (C never started), 3 updates x 2 cases each,
+# every field well formed; crossover logs its own part, so some lines carry it.
+file(STRINGS "${updates_csv}" update_lines)
+list(POP_FRONT update_lines header)
+if(NOT header STREQUAL "case,vhosts,splits,binary,update,e2e_ms,own_ms,rss_after_mib")
+  message(FATAL_ERROR "--updates-csv: header '${header}'")
+endif()
+set(keys "")
+set(with_own 0)
+foreach(line IN LISTS update_lines)
+  if(NOT line MATCHES "^\"[^\"]+\",1,([01]),([AB]),([1-3]),${num},(${num})?,${num}$")
+    message(FATAL_ERROR "--updates-csv: malformed line: ${line}")
+  endif()
+  list(APPEND keys "${CMAKE_MATCH_1}-${CMAKE_MATCH_2}-${CMAKE_MATCH_3}")
+  if(CMAKE_MATCH_4)
+    math(EXPR with_own "${with_own} + 1")
+  endif()
+endforeach()
+list(SORT keys)
+set(expected 0-A-1 0-A-2 0-A-3 0-B-1 0-B-2 0-B-3 1-A-1 1-A-2 1-A-3 1-B-1 1-B-2 1-B-3)
+if(NOT keys STREQUAL expected OR with_own EQUAL 0)
+  message(FATAL_ERROR "--updates-csv: updates ${keys}, expected ${expected}; ${with_own} with "
+                      "crossover's own part")
+endif()
 
 # The stand-in for the original got only the original's flags (and --version, which tells
 # crossover from it): no --listen, no kubeconfig, nothing crossover added.

@@ -5,7 +5,8 @@
 //   crossover-bench [--quick] [--csv FILE] [--idle SECONDS] [--updates N]
 //                   [--sizes 1,100,1000,10000] [--splits 1,1000] [--onetime-runs N]
 //                   [--no-fsync] [--crossover PATH] [--source-dir DIR] [--bursts N]
-//   crossover-bench --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout SECONDS] ...
+//   crossover-bench --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout SECONDS]
+//                   [--updates-csv FILE] [--smaps] [--floor PATH] [--floor-protobuf PATH] ...
 //
 // --compare runs the same cases against each binary given, started with the original's
 // command-line flags, and prints each binary's figures side by side (side_by_side.h).
@@ -288,7 +289,8 @@ int usage(const char* argv0, std::ostream& out = std::cerr) {
         << argv0
         << " --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout S]\n"
            "       [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
-           "       [--splits LIST] [--onetime-runs N]\n\n"
+           "       [--splits LIST] [--onetime-runs N] [--updates-csv FILE] [--smaps]\n"
+           "       [--floor PATH] [--floor-protobuf PATH]\n\n"
         << side_by_side_usage();
     return 2;
 }
@@ -350,6 +352,14 @@ std::optional<int> read_args(int argc, char** argv, Settings& s, Given& given) {
                 s.side_by_side.binaries.push_back(value());
             } else if (a == "--timeout") {
                 s.side_by_side.timeout_seconds = std::stod(value());
+            } else if (a == "--updates-csv") {
+                s.side_by_side.updates_csv = value();
+            } else if (a == "--smaps") {
+                s.side_by_side.smaps = true;
+            } else if (a == "--floor") {
+                s.side_by_side.floor_bin = value();
+            } else if (a == "--floor-protobuf") {
+                s.side_by_side.floor_protobuf_bin = value();
             } else if (a == "--help" || a == "-h") {
                 usage(argv[0], std::cout);
                 return 0;
@@ -544,12 +554,22 @@ int main(int argc, char** argv) {
 #ifdef CROSSOVER_BENCH_SOURCE_DIR
     s.source_dir = CROSSOVER_BENCH_SOURCE_DIR;
 #endif
+#ifdef CROSSOVER_BENCH_FLOOR_BIN
+    s.side_by_side.floor_bin = CROSSOVER_BENCH_FLOOR_BIN;
+#endif
+#ifdef CROSSOVER_BENCH_FLOOR_PROTOBUF_BIN
+    s.side_by_side.floor_protobuf_bin = CROSSOVER_BENCH_FLOOR_PROTOBUF_BIN;
+#endif
     Given given;
     if (auto exit = read_args(argc, argv, s, given)) {
         return *exit;
     }
     if (!s.side_by_side.binaries.empty()) {
         return run_compare(s, given);
+    }
+    if (!s.side_by_side.updates_csv.empty() || s.side_by_side.smaps) {
+        std::cerr << "crossover-bench: --updates-csv and --smaps go with --compare\n";
+        return 2;
     }
     if (s.quick) {
         apply_quick_defaults(s, given);

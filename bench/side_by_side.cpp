@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -39,10 +40,33 @@ struct Cell {
     static Cell failed() { return {Kind::Failed, 0}; }
 };
 
+// One update of a watching case, for --updates-csv: no e2e when it failed, no own part when
+// the binary did not log it.
+struct UpdateLine {
+    int index = 0;
+    std::optional<double> e2e_ms;
+    std::optional<double> own_ms;
+    std::optional<double> rss_mib;  // right after the update reached the output
+};
+
 struct Figures {
     std::map<std::string, Cell> cells;
     std::string result = "ok";  // or why it failed
+    std::string floor_result;   // why the library floor was not measured, when it failed
+    MemoryMap steady_map;       // at the steady sample (ok: taken)
+    MemoryMap floor_map;        // the library floor's, sampled the same way
+    std::vector<UpdateLine> updates;
 };
+
+// The rows of a watching case's memory: crossover's steady RSS, its split, the library floor
+// (library_floor.cpp) and what is left to crossover.
+constexpr const char* kSteady = "RSS steady MiB";
+constexpr const char* kSteadyAnon = "RSS steady: anonymous MiB";
+constexpr const char* kSteadyFile = "RSS steady: file pages MiB";
+constexpr const char* kFloor = "library floor MiB";
+constexpr const char* kFloorAnon = "library floor: anonymous MiB";
+constexpr const char* kFloorFile = "library floor: file pages MiB";
+constexpr const char* kOwn = "crossover's own (RSS - floor) MiB";
 
 struct Binary {
     std::string label;
@@ -237,6 +261,17 @@ private:
             }
             out << "\n     " << b.version << "; validation: " << b.validation << "\n";
         }
+        if (!s_.floor_bin.empty()) {
+            out << "Library floor ('library floor' and 'crossover's own' rows): " << s_.floor_bin
+                << " next to a crossover without validation,\n  "
+                << (s_.floor_protobuf_bin.empty() ? std::string("none") : s_.floor_protobuf_bin)
+                << " (also libprotobuf) next to one with it: no crossover code, the\n"
+                   "  libraries crossover's Kubernetes process maps, one HTTPS GET of the case's"
+                   " ConfigMap with OpenSSL,\n  read with Poco JSON and yaml-cpp, one"
+                   " prometheus-cpp counter, then idle. The floor is a LOWER BOUND of the\n"
+                   "  libraries' share (crossover runs more of each library's code), so"
+                   " 'crossover's own' is an upper bound.\n";
+        }
         out << "A change not in the output within " << fixed(s_.timeout_seconds, 0)
             << " s (or an exit) is reported as failed. X/" << binaries_.front().label
             << " columns: X's figure divided by " << binaries_.front().label
@@ -260,7 +295,7 @@ private:
     // splits is 0, else canary steps), then steady memory and idle CPU.
     Figures watch_case(const Binary& b, int vhosts, int splits) {
         Figures f;
-        const std::string ns = "sbs-" + std::to_string(case_number_) + "-" + b.tag;
+        const std::string ns = case_namespace(b);
         const fs::path dir = work_ / ns;
         const std::string out = (dir / "out").string();
         fs::create_directories(out);
@@ -311,16 +346,22 @@ private:
             const auto t0 = Clock::now();
             api_.apply(body);
             const auto t1 = wait_output(watch, cx, marker, timeout_);
+            UpdateLine line{u, {}, {}, {}};
             if (!t1) {
                 fail("update " + std::to_string(u) + " of " + std::to_string(s_.updates) +
                      (cx.running() ? " not in the output" : ": it exited"));
+                f.updates.push_back(line);
                 break;
             }
             e2e.push_back(ms_since(t0, *t1));
+            line.e2e_ms = e2e.back();
             std::this_thread::sleep_for(milliseconds(s_.quick ? 5 : 20));
-            if (const auto mine = own_latencies_ms(log, log_offset); !mine.empty()) {
-                own.push_back(mine.back());
+            line.own_ms = own_latency_ms(b, log, log_offset);
+            if (line.own_ms) {
+                own.push_back(*line.own_ms);
             }
+            line.rss_mib = sample_proc(cx.pid()).rss_mib;
+            f.updates.push_back(line);
         }
         const bool updates_ok = f.result == "ok";
         const auto after_updates = sample_proc(cx.pid());
@@ -342,7 +383,7 @@ private:
         std::this_thread::sleep_for(milliseconds(s_.quick ? 200 : 2000));
         const auto gone = [&](const std::string& why) {
             fail(why);
-            for (const char* m : {"RSS steady MiB", "RSS peak MiB", "idle CPU ms/s"}) {
+            for (const char* m : {kSteady, "RSS peak MiB", "idle CPU ms/s"}) {
                 f.cells[m] = Cell::failed();
             }
             return f;
@@ -351,7 +392,12 @@ private:
             return gone("exited");
         }
         const auto steady = sample_proc(cx.pid());
-        f.cells["RSS steady MiB"] = Cell::of(steady.rss_mib);
+        f.cells[kSteady] = Cell::of(steady.rss_mib);
+        f.steady_map = read_memory_map(cx.pid());
+        if (f.steady_map.ok) {
+            f.cells[kSteadyAnon] = Cell::of(f.steady_map.anon_mib);
+            f.cells[kSteadyFile] = Cell::of(f.steady_map.file_mib);
+        }
         f.cells["RSS peak MiB"] = Cell::of(std::max(start_peak, steady.hwm_mib));
         std::this_thread::sleep_for(std::chrono::duration<double>(s_.idle_seconds));
         const double idle_cpu = sample_proc(cx.pid()).cpu_seconds - steady.cpu_seconds;
@@ -376,6 +422,7 @@ private:
         figures.reserve(binaries_.size());
         for (const auto& b : binaries_) {
             figures.push_back(watch_case(b, vhosts, splits));
+            measure_floor(b, figures.back());
         }
         std::vector<std::string> notes;
         const bool original = std::any_of(binaries_.begin(), binaries_.end(),
@@ -392,11 +439,183 @@ private:
                 "the Go original pairs the n-th --trafficsplit with the n-th --configmap: it "
                 "refuses more TrafficSplits than ConfigMaps");
         }
-        print_table(
-            title.str(),
-            {"first output", "e2e p50", "e2e p90", "e2e max", "own p50 (its log)", "CPU ms/update",
-             "RSS steady MiB", "RSS peak MiB", "RSS peak, updates MiB", "idle CPU ms/s"},
-            figures, notes, vhosts, splits);
+        print_table(title.str(),
+                    {"first output", "e2e p50", "e2e p90", "e2e max", "own p50 (its log)",
+                     "CPU ms/update", kSteady, kSteadyAnon, kSteadyFile, kFloor, kFloorAnon,
+                     kFloorFile, kOwn, "RSS peak MiB", "RSS peak, updates MiB", "idle CPU ms/s"},
+                    figures, notes, vhosts, splits);
+        for (std::size_t i = 0; i < figures.size(); ++i) {
+            if (!figures[i].floor_result.empty()) {
+                std::cout << "   " << binaries_[i].label << "'s library floor "
+                          << figures[i].floor_result << "\n";
+            }
+        }
+        if (s_.smaps) {
+            print_memory_table(title.str(), figures, vhosts, splits);
+        }
+        if (!s_.updates_csv.empty()) {
+            write_updates_csv(title.str(), figures, vhosts, splits);
+        }
+    }
+
+    // The namespace and directory of binary b in the current watching case.
+    [[nodiscard]] std::string case_namespace(const Binary& b) const {
+        return "sbs-" + std::to_string(case_number_) + "-" + b.tag;
+    }
+
+    // crossover's own part of the update that just reached the output, from the line it logs
+    // once the output is swapped: waited for a little, since the line may land after the file.
+    static std::optional<double> own_latency_ms(const Binary& b, const std::string& log,
+                                                std::size_t& offset) {
+        const auto until = Clock::now() + milliseconds(b.is_crossover ? 250 : 0);
+        for (;;) {
+            if (const auto mine = own_latencies_ms(log, offset); !mine.empty()) {
+                return mine.back();
+            }
+            if (Clock::now() >= until) {
+                return std::nullopt;
+            }
+            std::this_thread::sleep_for(milliseconds(5));
+        }
+    }
+
+    // The floor program for binary b: with libprotobuf when b validates.
+    [[nodiscard]] const std::string& floor_program(const Binary& b) const {
+        return b.validation.rfind("on", 0) == 0 ? s_.floor_protobuf_bin : s_.floor_bin;
+    }
+
+    // The library floor next to a crossover binary's case (f): the floor program for its
+    // validation state, against the same API server and ConfigMap, sampled as crossover was
+    // (its RSS and smaps, the same settling time after it is ready).
+    void measure_floor(const Binary& b, Figures& f) {
+        const auto steady = f.cells.find(kSteady);
+        const std::string& program = floor_program(b);
+        if (!b.is_crossover || program.empty() || steady == f.cells.end() ||
+            steady->second.kind != Cell::Kind::Value) {
+            return;
+        }
+        const std::string ns = case_namespace(b);
+        const std::string log = (work_ / ns / "floor.log").string();
+        Child floor({program, "--apiserver", api_.url(), "--token-file", api_.token_file(),
+                     "--namespace", ns, "--configmap", "envoy-xds"},
+                    log);
+        const auto deadline = Clock::now() + timeout_;
+        bool ready = false;
+        while (!ready && floor.running() && Clock::now() < deadline) {
+            std::this_thread::sleep_for(milliseconds(10));
+            ready = read_file(log).find("floor ready") != std::string::npos;
+        }
+        if (ready) {
+            std::this_thread::sleep_for(milliseconds(s_.quick ? 200 : 2000));
+            f.floor_map = read_memory_map(floor.pid());
+        }
+        if (!ready || !floor.running() || !f.floor_map.ok) {
+            f.floor_result = "failed: " + program + (ready ? " exited" : " never got ready");
+            std::cerr << "crossover-bench: " << b.label << "'s library floor " << f.floor_result
+                      << "; its log ends:\n"
+                      << log_tail_or_empty(log) << std::flush;
+            for (const char* m : {kFloor, kFloorAnon, kFloorFile, kOwn}) {
+                f.cells[m] = Cell::failed();
+            }
+            return;
+        }
+        f.cells[kFloor] = Cell::of(f.floor_map.rss_mib);
+        f.cells[kFloorAnon] = Cell::of(f.floor_map.anon_mib);
+        f.cells[kFloorFile] = Cell::of(f.floor_map.file_mib);
+        f.cells[kOwn] = Cell::of(steady->second.value - f.floor_map.rss_mib);
+    }
+
+    // --smaps: each crossover binary's steady RSS and its floor's by mapping, in MiB: each
+    // library's file pages, the program's own code, written pages, heap, other anonymous.
+    void print_memory_table(const std::string& title, const std::vector<Figures>& figures,
+                            int vhosts, int splits) {
+        std::vector<std::string> head = {"mapping"};
+        struct Column {
+            std::string label;
+            std::string path;
+            const MemoryMap* map;
+        };
+        std::vector<Column> columns;
+        for (std::size_t i = 0; i < figures.size(); ++i) {
+            const auto& b = binaries_[i];
+            if (figures[i].steady_map.ok) {
+                columns.push_back({b.label, b.path, &figures[i].steady_map});
+            }
+            if (figures[i].floor_map.ok) {
+                columns.push_back({b.label + " floor", floor_program(b), &figures[i].floor_map});
+            }
+        }
+        if (columns.empty()) {
+            return;
+        }
+        // The libraries first, the largest first; then the program, written pages, heap, the
+        // rest of the anonymous memory.
+        const std::vector<std::string> tail = {MemoryMap::kOwnCode, MemoryMap::kWrittenData,
+                                               MemoryMap::kHeap, MemoryMap::kOtherAnon};
+        std::map<std::string, double> largest;
+        for (const auto& column : columns) {
+            for (const auto& [group, mib] : column.map->groups) {
+                if (std::find(tail.begin(), tail.end(), group) == tail.end()) {
+                    largest[group] = std::max(largest[group], mib);
+                }
+            }
+        }
+        std::vector<std::string> groups;
+        groups.reserve(largest.size() + tail.size());
+        for (const auto& [group, mib] : largest) {
+            groups.push_back(group);
+        }
+        std::stable_sort(groups.begin(), groups.end(),
+                         [&](const auto& x, const auto& y) { return largest[x] > largest[y]; });
+        groups.insert(groups.end(), tail.begin(), tail.end());
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& g : groups) {
+            rows.push_back({g});
+            for (const auto& column : columns) {
+                const auto it = column.map->groups.find(g);
+                rows.back().push_back(fixed(it == column.map->groups.end() ? 0.0 : it->second));
+            }
+        }
+        rows.push_back({"total (VmRSS)"});
+        for (const auto& column : columns) {
+            rows.back().push_back(fixed(column.map->rss_mib));
+            head.push_back(column.label);
+        }
+        std::cout << "\n== memory by mapping, MiB: " << title << "\n"
+                  << "   note: steady RSS, each mapping's Rss from /proc/PID/smaps; a floor is a"
+                     " lower bound of the libraries' share\n";
+        print_left_aligned(std::cout, head, rows);
+        if (!s_.csv.empty()) {
+            std::ofstream csv(s_.csv, std::ios::app);
+            for (const auto& row : rows) {
+                for (std::size_t c = 1; c < row.size(); ++c) {
+                    csv << '"' << title << "\"," << vhosts << "," << splits
+                        << ",\"smaps: " << row[0] << " MiB\"," << columns[c - 1].label << ","
+                        << columns[c - 1].path << "," << row[c] << "\n";
+                }
+            }
+        }
+    }
+
+    // --updates-csv: one line per update of each binary in this case.
+    void write_updates_csv(const std::string& title, const std::vector<Figures>& figures,
+                           int vhosts, int splits) {
+        std::ofstream csv(s_.updates_csv, updates_csv_started_ ? std::ios::app : std::ios::trunc);
+        if (!updates_csv_started_) {
+            csv << "case,vhosts,splits,binary,update,e2e_ms,own_ms,rss_after_mib\n";
+            updates_csv_started_ = true;
+        }
+        const auto opt = [](const std::optional<double>& v, int digits) {
+            return v ? fixed(*v, digits) : std::string();
+        };
+        for (std::size_t i = 0; i < figures.size(); ++i) {
+            for (const auto& u : figures[i].updates) {
+                csv << '"' << title << "\"," << vhosts << "," << splits << "," << binaries_[i].label
+                    << "," << u.index << ","
+                    << (u.e2e_ms ? fixed(*u.e2e_ms, 3) : std::string("failed")) << ","
+                    << opt(u.own_ms, 3) << "," << opt(u.rss_mib, 2) << "\n";
+            }
+        }
     }
 
     // --onetime wall time, from fork to exit, at the smallest and the largest size.
@@ -497,26 +716,7 @@ private:
             }
             rows.push_back(std::move(row));
         }
-        std::vector<int> widths(head.size(), 0);
-        for (const auto* r : {&head}) {
-            for (std::size_t c = 0; c < r->size(); ++c) {
-                widths[c] = std::max(widths[c], static_cast<int>((*r)[c].size()));
-            }
-        }
-        for (const auto& r : rows) {
-            for (std::size_t c = 0; c < r.size(); ++c) {
-                widths[c] = std::max(widths[c], static_cast<int>(r[c].size()));
-            }
-        }
-        // The metric names read better left-aligned.
-        const auto left = [&](std::vector<std::string> r) {
-            r[0].resize(static_cast<std::size_t>(widths[0]), ' ');
-            return r;
-        };
-        print_row(out, left(head), widths);
-        for (const auto& r : rows) {
-            print_row(out, left(r), widths);
-        }
+        print_left_aligned(out, head, rows);
         for (std::size_t i = 0; i < figures.size(); ++i) {
             if (figures[i].result != "ok") {
                 out << "   " << binaries_[i].label << " " << figures[i].result << "\n";
@@ -544,6 +744,28 @@ private:
         }
     }
 
+    // A table whose first column (the names) is left-aligned, the figures right-aligned.
+    static void print_left_aligned(std::ostream& out, const std::vector<std::string>& head,
+                                   const std::vector<std::vector<std::string>>& rows) {
+        std::vector<int> widths(head.size(), 0);
+        for (std::size_t c = 0; c < head.size(); ++c) {
+            widths[c] = static_cast<int>(head[c].size());
+        }
+        for (const auto& r : rows) {
+            for (std::size_t c = 0; c < r.size(); ++c) {
+                widths[c] = std::max(widths[c], static_cast<int>(r[c].size()));
+            }
+        }
+        const auto left = [&](std::vector<std::string> r) {
+            r[0].resize(static_cast<std::size_t>(widths[0]), ' ');
+            return r;
+        };
+        print_row(out, left(head), widths);
+        for (const auto& r : rows) {
+            print_row(out, left(r), widths);
+        }
+    }
+
     static constexpr milliseconds kStartBound{30000};
 
     SideBySideSettings s_;
@@ -553,6 +775,7 @@ private:
     std::vector<Binary> binaries_;
     int case_number_ = 0;
     bool csv_started_ = false;
+    bool updates_csv_started_ = false;
 };
 
 }  // namespace
@@ -565,6 +788,13 @@ std::string side_by_side_usage() {
            "                          baseline; ARGs follow the original's flags, e.g.\n"
            "                          '--no-validate'); labels default to A, B, C...\n"
            "  --timeout SECONDS       a change not in the output by then is 'failed' (10)\n"
+           "  --updates-csv FILE      one line per update: case, binary, update, e2e ms,\n"
+           "                          crossover's own ms (its log), RSS MiB after it\n"
+           "  --smaps                 also each crossover's steady RSS and its library floor's\n"
+           "                          by mapping: libraries, its own code, heap, the rest\n"
+           "  --floor PATH, --floor-protobuf PATH  the library floor programs (built beside\n"
+           "                          the bench; the -protobuf one for a validating crossover):\n"
+           "                          a LOWER BOUND of the libraries' share of the RSS\n"
            "  with --compare, --sizes defaults to 1,100,1000, --splits to 1, --updates to 30,\n"
            "  --idle to 10, --onetime-runs to 5; --quick: 1,100, 5 updates, 1 s idle, 2 runs\n";
 }

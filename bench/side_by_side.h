@@ -25,6 +25,14 @@ struct SideBySideSettings {
     double timeout_seconds = 10;
     bool quick = false;
     std::string csv;
+    // One line per update: case, binary, update, end to end, crossover's own part, RSS after.
+    std::string updates_csv;
+    // Also print each crossover binary's steady RSS, and its library floor's, by mapping.
+    bool smaps = false;
+    // The library floor programs (library_floor.cpp): without and with libprotobuf, for a
+    // crossover run without and with validation. Empty: no floor rows.
+    std::string floor_bin;
+    std::string floor_protobuf_bin;
 };
 
 // Prints one table per case to stdout (progress on stderr); returns the exit status:
