@@ -3,8 +3,12 @@
 // a change, read from its log.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_process.h"
@@ -73,6 +77,49 @@ inline std::vector<double> own_latencies_ms(const std::string& log_path, std::si
     }
     offset = text.size();
     return out;
+}
+
+// The last "wrote new output" of the log since `offset`, waited for up to `bound`: crossover
+// logs it once the output is swapped, so it may land just after the file the bench saw.
+inline std::optional<double> wait_own_latency_ms(const std::string& log_path, std::size_t& offset,
+                                                 std::chrono::milliseconds bound) {
+    const auto until = Clock::now() + bound;
+    for (;;) {
+        if (const auto mine = own_latencies_ms(log_path, offset); !mine.empty()) {
+            return mine.back();
+        }
+        if (Clock::now() >= until) {
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+// One update, for --updates-csv: no e2e when it never reached the output, no own part when
+// the binary did not log it.
+struct UpdateLine {
+    int index = 0;
+    std::optional<double> e2e_ms;
+    std::optional<double> own_ms;
+    std::optional<double> rss_mib;  // right after the update reached the output
+};
+
+inline const char* const kUpdatesCsvHeader =
+    "case,vhosts,splits,binary,update,e2e_ms,own_ms,rss_after_mib\n";
+
+// --updates-csv: one line per update ("failed" for an e2e never seen, empty for what is not
+// known).
+inline void write_update_lines(std::ostream& csv, const std::string& case_name, int vhosts,
+                               int splits, const std::string& binary,
+                               const std::vector<UpdateLine>& lines) {
+    const auto opt = [](const std::optional<double>& v, int digits) {
+        return v ? fixed(*v, digits) : std::string();
+    };
+    for (const auto& u : lines) {
+        csv << '"' << case_name << "\"," << vhosts << "," << splits << "," << binary << ","
+            << u.index << "," << (u.e2e_ms ? fixed(*u.e2e_ms, 3) : std::string("failed")) << ","
+            << opt(u.own_ms, 3) << "," << opt(u.rss_mib, 2) << "\n";
+    }
 }
 
 }  // namespace crossover::bench

@@ -5,6 +5,7 @@
 //   crossover-bench [--quick] [--csv FILE] [--idle SECONDS] [--updates N]
 //                   [--sizes 1,100,1000,10000] [--splits 1,1000] [--onetime-runs N]
 //                   [--no-fsync] [--crossover PATH] [--source-dir DIR] [--bursts N]
+//                   [--updates-csv FILE]
 //   crossover-bench --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout SECONDS]
 //                   [--updates-csv FILE] [--smaps] [--floor PATH] [--floor-protobuf PATH] ...
 //
@@ -103,6 +104,9 @@ struct CaseResult {
     int splits = 0;
     double rds_kib = 0;
     std::vector<double> split_e2e, split_own, cm_e2e, cm_own, all_e2e;
+    // Each update, for --updates-csv: canary steps, every TrafficSplit in one write, ConfigMap
+    // updates.
+    std::vector<UpdateLine> split_lines, all_lines, cm_lines;
     int lost = 0;
     double startup_ms = 0;
     double rss_start = 0, rss_steady = 0, rss_peak = 0;
@@ -182,16 +186,14 @@ struct Bench {
             api.apply(split_json(ns, target, 90, canary));
             const auto t1 = watch.wait_for("rds.yaml", "weight: " + std::to_string(canary),
                                            std::chrono::seconds(30));
+            r.split_lines.push_back(after_update(cx, u + 1, t0, t1, log, log_offset));
             if (!t1) {
                 ++r.lost;
                 continue;
             }
-            r.split_e2e.push_back(ms_since(t0, *t1));
-            // Let the log line land, then take crossover's own measurement of this update.
-            std::this_thread::sleep_for(std::chrono::milliseconds(s.quick ? 5 : 20));
-            const auto own = own_latencies_ms(log, log_offset);
-            if (!own.empty()) {
-                r.split_own.push_back(own.back());
+            r.split_e2e.push_back(*r.split_lines.back().e2e_ms);
+            if (const auto own = r.split_lines.back().own_ms) {
+                r.split_own.push_back(*own);
             }
         }
         const auto cpu1 = sample_proc(cx.pid()).cpu_seconds;
@@ -211,11 +213,12 @@ struct Bench {
             const auto t1 =
                 watch.wait_for("rds.yaml", "weight: " + std::to_string(canary),
                                std::chrono::seconds(60), static_cast<std::size_t>(splits));
+            r.all_lines.push_back(after_update(cx, rep + 1, t0, t1, log, log_offset));
             if (!t1) {
                 ++r.lost;
                 continue;
             }
-            r.all_e2e.push_back(ms_since(t0, *t1));
+            r.all_e2e.push_back(*r.all_lines.back().e2e_ms);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(s.quick ? 5 : 20));
         (void)own_latencies_ms(log, log_offset);
@@ -229,15 +232,14 @@ struct Bench {
             api.apply(body);
             const auto t1 = watch.wait_for("rds.yaml", "version_info: \"" + version + "\"",
                                            std::chrono::seconds(60));
+            r.cm_lines.push_back(after_update(cx, u, t0, t1, log, log_offset));
             if (!t1) {
                 ++r.lost;
                 continue;
             }
-            r.cm_e2e.push_back(ms_since(t0, *t1));
-            std::this_thread::sleep_for(std::chrono::milliseconds(s.quick ? 5 : 20));
-            const auto own = own_latencies_ms(log, log_offset);
-            if (!own.empty()) {
-                r.cm_own.push_back(own.back());
+            r.cm_e2e.push_back(*r.cm_lines.back().e2e_ms);
+            if (const auto own = r.cm_lines.back().own_ms) {
+                r.cm_own.push_back(*own);
             }
         }
 
@@ -255,6 +257,22 @@ struct Bench {
         }
         cx.stop();
         return r;
+    }
+
+    // An update written at t0 and seen in the output at t1 (never, when empty): its end to end
+    // time, crossover's own part (its log line, let land and waited for a little) and the RSS
+    // right after.
+    UpdateLine after_update(Child& cx, int index, Clock::time_point t0,
+                            const std::optional<Clock::time_point>& t1, const std::string& log,
+                            std::size_t& log_offset) const {
+        UpdateLine line{index, {}, {}, {}};
+        if (t1) {
+            line.e2e_ms = ms_since(t0, *t1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(s.quick ? 5 : 20));
+            line.own_ms = wait_own_latency_ms(log, log_offset, std::chrono::milliseconds(250));
+        }
+        line.rss_mib = sample_proc(cx.pid()).rss_mib;
+        return line;
     }
 
     // Wall time of `crossover run PIPELINE --onetime` (ms), one per run.
@@ -284,7 +302,7 @@ int usage(const char* argv0, std::ostream& out = std::cerr) {
     out << "usage: " << argv0
         << " [--quick] [--csv FILE] [--idle SECONDS] [--updates N] [--sizes LIST]\n"
            "       [--splits LIST] [--onetime-runs N] [--no-fsync] [--crossover PATH]\n"
-           "       [--source-dir DIR] [--bursts N]\n"
+           "       [--source-dir DIR] [--bursts N] [--updates-csv FILE]\n"
            "       "
         << argv0
         << " --compare '[LABEL=]PATH [ARG...]' [--compare ...] [--timeout S]\n"
@@ -503,6 +521,19 @@ std::vector<std::vector<std::string>> print_table(std::ostream& out,
     return rows;
 }
 
+// --updates-csv FILE: each update of a case, its kind in the case column (started anew with
+// the first case).
+void write_updates_csv(const std::string& path, const CaseResult& r, bool first) {
+    std::ofstream csv(path, first ? std::ios::trunc : std::ios::app);
+    if (first) {
+        csv << kUpdatesCsvHeader;
+    }
+    write_update_lines(csv, "canary steps", r.vhosts, r.splits, "crossover", r.split_lines);
+    write_update_lines(csv, "every TrafficSplit in one write", r.vhosts, r.splits, "crossover",
+                       r.all_lines);
+    write_update_lines(csv, "ConfigMap updates", r.vhosts, r.splits, "crossover", r.cm_lines);
+}
+
 // --csv FILE: the rows of the table, then the --onetime runs.
 void write_csv(const std::string& path, const std::vector<CaseResult>& results,
                const std::vector<std::vector<std::string>>& rows, const OnetimeResults& ot) {
@@ -567,8 +598,8 @@ int main(int argc, char** argv) {
     if (!s.side_by_side.binaries.empty()) {
         return run_compare(s, given);
     }
-    if (!s.side_by_side.updates_csv.empty() || s.side_by_side.smaps) {
-        std::cerr << "crossover-bench: --updates-csv and --smaps go with --compare\n";
+    if (s.side_by_side.smaps) {
+        std::cerr << "crossover-bench: --smaps goes with --compare\n";
         return 2;
     }
     if (s.quick) {
@@ -591,6 +622,10 @@ int main(int argc, char** argv) {
                 std::cerr << "crossover-bench: " << v << " virtual hosts, " << sp
                           << " TrafficSplits..." << std::endl;
                 results.push_back(bench.run_case(v, sp));
+                if (!s.side_by_side.updates_csv.empty()) {
+                    write_updates_csv(s.side_by_side.updates_csv, results.back(),
+                                      results.size() == 1);
+                }
             }
         }
         const OnetimeResults ot = run_onetime_cases(bench, s);

@@ -40,15 +40,6 @@ struct Cell {
     static Cell failed() { return {Kind::Failed, 0}; }
 };
 
-// One update of a watching case, for --updates-csv: no e2e when it failed, no own part when
-// the binary did not log it.
-struct UpdateLine {
-    int index = 0;
-    std::optional<double> e2e_ms;
-    std::optional<double> own_ms;
-    std::optional<double> rss_mib;  // right after the update reached the output
-};
-
 struct Figures {
     std::map<std::string, Cell> cells;
     std::string result = "ok";  // or why it failed
@@ -356,7 +347,8 @@ private:
             e2e.push_back(ms_since(t0, *t1));
             line.e2e_ms = e2e.back();
             std::this_thread::sleep_for(milliseconds(s_.quick ? 5 : 20));
-            line.own_ms = own_latency_ms(b, log, log_offset);
+            line.own_ms =
+                wait_own_latency_ms(log, log_offset, milliseconds(b.is_crossover ? 250 : 0));
             if (line.own_ms) {
                 own.push_back(*line.own_ms);
             }
@@ -461,22 +453,6 @@ private:
     // The namespace and directory of binary b in the current watching case.
     [[nodiscard]] std::string case_namespace(const Binary& b) const {
         return "sbs-" + std::to_string(case_number_) + "-" + b.tag;
-    }
-
-    // crossover's own part of the update that just reached the output, from the line it logs
-    // once the output is swapped: waited for a little, since the line may land after the file.
-    static std::optional<double> own_latency_ms(const Binary& b, const std::string& log,
-                                                std::size_t& offset) {
-        const auto until = Clock::now() + milliseconds(b.is_crossover ? 250 : 0);
-        for (;;) {
-            if (const auto mine = own_latencies_ms(log, offset); !mine.empty()) {
-                return mine.back();
-            }
-            if (Clock::now() >= until) {
-                return std::nullopt;
-            }
-            std::this_thread::sleep_for(milliseconds(5));
-        }
     }
 
     // The floor program for binary b: with libprotobuf when b validates.
@@ -602,19 +578,11 @@ private:
                            int vhosts, int splits) {
         std::ofstream csv(s_.updates_csv, updates_csv_started_ ? std::ios::app : std::ios::trunc);
         if (!updates_csv_started_) {
-            csv << "case,vhosts,splits,binary,update,e2e_ms,own_ms,rss_after_mib\n";
+            csv << kUpdatesCsvHeader;
             updates_csv_started_ = true;
         }
-        const auto opt = [](const std::optional<double>& v, int digits) {
-            return v ? fixed(*v, digits) : std::string();
-        };
         for (std::size_t i = 0; i < figures.size(); ++i) {
-            for (const auto& u : figures[i].updates) {
-                csv << '"' << title << "\"," << vhosts << "," << splits << "," << binaries_[i].label
-                    << "," << u.index << ","
-                    << (u.e2e_ms ? fixed(*u.e2e_ms, 3) : std::string("failed")) << ","
-                    << opt(u.own_ms, 3) << "," << opt(u.rss_mib, 2) << "\n";
-            }
+            write_update_lines(csv, title, vhosts, splits, binaries_[i].label, figures[i].updates);
         }
     }
 
