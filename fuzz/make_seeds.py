@@ -245,9 +245,32 @@ items:
 """)
 
 
+def json_objects():
+    """Whole JSON texts: each watch event of the watch_event corpus, a list, and the edges
+    where the reader leaves the text to Poco's parser."""
+    c = Corpus("json_reader")
+    for f in sorted((SEEDS / "watch_event").iterdir()):
+        for i, line in enumerate(f.read_bytes().splitlines()):
+            if line.strip():
+                c.add("%s-%d.json" % (f.stem, i), line.rstrip(b"\r"))
+    c.add("list.json", json.dumps({"kind": "ConfigMapList", "metadata": {"resourceVersion": "7"},
+                                   "items": [{"metadata": {"name": "a"},
+                                              "data": {"rds.yaml": "x: 1\n" * 2000}}]}))
+    c.add("numbers.json", '{"a": [0, -0, 1, -1, 2147483648, -9223372036854775808, '
+          '9223372036854775807, 9223372036854775808, 1.5, -0.0, 1e3, 1E+3, 2.5e-3, 1e400]}')
+    c.add("escapes.json", '{"s": "\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000\\u00e9\\u20ac'
+          '\\ud83d\\ude00", "k\\u00e9y": 1, "k\\u00e9y": 2}')
+    c.add("utf8.json", '{"s": "\u00e9\u20ac\U0001f600\x7f"}')
+    c.add("invalid.json", b'{"a": "\xed\xa0\x80", "b": "\\ud800", "c": "\x01"}')
+    c.add("nested.json", '{"a": ' * 250 + '1' + '}' * 250)
+    c.add("literals.json", ' {"t": true, "f": false, "n": null, "o": {}, "e": []}\r\n')
+    c.add("trailing.json", '{"a": 1} {"b": 2}')
+
+
 def main():
     pipelines()
     watch_events()
+    json_objects()
     quantities()
     templates()
     smi_merges()

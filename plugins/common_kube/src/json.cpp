@@ -7,10 +7,16 @@
 #include <Poco/JSON/Parser.h>
 
 #include "crossover/status.h"
+#include "crossover_kube/json_reader.h"
 
 namespace crossover::kube {
 
 Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& what) {
+    // Each string held once (watch events carry whole documents); Poco's parser reads the rest
+    // and words the errors.
+    if (auto object = read_json_object(text)) {
+        return object;
+    }
     try {
         Poco::JSON::Parser parser;
         Poco::Dynamic::Var v = parser.parse(text);

@@ -3,6 +3,10 @@
 
 #include <functional>
 #include <map>
+#include <sstream>
+#include <vector>
+
+#include <Poco/JSON/Parser.h>
 
 #include "crossover/status.h"
 #include "crossover_kube/config.h"
@@ -10,6 +14,7 @@
 #include "crossover_kube/discovery.h"
 #include "crossover_kube/informer.h"
 #include "crossover_kube/json.h"
+#include "crossover_kube/json_reader.h"
 #include "crossover_kube/options.h"
 #include "temp_dir.h"
 
@@ -212,6 +217,85 @@ BOOST_AUTO_TEST_CASE(watch_events_decode) {
     BOOST_CHECK_THROW(decode_event("{\"type\":\"ADDED\"}"), crossover::Error);
     BOOST_CHECK_THROW(decode_event("{not json"), crossover::Error);
     BOOST_CHECK_THROW(decode_event("[1,2]"), crossover::Error);
+}
+
+namespace {
+
+std::string written(const Poco::JSON::Object::Ptr& object) {
+    std::ostringstream out;
+    object->stringify(out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr poco_parse(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+}  // namespace
+
+// The reader makes Poco's tree (the fuzz target json_reader checks it on any input): the value
+// types of numbers, strings with every escape, duplicate keys, a string large enough to be
+// placed into its object without a copy, and the same text written out again.
+BOOST_AUTO_TEST_CASE(json_reader_reads_what_poco_reads) {
+    const std::string big(20000, 'y');
+    const std::string text =
+        R"({"type":"MODIFIED","object":{"kind":"ConfigMap","metadata":{"name":"x",)"
+        R"("resourceVersion":"42","labels":{}},"data":{"rds.yaml":")" +
+        big + R"(\n\"q\"\\\/\b\f\r\t\u00e9\u20ac\ud83d\ude00\u0000","z":"1","big":")" + big +
+        R"(","big":"last"},"n":[1,-2,2147483648,1.5,-0.0,2e3,true,false,null,[],{}],"d":1,"d":")" +
+        big + R"("}} )";
+    const auto read = read_json_object(text);
+    BOOST_REQUIRE(!read.isNull());
+    const auto reference = poco_parse(text);
+    BOOST_TEST(written(read) == written(reference));
+    const auto data = read->getObject("object")->getObject("data");
+    const std::string rds = data->getValue<std::string>("rds.yaml");
+    BOOST_TEST(rds.size() == big.size() + 20);
+    BOOST_TEST(rds.substr(big.size()) == std::string("\n\"q\"\\/\b\f\r\t\xc3\xa9\xe2\x82\xac"
+                                                     "\xf0\x9f\x98\x80\0",
+                                                     20));
+    BOOST_TEST(data->getValue<std::string>("big") == "last");
+    BOOST_TEST(read->getObject("object")->getValue<std::string>("d") == big);
+    const auto numbers = read->getObject("object")->getArray("n");
+    const auto reference_numbers = reference->getObject("object")->getArray("n");
+    BOOST_REQUIRE(numbers->size() == reference_numbers->size());
+    for (unsigned i = 0; i < numbers->size(); ++i) {
+        BOOST_TEST_CONTEXT(i) {
+            BOOST_TEST((numbers->get(i).type() == reference_numbers->get(i).type()));
+        }
+    }
+    BOOST_TEST((numbers->get(0).type() == typeid(Poco::Int64)));
+    BOOST_TEST((numbers->get(3).type() == typeid(double)));
+    BOOST_TEST(numbers->get(8).isEmpty());
+}
+
+// What the reader does not read is left to Poco's parser (null): not JSON, not an object, and
+// what Poco may read its own way or refuse with its own message.
+BOOST_AUTO_TEST_CASE(json_reader_leaves_the_rest_to_poco) {
+    for (const std::string& text : std::vector<std::string>{
+             "", "[1]", "{not json", R"({"a":1} x)", R"({"a":1,})", R"({"a":01})", R"({"a":1.})",
+             R"({"a":18446744073709551616})", R"({"a":9223372036854775808})", R"({"a":1e400})",
+             "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xed\xa0\x80\"}",
+             R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\x"})", "\xef\xbb\xbf{}",
+             std::string("{}\0", 3)}) {
+        BOOST_TEST_CONTEXT(text) {
+            BOOST_TEST(read_json_object(text).isNull());
+        }
+    }
+    const auto nested = [](int levels) {
+        std::string text;
+        for (int i = 0; i < levels; ++i) {
+            text += R"({"a":)";
+        }
+        return text + "1" + std::string(static_cast<std::size_t>(levels), '}');
+    };
+    BOOST_TEST(!read_json_object(nested(64)).isNull());
+    BOOST_TEST(read_json_object(nested(65)).isNull());
+    BOOST_TEST(!parse_object(nested(100), "test").isNull());  // Poco's parser reads it
+    BOOST_CHECK_THROW(parse_object(nested(129), "test"), crossover::Error);  // and not this
+    BOOST_CHECK_THROW(parse_object(R"({"a":"\ud800"})", "test"), crossover::Error);
+    BOOST_TEST(!read_json_object(" {} \r\n").isNull());
 }
 
 BOOST_AUTO_TEST_CASE(json_converts_to_yaml) {
