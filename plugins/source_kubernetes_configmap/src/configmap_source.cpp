@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <sstream>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include <Poco/Base64Decoder.h>
@@ -22,8 +24,30 @@ std::string decode_base64(const std::string& text) {
     return out.str();
 }
 
-// ConfigMap keys become file names: refuse anything that could leave the
-// output directory or is not a plain name.
+// The text of a data value, taken out of the informer's object rather than copied: the object
+// is kept only to be handed to this source again, and build() then finds the ConfigMap's
+// documents by its resourceVersion without reading its data (see build()). The Var is the
+// informer's and not const; its string is left empty.
+std::string take_string(Poco::Dynamic::Var& value) {
+    if (value.type() != typeid(std::string)) {
+        return value.convert<std::string>();
+    }
+    return std::move(const_cast<std::string&>(value.extract<std::string>()));  // NOLINT
+}
+
+// Frees the data of a ConfigMap whose documents are already built from an earlier object of the
+// same resourceVersion (a relist hands over new objects of unchanged ConfigMaps).
+void release_data(const Poco::JSON::Object::Ptr& cm) {
+    if (auto data = cm->getObject("data"); !data.isNull()) {
+        for (auto& [key, value] : *data) {
+            if (value.type() == typeid(std::string)) {
+                std::string().swap(
+                    const_cast<std::string&>(value.extract<std::string>()));  // NOLINT
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const OptionTable<ConfigMapSourceOptions> kConfigMapSourceOptions{source_fields()};
@@ -64,8 +88,8 @@ bool ConfigMapSource::same_output(const Snapshot& last, const Snapshot& next) co
 }
 
 ConfigMapSource::Built ConfigMapSource::decode(const std::string& name,
-                                               const Poco::JSON::Object::Ptr& cm,
-                                               const Built* last) {
+                                               const Poco::JSON::Object::Ptr& cm, const Built* last,
+                                               bool take) {
     ++decoded_;
     Built out;
     out.resource_version = metadata_field(cm, "resourceVersion");
@@ -74,11 +98,13 @@ ConfigMapSource::Built ConfigMapSource::decode(const std::string& name,
     if (!ns.empty()) {
         origin.ns = ns;
     }
-    const auto add = [&](const std::string& key, std::string content, const char* field) {
+    const auto check_key = [&](const std::string& key, const char* field) {
         if (!is_configmap_key(key)) {
             throw Error(origin.describe() + ": " + field + " key '" + key +
                         "' is not a safe file name");
         }
+    };
+    const auto add = [&](const std::string& key, std::string content) {
         if (last != nullptr) {
             const auto it = last->documents.find(key);
             if (it != last->documents.end() && it->second->content == content &&
@@ -90,14 +116,18 @@ ConfigMapSource::Built ConfigMapSource::decode(const std::string& name,
         out.documents[key] =
             std::make_shared<const Document>(Document{key, std::move(content), origin});
     };
-    if (const auto data = cm->getObject("data"); !data.isNull()) {
+    // Everything that can fail is checked, in the order of the documents, before any text is
+    // taken out of `cm`: a ConfigMap that fails keeps its object whole.
+    auto data = cm->getObject("data");
+    if (!data.isNull()) {
         for (const auto& [key, value] : *data) {
             if (!value.isString()) {
                 throw Error(origin.describe() + ": data." + key + ": expected a string");
             }
-            add(key, value.convert<std::string>(), "data");
+            check_key(key, "data");
         }
     }
+    std::vector<std::pair<std::string, std::string>> binary;
     if (const auto bin = cm->getObject("binaryData"); !bin.isNull()) {
         for (const auto& [key, value] : *bin) {
             std::string decoded;
@@ -107,29 +137,41 @@ ConfigMapSource::Built ConfigMapSource::decode(const std::string& name,
                 throw Error(origin.describe() + ": binaryData." + key +
                             ": invalid base64: " + e.what());
             }
-            if (out.documents.count(key) != 0) {
+            if (!data.isNull() && data->has(key)) {
                 throw Error("document '" + key + "' is defined by both " + origin.describe() +
                             " and " + origin.describe());
             }
-            add(key, std::move(decoded), "binaryData");
+            check_key(key, "binaryData");
+            binary.emplace_back(key, std::move(decoded));
         }
+    }
+    if (!data.isNull()) {
+        for (auto& [key, value] : *data) {
+            add(key, take ? take_string(value) : value.convert<std::string>());
+        }
+    }
+    for (auto& [key, content] : binary) {
+        add(key, std::move(content));
     }
     return out;
 }
 
 SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
     auto snap = std::make_shared<Snapshot>();
-    std::map<std::string, Built> built;
     std::map<std::string, DocumentPtr> docs;
     for (const auto& [name, cm] : state) {
-        const auto last = built_.find(name);
-        const Built* previous = last != built_.end() ? &last->second : nullptr;
+        auto built = built_.find(name);
         const std::string rv = metadata_field(cm, "resourceVersion");
-        const Built& current = built[name] =
-            previous != nullptr && !rv.empty() && previous->resource_version == rv
-                ? *previous
-                : decode(name, cm, previous);
-        for (const auto& [key, doc] : current.documents) {
+        if (built != built_.end() && !rv.empty() && built->second.resource_version == rv) {
+            release_data(cm);
+        } else {
+            // Remembered at once, even if this snapshot then fails (a key in two ConfigMaps):
+            // the object's data was taken (only when a resourceVersion names what was read).
+            Built fresh =
+                decode(name, cm, built != built_.end() ? &built->second : nullptr, !rv.empty());
+            built = built_.insert_or_assign(name, std::move(fresh)).first;
+        }
+        for (const auto& [key, doc] : built->second.documents) {
             if (const auto it = docs.find(key); it != docs.end()) {
                 throw Error("document '" + key + "' is defined by both " +
                             it->second->origin.describe() + " and " + doc->origin.describe());
@@ -137,7 +179,7 @@ SnapshotPtr ConfigMapSource::build(const Informer::State& state) {
             docs[key] = doc;
         }
     }
-    built_ = std::move(built);
+    std::erase_if(built_, [&](const auto& entry) { return state.count(entry.first) == 0; });
     for (auto& [key, doc] : docs) {
         snap->documents.push_back(doc);
     }

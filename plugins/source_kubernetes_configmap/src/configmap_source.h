@@ -47,9 +47,11 @@ private:
         std::map<std::string, DocumentPtr> documents;
     };
     // Decodes one ConfigMap's data and binaryData into documents, reusing
-    // those of `last` whose content is unchanged.
+    // those of `last` whose content is unchanged. With `take`, and only once
+    // nothing can fail, the data's text is moved out of `cm` instead of
+    // copied (the document is then its only copy).
     [[nodiscard]] Built decode(const std::string& name, const Poco::JSON::Object::Ptr& cm,
-                               const Built* last);
+                               const Built* last, bool take);
 
     std::string collection(SourceContext& context,
                            std::chrono::steady_clock::time_point deadline) override;

@@ -147,6 +147,53 @@ BOOST_AUTO_TEST_CASE(unchanged_documents_keep_their_pointers) {
     BOOST_TEST(back->find_document("cds.yaml") == first->find_document("cds.yaml"));
 }
 
+// The documents are the only copy of the data's text: the informer's objects give theirs up once
+// decoded, and a build never reads a ConfigMap's data twice, whatever fails meanwhile.
+BOOST_AUTO_TEST_CASE(data_is_taken_from_the_informer_once_decoded) {
+    FakeApiServer server;
+    CaptureLogger logger;
+    auto source = make_source(server, "names: [a, b]\n", logger);
+    const auto text = [](const Poco::JSON::Object::Ptr& cm, const std::string& key) {
+        return cm->getObject("data")->getValue<std::string>(key);
+    };
+    crossover::kube::Informer::State state;
+    state["a"] = configmap_at("a", "1", R"({"lds.yaml":"l1","cds.yaml":"c1"})");
+    state["b"] = configmap_at("b", "2", R"({"rds.yaml":"r1"})");
+    const auto first = source->build(state);
+    BOOST_TEST(doc(*first, "lds.yaml") == "l1");
+    BOOST_TEST(doc(*first, "rds.yaml") == "r1");
+    BOOST_TEST(text(state["a"], "lds.yaml").empty());
+    BOOST_TEST(text(state["b"], "rds.yaml").empty());
+
+    // "b" now collides with "a": the snapshot fails, but "b" was decoded and is remembered, so
+    // when "a" drops the key, "b"'s document is still its text (not the emptied object's).
+    state["b"] = configmap_at("b", "3", R"({"rds.yaml":"r2","cds.yaml":"c2"})");
+    BOOST_CHECK_THROW((void)source->build(state), crossover::Error);
+    state["a"] = configmap_at("a", "4", R"({"lds.yaml":"l1"})");
+    const auto resolved = source->build(state);
+    BOOST_TEST(source->decoded() == 4u);
+    BOOST_TEST(doc(*resolved, "rds.yaml") == "r2");
+    BOOST_TEST(doc(*resolved, "cds.yaml") == "c2");
+    BOOST_TEST(doc(*resolved, "lds.yaml") == "l1");
+    BOOST_TEST(resolved->find_document("lds.yaml") == first->find_document("lds.yaml"));
+
+    // A relist hands over new objects of unchanged ConfigMaps: their data is freed, the
+    // documents stay the same pointers.
+    state["b"] = configmap_at("b", "3", R"({"rds.yaml":"r2","cds.yaml":"c2"})");
+    const auto relisted = source->build(state);
+    BOOST_TEST(source->decoded() == 4u);
+    BOOST_TEST(text(state["b"], "rds.yaml").empty());
+    BOOST_TEST(relisted->find_document("rds.yaml") == resolved->find_document("rds.yaml"));
+
+    // A ConfigMap that fails to decode keeps its object whole, and says so again next time.
+    state["a"] = configmap_at("a", "5", R"({"lds.yaml":"l3","../x":"y"})");
+    BOOST_CHECK_THROW((void)source->build(state), crossover::Error);
+    BOOST_TEST(text(state["a"], "lds.yaml") == "l3");
+    BOOST_CHECK_THROW((void)source->build(state), crossover::Error);
+    state["a"] = configmap_at("a", "6", R"({"lds.yaml":"l3"})");
+    BOOST_TEST(doc(*source->build(state), "lds.yaml") == "l3");
+}
+
 // Through the watch: an update of one ConfigMap leaves the other's documents as they were.
 BOOST_AUTO_TEST_CASE(an_update_passes_the_other_documents_on_unchanged) {
     FakeApiServer server;
