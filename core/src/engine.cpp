@@ -109,7 +109,12 @@ private:
 
 Engine::Engine(const PipelineSpec& spec, const PluginRegistry& registry, Logger& logger,
                EngineOptions options, EngineObserver* observer)
-    : spec_(spec), registry_(registry), logger_(logger), options_(options), observer_(observer) {}
+    : spec_(spec),
+      registry_(registry),
+      logger_(logger),
+      options_(options),
+      observer_(observer),
+      source_logger_(logger) {}
 
 Engine::~Engine() {
     request_stop();
@@ -159,7 +164,7 @@ bool Engine::build(std::vector<std::string>& errors) {
         config.base_dir = spec_.base_dir;
         config.options = c->options;
         config.onetime = options_.onetime;
-        config.logger = &logger_;
+        config.logger = c->kind == Kind::Source ? &source_logger_ : &logger_;
         config.metrics = &metrics_or_discard(
             observer_ != nullptr ? observer_->component_metrics(c->name) : nullptr);
         std::string error;
@@ -184,8 +189,27 @@ bool Engine::build(std::vector<std::string>& errors) {
         node->seen.assign(node->inputs.size(), 0);
         index[c->name] = nodes_.size();
         nodes_.push_back(std::move(node));
+        // A one-time run waits for its sources' first lists: let them go on while the
+        // transforms and sinks are created (the validator alone takes milliseconds).
+        if (options_.onetime && c->kind == Kind::Source) {
+            source_logger_.hold();
+            start_source(*nodes_.back());
+        }
+    }
+    if (!ok) {
+        // As if the sources had never started: the destructor stops them.
+        source_logger_.drop();
     }
     return ok;
+}
+
+void Engine::start_source(Node& node) {
+    if (node.context) {
+        return;
+    }
+    node.context = std::make_unique<Context>(*this, node);
+    Node* raw = &node;
+    node.thread = std::thread([this, raw] { source_thread(*raw); });
 }
 
 void Engine::request_stop() noexcept {
@@ -221,12 +245,12 @@ void Engine::source_thread(Node& node) {
         }
         if (stop) {
             if (!status.is_ok() && !node.context->stopping()) {
-                log(LogLevel::Error, node.spec->name, status.message());
+                source_logger_.log(LogLevel::Error, node.spec->name, status.message());
             }
             break;
         }
-        log(LogLevel::Error, node.spec->name,
-            status.message() + "; restarting the source in " + ms_text(backoff));
+        source_logger_.log(LogLevel::Error, node.spec->name,
+                           status.message() + "; restarting the source in " + ms_text(backoff));
         if (!node.context->sleep_for(backoff)) {
             break;
         }
@@ -534,11 +558,10 @@ bool Engine::recompute(Clock::time_point batch_start) {
 }
 
 int Engine::run() {
+    source_logger_.release();
     for (auto& n : nodes_) {
         if (n->spec->kind == Kind::Source) {
-            n->context = std::make_unique<Context>(*this, *n);
-            Node* raw = n.get();
-            n->thread = std::thread([this, raw] { source_thread(*raw); });
+            start_source(*n);
         }
     }
     tick();

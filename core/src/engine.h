@@ -16,6 +16,7 @@
 #include "crossover/component.h"
 #include "crossover/log.h"
 #include "crossover/metrics.h"
+#include "held_logger.h"
 #include "pipeline_config.h"
 #include "plugin_registry.h"
 
@@ -64,7 +65,10 @@ public:
     Engine& operator=(const Engine&) = delete;
 
     // Creates every component through its plugin's factory. Returns false and
-    // appends messages (naming file, line and component) on failure.
+    // appends messages (naming file, line and component) on failure. In one-time
+    // mode each source starts working as soon as it exists (its connection and
+    // first list overlap the creation of what follows it); what its thread logs
+    // appears only once run() is called, and not at all when building fails.
     bool build(std::vector<std::string>& errors);
 
     // Runs until request_stop() (watch mode) or until the single pass is done
@@ -87,6 +91,8 @@ private:
     struct Node;
     class Context;
 
+    // Starts the thread of a source node (once).
+    void start_source(Node& node);
     void source_thread(Node& node);
     bool sources_settled_for_onetime(std::string& why) const;
     bool all_sources_published() const;
@@ -114,6 +120,8 @@ private:
     Logger& logger_;
     EngineOptions options_;
     EngineObserver* observer_;
+    // What the sources and their threads log through (see build).
+    HeldLogger source_logger_;
 
     std::vector<std::unique_ptr<Node>> nodes_;  // topological order
 

@@ -254,6 +254,12 @@ int run_engines(std::unique_ptr<PipelineSpec> spec, const RunSettings& settings,
         options.onetime = settings.onetime;
         options.dry_run = settings.dry_run;
         auto engine = std::make_unique<Engine>(*spec, plugins.registry, logger, options, &metrics);
+        // Before building: in one-time mode the sources start (and report) while it builds.
+        std::vector<std::pair<std::string, Kind>> components;
+        for (const auto& c : spec->components) {
+            components.emplace_back(c.name, c.kind);
+        }
+        metrics.board().reset(components);
         std::vector<std::string> errors;
         bool built = false;
         {
@@ -278,11 +284,6 @@ int run_engines(std::unique_ptr<PipelineSpec> spec, const RunSettings& settings,
         if (previous) {
             metrics.count_reload(true);
         }
-        std::vector<std::pair<std::string, Kind>> components;
-        for (const auto& c : spec->components) {
-            components.emplace_back(c.name, c.kind);
-        }
-        metrics.board().reset(components);
         {
             const std::lock_guard<std::mutex> lock(running.mutex);
             if (running.stop_requested) {

@@ -1,5 +1,6 @@
 // Engine behaviour in watch mode, through the real binary: propagation,
-// coalescing, failures that keep the last output, retry with backoff, stop.
+// coalescing, failures that keep the last output, retry with backoff, stop;
+// and one-time mode's sources, which start while the rest is being created.
 #define BOOST_TEST_MODULE engine
 #include <boost/test/unit_test.hpp>
 
@@ -171,4 +172,49 @@ BOOST_AUTO_TEST_CASE(sigterm_and_sigint_stop_cleanly) {
         BOOST_CHECK_EQUAL(w.proc->wait(std::chrono::seconds(10)), 0);
         BOOST_CHECK_NE(w.proc->err().find("stopping"), std::string::npos);
     }
+}
+
+namespace {
+
+// A one-time pipeline whose sink takes `delay` to create (the source runs meanwhile).
+std::string onetime_pipeline(const TempDir& dir, const std::string& sink_options) {
+    return "plugin_dirs: [" + build_dir() +
+           "/test-plugins/good]\n"
+           "sources:\n"
+           "  xds: {type: file, paths: [in.yaml]}\n"
+           "sinks:\n"
+           "  out: {type: test_record, inputs: [xds], path: " +
+           dir.path() + "/record.txt, delay: 300ms" + sink_options + "}\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(onetime_sources_start_early_and_report_as_before) {
+    TempDir dir;
+    // The source fails at once (no in.yaml) while the sink is still being created: its
+    // error comes after the sink's creation and before the reason the run failed.
+    write_text(dir / "p.yaml", onetime_pipeline(dir, ""));
+    auto r = run({crossover_bin(), "run", dir / "p.yaml", "--onetime"}, dir.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    const auto missing = r.err.find("error [xds] missing file " + dir.path() + "/in.yaml");
+    const auto reason = r.err.find("error cannot write the output: sources.xds: missing file");
+    BOOST_CHECK_MESSAGE(missing != std::string::npos && reason != std::string::npos &&
+                            missing < reason,
+                        r.err);
+
+    // A component that cannot be created stops the start: the source that already ran
+    // says nothing, as if it had never started.
+    write_text(dir / "p.yaml", onetime_pipeline(dir, ", count: -1"));
+    r = run({crossover_bin(), "run", dir / "p.yaml", "--onetime"}, dir.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_MESSAGE(r.err.find("sinks.out: option 'count': must not be negative") !=
+                            std::string::npos,
+                        r.err);
+    BOOST_CHECK_MESSAGE(r.err.find("missing file") == std::string::npos, r.err);
+
+    write_text(dir / "in.yaml", manifest("early"));
+    write_text(dir / "p.yaml", onetime_pipeline(dir, ""));
+    r = run({crossover_bin(), "run", dir / "p.yaml", "--onetime"}, dir.path());
+    BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+    BOOST_CHECK_NE(read_text(dir / "record.txt").find("value: early"), std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "crossover/sdk.h"
 
@@ -17,7 +18,8 @@ const OptionSpec kRecordOptions[] = {
     {"fail_while_exists", OptionType::String, "\"\"", false,
      "Fail every write while this file exists"},
     {"count", OptionType::Int, "0", false, "Unused; exercises integer options"},
-    {"delay", OptionType::Duration, "0", false, "Unused; exercises duration options"},
+    {"delay", OptionType::Duration, "0", false,
+     "Wait this long while being created (what runs meanwhile, the sources of a one-time run)"},
     {"tags", OptionType::StringList, "[]", false, "Unused; exercises list options"},
     {"labels", OptionType::StringMap, "{}", false, "Unused; exercises map options"},
     {"flag", OptionType::Bool, "false", false, "Unused; exercises bool options"},
@@ -29,6 +31,7 @@ public:
         : path_(config.get_path("path")),
           marker_(config.get_string("fail_marker")),
           fail_file_(config.get_path("fail_while_exists")) {
+        std::this_thread::sleep_for(config.get_duration("delay"));
         if (config.get_int("count") < 0) {
             throw Error(config.where("count") + "must not be negative");
         }
