@@ -37,9 +37,10 @@ void HeldLogger::log(LogLevel level, std::string_view component,
     if (mode_ == Mode::Drop || !target_.enabled(level)) {
         return;
     }
+    // Out of memory, the line is lost, as a full pipe would lose it.
     try {
         held_.push_back(Line{level, std::string(component), std::string(message)});
-    } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory: the line is lost, as in a full pipe
+    } catch (...) {  // NOLINT(bugprone-empty-catch)
     }
 }
 

@@ -198,18 +198,16 @@ BOOST_AUTO_TEST_CASE(onetime_sources_start_early_and_report_as_before) {
     BOOST_CHECK_EQUAL(r.code, 1);
     const auto missing = r.err.find("error [xds] missing file " + dir.path() + "/in.yaml");
     const auto reason = r.err.find("error cannot write the output: sources.xds: missing file");
-    BOOST_CHECK_MESSAGE(missing != std::string::npos && reason != std::string::npos &&
-                            missing < reason,
-                        r.err);
+    BOOST_CHECK_MESSAGE(
+        missing != std::string::npos && reason != std::string::npos && missing < reason, r.err);
 
     // A component that cannot be created stops the start: the source that already ran
     // says nothing, as if it had never started.
     write_text(dir / "p.yaml", onetime_pipeline(dir, ", count: -1"));
     r = run({crossover_bin(), "run", dir / "p.yaml", "--onetime"}, dir.path());
     BOOST_CHECK_EQUAL(r.code, 2);
-    BOOST_CHECK_MESSAGE(r.err.find("sinks.out: option 'count': must not be negative") !=
-                            std::string::npos,
-                        r.err);
+    BOOST_CHECK_MESSAGE(
+        r.err.find("sinks.out: option 'count': must not be negative") != std::string::npos, r.err);
     BOOST_CHECK_MESSAGE(r.err.find("missing file") == std::string::npos, r.err);
 
     write_text(dir / "in.yaml", manifest("early"));
