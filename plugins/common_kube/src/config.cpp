@@ -5,12 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include <Poco/Base64Decoder.h>
-#include <yaml-cpp/yaml.h>
-
 #include "crossover/files.h"
 #include "crossover/status.h"
-#include "crossover/yaml_load.h"
+#include "kubeconfig.h"
 
 namespace crossover::kube {
 namespace {
@@ -18,19 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-std::string decode_base64(const std::string& text, const std::string& what) {
-    try {
-        std::istringstream in(text);
-        Poco::Base64Decoder decoder(in);
-        std::string out;
-        std::ostringstream buf;
-        buf << decoder.rdbuf();
-        return buf.str();
-    } catch (const std::exception& e) {
-        throw Error(what + ": invalid base64: " + e.what());
-    }
-}
 
 std::optional<std::string> read_small_file(const std::string& path) {
     std::string problem;
@@ -47,36 +31,6 @@ std::string trim(std::string s) {
         ++i;
     }
     return s.substr(i);
-}
-
-std::string resolve_relative(const std::string& path, const fs::path& base) {
-    if (path.empty() || path[0] == '/') {
-        return path;
-    }
-    return (base / path).string();
-}
-
-YAML::Node find_named(const YAML::Node& list, const std::string& name, const std::string& section,
-                      const std::string& file) {
-    if (list && list.IsSequence()) {
-        for (const auto& item : list) {
-            if (item["name"] && item["name"].IsScalar() && item["name"].Scalar() == name) {
-                return item;
-            }
-        }
-    }
-    throw Error("kubeconfig " + file + ": " + section + " '" + name + "' not found");
-}
-
-std::string scalar(const YAML::Node& map, const char* key) {
-    if (!map || !map.IsMap()) {
-        return {};
-    }
-    const YAML::Node n = map[key];
-    if (!n || !n.IsScalar()) {
-        return {};
-    }
-    return n.Scalar();
 }
 
 bool in_cluster_available(const Environment& env) {
@@ -155,80 +109,20 @@ Environment Environment::system() {
     return env;
 }
 
-void load_kubeconfig(const std::string& path, ClusterConfig& out, std::string& context_ns,
-                     const std::string& context) {
-    std::string problem;
-    const auto text = read_regular_file(path, problem);
-    if (!text) {
-        throw Error("kubeconfig " + path + ": " + problem);
-    }
-    YAML::Node root;
-    try {
-        root = load_yaml(*text);
-    } catch (const YAML::Exception& e) {
-        throw Error("kubeconfig " + path + ": " + e.what());
-    }
-    if (!root.IsMap()) {
-        throw Error("kubeconfig " + path + ": not a map");
-    }
-    const fs::path base = fs::absolute(fs::path(path)).parent_path();
-    const std::string current = context.empty() ? scalar(root, "current-context") : context;
-    if (current.empty()) {
-        throw Error("kubeconfig " + path +
-                    ": no current-context (choose one with the context "
-                    "option)");
-    }
-    const YAML::Node ctx = find_named(root["contexts"], current, "context", path)["context"];
-    const std::string cluster_name = scalar(ctx, "cluster");
-    const std::string user_name = scalar(ctx, "user");
-    context_ns = scalar(ctx, "namespace");
-    if (cluster_name.empty()) {
-        throw Error("kubeconfig " + path + ": context '" + current + "' names no cluster");
-    }
-    const YAML::Node cluster =
-        find_named(root["clusters"], cluster_name, "cluster", path)["cluster"];
-    out.server = scalar(cluster, "server");
-    if (out.server.empty()) {
-        throw Error("kubeconfig " + path + ": cluster '" + cluster_name + "' has no server");
-    }
-    const std::string where = "kubeconfig " + path + ": cluster '" + cluster_name + "'";
-    out.ca_file = resolve_relative(scalar(cluster, "certificate-authority"), base);
-    if (const std::string d = scalar(cluster, "certificate-authority-data"); !d.empty()) {
-        out.ca_data = decode_base64(d, where + " certificate-authority-data");
-    }
-    if (const std::string s = scalar(cluster, "insecure-skip-tls-verify"); !s.empty()) {
-        out.insecure = (s == "true" || s == "True" || s == "TRUE");
-    }
-    if (!user_name.empty()) {
-        const YAML::Node user = find_named(root["users"], user_name, "user", path)["user"];
-        const std::string uwhere = "kubeconfig " + path + ": user '" + user_name + "'";
-        out.token = scalar(user, "token");
-        out.token_file = resolve_relative(scalar(user, "tokenFile"), base);
-        out.client_cert_file = resolve_relative(scalar(user, "client-certificate"), base);
-        out.client_key_file = resolve_relative(scalar(user, "client-key"), base);
-        if (const std::string d = scalar(user, "client-certificate-data"); !d.empty()) {
-            out.client_cert_data = decode_base64(d, uwhere + " client-certificate-data");
-        }
-        if (const std::string d = scalar(user, "client-key-data"); !d.empty()) {
-            out.client_key_data = decode_base64(d, uwhere + " client-key-data");
-        }
-    }
-    out.origin = "kubeconfig " + path + " (context " + current + ")";
-}
-
 ClusterConfig resolve_config(const ConnectionOptions& options, const Environment& env) {
     ClusterConfig out;
     std::string kubeconfig_ns;
+    detail::KubeconfigSources sources;  // where the kubeconfig's values are, for errors
     std::string kubeconfig = options.kubeconfig;
     if (!kubeconfig.empty()) {
         if (!fs::exists(kubeconfig)) {
             throw Error("kubeconfig " + kubeconfig + ": no such file");
         }
-        load_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context);
+        detail::read_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context, sources);
     } else if (options.apiserver.empty()) {
         kubeconfig = default_kubeconfig(env);
         if (!kubeconfig.empty()) {
-            load_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context);
+            detail::read_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context, sources);
         } else if (!options.context.empty()) {
             throw Error("context '" + options.context +
                         "': no kubeconfig found (give the kubeconfig option, $KUBECONFIG or "
@@ -252,6 +146,7 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
     }
     if (!options.apiserver.empty()) {
         out.server = options.apiserver;
+        sources.server = {};
         out.origin = "the apiserver option";
         if (!kubeconfig.empty()) {
             out.origin += ", credentials from kubeconfig " + kubeconfig;
@@ -260,10 +155,12 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
     if (!options.token_file.empty()) {
         out.token_file = options.token_file;
         out.token.clear();
+        sources.token_file = {};
     }
     if (!options.ca_file.empty()) {
         out.ca_file = options.ca_file;
         out.ca_data.clear();
+        sources.ca_file = {};
     }
     if (options.insecure) {
         out.insecure = true;
@@ -276,9 +173,20 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
     while (!out.server.empty() && out.server.back() == '/') {
         out.server.pop_back();
     }
-    if (out.server.rfind("https://", 0) != 0 && out.server.rfind("http://", 0) != 0) {
-        throw Error("API server URL '" + out.server + "' must start with https:// or http://");
+    if (sources.server.where.empty()) {
+        if (out.server.rfind("https://", 0) != 0 && out.server.rfind("http://", 0) != 0) {
+            throw Error("API server URL '" + out.server + "' must start with https:// or http://");
+        }
+        if (const std::string p = detail::server_url_problem(out.server); !p.empty()) {
+            throw Error((options.apiserver.empty()
+                             ? std::string("in-cluster ($KUBERNETES_SERVICE_HOST, "
+                                           "$KUBERNETES_SERVICE_PORT)")
+                             : std::string("the apiserver option")) +
+                        ": API server URL " + p);
+        }
     }
+    // The kubeconfig's values that are still in effect, reported at their field and line.
+    detail::check_kubeconfig_values(out, sources);
 
     if (!options.ns.empty()) {
         out.ns = options.ns;

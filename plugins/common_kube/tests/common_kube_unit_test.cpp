@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE common_kube_unit
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -62,11 +63,25 @@ users:
     client-key: /abs/key.pem
 )";
 
+// Writes kKubeconfig to `rel` in `dir` with the files its dev context names
+// (next to it, and the client key at an absolute path in `dir`).
+std::string write_kubeconfig(const TempDir& dir, const std::string& rel) {
+    std::string text = kKubeconfig;
+    const std::string key = dir.write("abs/key.pem", "key");
+    text.replace(text.find("/abs/key.pem"), 12, key);
+    const std::string path = dir.write(rel, text);
+    const std::string base = std::filesystem::path(rel).parent_path().string();
+    const std::string prefix = base.empty() ? std::string() : base + "/";
+    dir.write(prefix + "certs/ca.crt", "ca");
+    dir.write(prefix + "secrets/token", "token\n");
+    return path;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(kubeconfig_current_context_is_used) {
     TempDir dir;
-    const std::string kc = dir.write("kube/config", kKubeconfig);
+    const std::string kc = write_kubeconfig(dir, "kube/config");
     ConnectionOptions opts;
     opts.kubeconfig = kc;
     const ClusterConfig c = resolve_config(opts, fake_env({}, (dir / "nosa")));
@@ -74,7 +89,7 @@ BOOST_AUTO_TEST_CASE(kubeconfig_current_context_is_used) {
     BOOST_TEST(c.ca_file == (dir / "kube/certs/ca.crt"));
     BOOST_TEST(c.token_file == (dir / "kube/secrets/token"));
     BOOST_TEST(c.client_cert_data == "cert");
-    BOOST_TEST(c.client_key_file == "/abs/key.pem");
+    BOOST_TEST(c.client_key_file == (dir / "abs/key.pem"));
     BOOST_TEST(c.ns == "team-a");
     BOOST_TEST(!c.insecure);
     BOOST_TEST(c.origin.find("context dev") != std::string::npos);
@@ -82,7 +97,7 @@ BOOST_AUTO_TEST_CASE(kubeconfig_current_context_is_used) {
 
 BOOST_AUTO_TEST_CASE(kubeconfig_context_option_chooses_the_context) {
     TempDir dir;
-    const std::string kc = dir.write("config", kKubeconfig);
+    const std::string kc = write_kubeconfig(dir, "config");
     ConnectionOptions opts;
     opts.kubeconfig = kc;
     opts.context = "prod";
@@ -105,7 +120,7 @@ BOOST_AUTO_TEST_CASE(kubeconfig_context_option_chooses_the_context) {
 
 BOOST_AUTO_TEST_CASE(explicit_options_override_kubeconfig_fields) {
     TempDir dir;
-    const std::string kc = dir.write("config", kKubeconfig);
+    const std::string kc = write_kubeconfig(dir, "config");
     ConnectionOptions opts;
     opts.kubeconfig = kc;
     opts.apiserver = "https://other:1234";
@@ -124,7 +139,7 @@ BOOST_AUTO_TEST_CASE(explicit_options_override_kubeconfig_fields) {
 
 BOOST_AUTO_TEST_CASE(kubeconfig_env_var_and_home_are_searched) {
     TempDir dir;
-    const std::string kc = dir.write("home/.kube/config", kKubeconfig);
+    const std::string kc = write_kubeconfig(dir, "home/.kube/config");
     const ClusterConfig c1 =
         resolve_config({}, fake_env({{"HOME", (dir / "home")}}, (dir / "nosa")));
     BOOST_TEST(c1.server == "https://127.0.0.1:8443");
