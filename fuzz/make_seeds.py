@@ -267,6 +267,231 @@ def json_objects():
     c.add("trailing.json", '{"a": 1} {"b": 2}')
 
 
+def kubeconfigs():
+    """Kubeconfigs shaped as kind, minikube, EKS, GKE and in-cluster tooling write
+    them. Relative paths name the files fuzz_kubeconfig.cpp puts beside the input
+    (ca.crt, client.crt, client.key, token, empty-token, certs/)."""
+    import base64
+
+    def b64(s):
+        return base64.b64encode(s.encode()).decode()
+
+    ca_pem = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n"
+    cert_pem = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n"
+    key_pem = "-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n"
+    c = Corpus("kubeconfig")
+    c.add("kind.yaml", """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: https://127.0.0.1:41234
+  name: kind-kind
+contexts:
+- context:
+    cluster: kind-kind
+    user: kind-kind
+  name: kind-kind
+current-context: kind-kind
+kind: Config
+preferences: {}
+users:
+- name: kind-kind
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
+""" % (b64(ca_pem), b64(cert_pem), b64(key_pem)))
+    c.add("minikube.yaml", """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority: ca.crt
+    extensions:
+    - extension:
+        last-update: Sun, 06 Dec 2026 10:00:00 UTC
+        provider: minikube.sigs.k8s.io
+        version: v1.32.0
+      name: cluster_info
+    server: https://192.168.49.2:8443
+  name: minikube
+contexts:
+- context:
+    cluster: minikube
+    extensions:
+    - extension:
+        provider: minikube.sigs.k8s.io
+      name: context_info
+    namespace: default
+    user: minikube
+  name: minikube
+current-context: minikube
+kind: Config
+preferences: {}
+users:
+- name: minikube
+  user:
+    client-certificate: client.crt
+    client-key: client.key
+""")
+    c.add("minikube-home.yaml", """apiVersion: v1
+clusters:
+- cluster: {certificate-authority: /home/user/.minikube/ca.crt, server: "https://192.168.49.2:8443"}
+  name: minikube
+contexts:
+- context: {cluster: minikube, user: minikube}
+  name: minikube
+current-context: minikube
+kind: Config
+users:
+- name: minikube
+  user: {client-certificate: /home/user/.minikube/profiles/minikube/client.crt, client-key: /home/user/.minikube/profiles/minikube/client.key}
+""")
+    c.add("eks-exec.yaml", """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com
+  name: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+contexts:
+- context:
+    cluster: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+    user: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+  name: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+current-context: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+kind: Config
+preferences: {}
+users:
+- name: arn:aws:eks:eu-west-1:123456789012:cluster/demo
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - --region
+      - eu-west-1
+      - eks
+      - get-token
+      - --cluster-name
+      - demo
+      command: aws
+      env:
+      - name: AWS_PROFILE
+        value: prod
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
+""" % b64(ca_pem))
+    c.add("gke.yaml", """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: https://34.77.1.2
+  name: gke_proj_europe-west1_demo
+contexts:
+- context:
+    cluster: gke_proj_europe-west1_demo
+    user: gke_proj_europe-west1_demo
+  name: gke_proj_europe-west1_demo
+- context:
+    cluster: gke_proj_europe-west1_demo
+    user: legacy
+  name: legacy
+current-context: gke_proj_europe-west1_demo
+kind: Config
+preferences: {}
+users:
+- name: gke_proj_europe-west1_demo
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      installHint: Install gke-gcloud-auth-plugin for use with kubectl
+      provideClusterInfo: true
+- name: legacy
+  user:
+    auth-provider:
+      config:
+        cmd-args: config config-helper --format=json
+        cmd-path: /usr/lib/google-cloud-sdk/bin/gcloud
+        expiry-key: '{.credential.token_expiry}'
+        token-key: '{.credential.access_token}'
+      name: gcp
+""" % b64(ca_pem))
+    c.add("gke-legacy-context.yaml", "#context=legacy\n" + text(c.dir / "gke.yaml"))
+    c.add("in-cluster-style.yaml", """apiVersion: v1
+kind: Config
+clusters:
+- name: default
+  cluster:
+    certificate-authority: ca.crt
+    server: https://kubernetes.default.svc:443
+contexts:
+- name: default
+  context:
+    cluster: default
+    namespace: crossover
+    user: default
+current-context: default
+users:
+- name: default
+  user:
+    tokenFile: token
+""")
+    c.add("token-inline-several-contexts.yaml", """#context=staging
+apiVersion: v1
+kind: Config
+current-context: dev
+contexts:
+- name: dev
+  context: {cluster: dev, user: dev, namespace: team-a}
+- name: staging
+  context: {cluster: staging, user: ci}
+- name: prod
+  context: {cluster: prod, user: admin}
+clusters:
+- name: dev
+  cluster: {server: "http://127.0.0.1:8080/", insecure-skip-tls-verify: true}
+- name: staging
+  cluster: {server: "https://[fd00::10]:6443", certificate-authority: certs/../ca.crt}
+- name: prod
+  cluster: {server: "https://prod.example:6443", certificate-authority-data: "%s"}
+users:
+- name: dev
+  user: {}
+- name: ci
+  user: {token: eyJhbGciOiJSUzI1NiJ9.e30.c2ln}
+- name: admin
+  user: {client-certificate: client.crt, client-key-data: %s}
+""" % (b64(ca_pem), b64(key_pem)))
+    c.add("insecure-option.yaml", """#insecure
+current-context: x
+contexts: [{name: x, context: {cluster: x, user: x}}]
+clusters: [{name: x, cluster: {server: "https://10.0.0.1:6443", certificate-authority: missing-ca.crt}}]
+users: [{name: x, user: {tokenFile: empty-token}}]
+""")
+    c.add("anchors.yaml", """current-context: a
+clusters:
+- {name: a, cluster: &c {server: "https://a:1", certificate-authority: ca.crt}}
+- {name: b, cluster: *c}
+contexts:
+- {name: a, context: &x {cluster: b, user: u}}
+users:
+- {name: u, user: {client-certificate-data: "%s", client-key: client.key}}
+""" % b64(cert_pem))
+    c.add("mistakes.yaml", """apiVersion: v1
+kind: Config
+current-context: broken
+contexts:
+- broken
+- name: broken
+  context: {cluster: nowhere, user: nobody}
+clusters:
+- name: nowhere
+  cluster: {server: "10.0.0.1:6443", certificate-authority-data: "not*base64"}
+users:
+- name: nobody
+  user: {tokenFile: certs}
+""")
+    c.add("empty", "")
+    c.add("list.yaml", "- name: a\n  cluster: {server: https://a}\n")
+
+
 def main():
     pipelines()
     watch_events()
@@ -278,6 +503,7 @@ def main():
     endpointslices()
     httproutes()
     manifests()
+    kubeconfigs()
     for d in sorted(SEEDS.iterdir()):
         print("%s: %d seeds" % (d.relative_to(ROOT), len(list(d.iterdir()))))
 

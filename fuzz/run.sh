@@ -18,7 +18,7 @@ if [ $# -lt 1 ]; then
 fi
 seconds=$1
 shift
-all=(pipeline_config watch_event json_reader quantity template smi_merge doc_tree manifest route_registry_route route_registry_journal endpointslice httproute envoy_resources envoy_validate_changes xds_request)
+all=(pipeline_config watch_event json_reader kubeconfig quantity template smi_merge doc_tree manifest route_registry_route route_registry_journal endpointslice httproute envoy_resources envoy_validate_changes xds_request)
 targets=("${@:-${all[@]}}")
 build=${BUILD_DIR:-build-fuzz}
 
