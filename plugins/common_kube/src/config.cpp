@@ -46,6 +46,18 @@ void load_in_cluster(const Environment& env, ClusterConfig& out, bool need_serve
             throw Error("not running in a cluster (KUBERNETES_SERVICE_HOST unset)");
         }
         std::string h = *host;
+        if (h.empty()) {
+            throw Error(
+                "in-cluster: $KUBERNETES_SERVICE_HOST is empty (the pod's environment names the "
+                "API server there); set it, or give the apiserver or kubeconfig option");
+        }
+        if (port && (port->empty() || port->size() > 5 ||
+                     port->find_first_not_of("0123456789") != std::string::npos ||
+                     std::stoi(*port) < 1 || std::stoi(*port) > 65535)) {
+            throw Error("in-cluster: $KUBERNETES_SERVICE_PORT '" + *port +
+                        "' is not a port number (1 to 65535); set it, or give the apiserver "
+                        "option");
+        }
         if (h.find(':') != std::string::npos) {
             h = "[" + h + "]";  // IPv6 literal
         }

@@ -178,6 +178,29 @@ BOOST_AUTO_TEST_CASE(in_cluster_configuration) {
     BOOST_TEST(c2.ns == "from-env");
 }
 
+BOOST_AUTO_TEST_CASE(in_cluster_environment_mistakes_are_named) {
+    const auto error_of = [](std::map<std::string, std::string> vars) {
+        try {
+            resolve_config({}, fake_env(std::move(vars), "/none"));
+        } catch (const crossover::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("resolved");
+    };
+    BOOST_TEST(error_of({{"KUBERNETES_SERVICE_HOST", ""}}) ==
+               "in-cluster: $KUBERNETES_SERVICE_HOST is empty (the pod's environment names the "
+               "API server there); set it, or give the apiserver or kubeconfig option");
+    for (const std::string port : {"", "https", "0", "65536", "4431234"}) {
+        BOOST_TEST(error_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                             {"KUBERNETES_SERVICE_PORT", port}}) ==
+                   "in-cluster: $KUBERNETES_SERVICE_PORT '" + port +
+                       "' is not a port number (1 to 65535); set it, or give the apiserver "
+                       "option");
+    }
+    BOOST_TEST(error_of({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                         {"KUBERNETES_SERVICE_PORT", "65535"}}) == "resolved");
+}
+
 BOOST_AUTO_TEST_CASE(explicit_apiserver_uses_service_account_credentials) {
     TempDir dir;
     dir.write("sa/token", "tok\n");
