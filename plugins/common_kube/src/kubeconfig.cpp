@@ -415,8 +415,11 @@ void read_kubeconfig(const std::string& path, ClusterConfig& out, std::string& c
 
 void check_kubeconfig_values(const ClusterConfig& config, const KubeconfigSources& sources) {
     if (!sources.server.where.empty()) {
-        if (const std::string p = server_url_problem(config.server); !p.empty()) {
-            throw Error(sources.server.where + ": " + p);
+        // Quoted as written ("https:///" rather than "https:" once trailing slashes are gone).
+        for (const std::string* server : {&sources.server.written, &config.server}) {
+            if (const std::string p = server_url_problem(*server); !p.empty()) {
+                throw Error(sources.server.where + ": " + p);
+            }
         }
     }
     const bool https = config.server.rfind("https://", 0) == 0;

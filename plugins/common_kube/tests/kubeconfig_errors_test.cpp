@@ -235,6 +235,9 @@ BOOST_AUTO_TEST_CASE(a_server_without_scheme_or_host) {
     kc = write_config(dir, "server: https://127.0.0.1:41234", "server: https:///api");
     BOOST_TEST(error_of(kc) ==
                "kubeconfig " + kc + ":17: clusters[0].cluster.server: 'https:///api' has no host");
+    kc = write_config(dir, "server: https://127.0.0.1:41234", "server: https:///");
+    BOOST_TEST(error_of(kc) ==
+               "kubeconfig " + kc + ":17: clusters[0].cluster.server: 'https:///' has no host");
     // The apiserver option replaces the kubeconfig's server.
     ConnectionOptions options;
     options.apiserver = "https://127.0.0.1:6443";
@@ -272,6 +275,9 @@ BOOST_AUTO_TEST_CASE(sections_and_fields_of_the_wrong_shape) {
     BOOST_TEST(error_of(kc) == "kubeconfig " + kc +
                                    ":5: contexts[0]: expected a map with name and context, got a "
                                    "scalar");
+    kc = write_config(dir, "users:\n- name: kind-dev", "users:\n- [kind-dev]\n- name: kind-dev");
+    BOOST_TEST(error_of(kc) ==
+               "kubeconfig " + kc + ":26: users[0]: expected a map with name and user, got a list");
     const std::string map = dir.write("map", "current-context: a\ncontexts: {a: {}}\n");
     BOOST_TEST(error_of(map) == "kubeconfig " + map +
                                     ":2: contexts: expected a list of entries with name and "
