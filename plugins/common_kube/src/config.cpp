@@ -105,6 +105,15 @@ std::string default_kubeconfig(const Environment& env) {
     return {};
 }
 
+// ", and no file $KUBECONFIG names exists (a:b)" when it names only missing files, else "".
+std::string kubeconfig_env_missing(const Environment& env) {
+    const auto kc = env.getenv("KUBECONFIG");
+    if (!kc || kc->empty()) {
+        return {};
+    }
+    return ", and no file $KUBECONFIG names exists (" + *kc + ")";
+}
+
 }  // namespace
 
 Environment Environment::system() {
@@ -128,7 +137,10 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
     std::string kubeconfig = options.kubeconfig;
     if (!kubeconfig.empty()) {
         if (!fs::exists(kubeconfig)) {
-            throw Error("kubeconfig " + kubeconfig + ": no such file");
+            throw Error("kubeconfig " + kubeconfig +
+                        ": no such file; give the path of an existing kubeconfig (or leave the "
+                        "option out to use $KUBECONFIG, ~/.kube/config or the in-cluster "
+                        "configuration)");
         }
         detail::read_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context, sources);
     } else if (options.apiserver.empty()) {
@@ -136,15 +148,15 @@ ClusterConfig resolve_config(const ConnectionOptions& options, const Environment
         if (!kubeconfig.empty()) {
             detail::read_kubeconfig(kubeconfig, out, kubeconfig_ns, options.context, sources);
         } else if (!options.context.empty()) {
-            throw Error("context '" + options.context +
-                        "': no kubeconfig found (give the kubeconfig option, $KUBECONFIG or "
-                        "~/.kube/config)");
+            throw Error("context '" + options.context + "': no kubeconfig found" +
+                        kubeconfig_env_missing(env) +
+                        " (give the kubeconfig option, $KUBECONFIG or ~/.kube/config)");
         } else if (in_cluster_available(env)) {
             load_in_cluster(env, out, true);
         } else {
-            throw Error(
-                "no Kubernetes API server configured: set the apiserver or kubeconfig option, "
-                "$KUBECONFIG or ~/.kube/config, or run in a cluster");
+            throw Error("no Kubernetes API server configured" + kubeconfig_env_missing(env) +
+                        ": set the apiserver or kubeconfig option, $KUBECONFIG or "
+                        "~/.kube/config, or run in a cluster");
         }
     } else {
         if (!options.context.empty()) {

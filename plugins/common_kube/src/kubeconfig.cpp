@@ -265,7 +265,7 @@ void read_kubeconfig(const std::string& path, ClusterConfig& out, std::string& c
     std::string problem;
     const auto file_text = read_regular_file(path, problem);
     if (!file_text) {
-        throw Error("kubeconfig " + path + ": " + problem);
+        throw Error("kubeconfig " + path + ": " + problem + "; give the path of a kubeconfig file");
     }
     YAML::Node root;
     try {

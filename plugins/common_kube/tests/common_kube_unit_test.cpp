@@ -178,6 +178,26 @@ BOOST_AUTO_TEST_CASE(in_cluster_configuration) {
     BOOST_TEST(c2.ns == "from-env");
 }
 
+BOOST_AUTO_TEST_CASE(a_kubeconfig_variable_naming_only_missing_files_is_said) {
+    const auto error_of = [](const ConnectionOptions& options) {
+        try {
+            resolve_config(options, fake_env({{"KUBECONFIG", "/no/a:/no/b"}}, "/none"));
+        } catch (const crossover::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("resolved");
+    };
+    BOOST_TEST(error_of({}) ==
+               "no Kubernetes API server configured, and no file $KUBECONFIG names exists "
+               "(/no/a:/no/b): set the apiserver or kubeconfig option, $KUBECONFIG or "
+               "~/.kube/config, or run in a cluster");
+    ConnectionOptions options;
+    options.context = "dev";
+    BOOST_TEST(error_of(options) ==
+               "context 'dev': no kubeconfig found, and no file $KUBECONFIG names exists "
+               "(/no/a:/no/b) (give the kubeconfig option, $KUBECONFIG or ~/.kube/config)");
+}
+
 BOOST_AUTO_TEST_CASE(in_cluster_environment_mistakes_are_named) {
     const auto error_of = [](std::map<std::string, std::string> vars) {
         try {

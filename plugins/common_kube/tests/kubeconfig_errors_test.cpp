@@ -264,6 +264,13 @@ BOOST_AUTO_TEST_CASE(an_empty_file_a_list_and_broken_yaml) {
                "kubeconfig " + list +
                    ":2: expected a map (apiVersion, kind: Config, clusters, contexts, users, "
                    "current-context), got a list");
+    BOOST_TEST(error_of(dir / "missing") ==
+               "kubeconfig " + (dir / "missing") +
+                   ": no such file; give the path of an existing kubeconfig (or leave the option "
+                   "out to use $KUBECONFIG, ~/.kube/config or the in-cluster configuration)");
+    BOOST_TEST(error_of(dir.path()) == "kubeconfig " + dir.path() +
+                                           ": not a regular file (a directory); give the path "
+                                           "of a kubeconfig file");
     const std::string broken = dir.write("broken", "current-context: a\ncontexts: [\n");
     BOOST_TEST(error_of(broken).rfind("kubeconfig " + broken + ":2:11: invalid YAML: ", 0) == 0);
 }
@@ -282,6 +289,9 @@ BOOST_AUTO_TEST_CASE(sections_and_fields_of_the_wrong_shape) {
     BOOST_TEST(error_of(map) == "kubeconfig " + map +
                                     ":2: contexts: expected a list of entries with name and "
                                     "context, got a map");
+    kc = write_config(dir, "current-context: kind-dev", "current-context: [kind-dev]");
+    BOOST_TEST(error_of(kc) ==
+               "kubeconfig " + kc + ":3: current-context: expected a string, got a list");
     kc = write_config(dir, "server: https://127.0.0.1:41234", "server: [https://127.0.0.1]");
     BOOST_TEST(error_of(kc) ==
                "kubeconfig " + kc +
