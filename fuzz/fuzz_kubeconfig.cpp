@@ -10,7 +10,7 @@
 //  - a configuration that resolves has a server URL the client can use
 //    (http:// or https://, parses, a host, no trailing '/'), a namespace, an
 //    origin naming the file, and every file it names that the connection reads
-//    exists (a token file holds a token);
+//    exists (a token file holds a token, an inline token is one word);
 //  - resolving again gives the same result.
 #include <unistd.h>
 
@@ -137,6 +137,11 @@ void check_resolved(const ClusterConfig& c, const std::string& kubeconfig) {
     const bool has_cert = !c.client_cert_data.empty() || !c.client_cert_file.empty();
     if (https && has_cert && c.client_key_data.empty() && !c.client_key_file.empty()) {
         check_file(c.client_key_file, "client key", detail);
+    }
+    for (const char ch : c.token) {
+        if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) {
+            violated("an inline token is one word", "token '" + c.token + "'\n" + detail);
+        }
     }
     if (!c.token_file.empty()) {
         std::string problem;

@@ -222,6 +222,26 @@ std::string unsupported_credential(const Reader& r, const YAML::Node& user, cons
     return {};
 }
 
+// The user's inline token without surrounding white space (a block scalar's
+// line break would end up in the Authorization header); a token is one word.
+std::string bearer_token(const Reader& r, const YAML::Node& user, const YamlPath& path) {
+    std::string token = r.text(user, path, "token");
+    const std::size_t begin = token.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) {
+        return {};
+    }
+    token = token.substr(begin, token.find_last_not_of(" \t\r\n") - begin + 1);
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        const auto u = static_cast<unsigned char>(token[i]);
+        if (u <= 0x20 || u == 0x7f) {
+            r.fail(user["token"], path.key("token"),
+                   "holds " + describe_char(token[i]) + " at offset " + std::to_string(i) +
+                       "; a bearer token is one word: give it on one line without spaces");
+        }
+    }
+    return token;
+}
+
 // The file a kubeconfig value names, read; throws at the value's field and line.
 std::string read_named_file(const KubeconfigValue& value, const std::string& resolved,
                             const std::string& hint) {
@@ -386,7 +406,7 @@ void read_kubeconfig(const std::string& path, ClusterConfig& out, std::string& c
                 src = {r.at(user.body[key], user.path.key(key)), written};
             }
         };
-        out.token = r.text(user.body, user.path, "token");
+        out.token = bearer_token(r, user.body, user.path);
         path_field("tokenFile", out.token_file, sources.token_file);
         path_field("client-certificate", out.client_cert_file, sources.client_cert_file);
         path_field("client-key", out.client_key_file, sources.client_key_file);

@@ -221,6 +221,22 @@ BOOST_AUTO_TEST_CASE(an_empty_token_file) {
                    "the token inline with token");
 }
 
+BOOST_AUTO_TEST_CASE(an_inline_token_is_one_word) {
+    TempDir dir;
+    ConnectionOptions prod;
+    prod.context = "prod";
+    std::string kc =
+        write_config(dir, "    tokenFile: secrets/token", "    token: |\n      abc.def\n");
+    prod.kubeconfig = kc;
+    const ClusterConfig c = resolve_config(prod, no_environment());
+    BOOST_TEST(c.token == "abc.def");  // the block scalar's line break is not part of it
+    kc = write_config(dir, "    tokenFile: secrets/token", "    token: \"abc\\r\\nX-Other: 1\"");
+    BOOST_TEST(error_of(kc, prod) ==
+               "kubeconfig " + kc +
+                   ":32: users[1].user.token: holds byte 0x0d at offset 3; a bearer token is one "
+                   "word: give it on one line without spaces");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_without_scheme_or_host) {
     TempDir dir;
     std::string kc =
