@@ -97,6 +97,24 @@ BOOST_AUTO_TEST_CASE(invalid_config_never_reaches_the_output) {
     BOOST_CHECK(!fs::exists(t / "out/current"));
 }
 
+// A one-time run checks its route types beforehand on a document of its own (the warm-up);
+// errors in exactly those types are still found, and that document is never mentioned.
+BOOST_AUTO_TEST_CASE(onetime_finds_route_errors_after_its_warm_up) {
+    TempDir t;
+    setup(t, false);
+    std::string cm = configmap();
+    const std::string good = "timeout: 15s";
+    cm.replace(cm.find(good), good.size(), "timeout: fifteen");
+    write_text(t / "in.yaml", cm);
+    const auto r = run({crossover_bin(), "run", t / "p.yaml", "--onetime"}, t.path());
+    BOOST_CHECK_EQUAL(r.code, 1);
+    BOOST_CHECK_MESSAGE(r.err.find("rds.yaml: resources[0]") != std::string::npos &&
+                            r.err.find("timeout") != std::string::npos,
+                        r.err);
+    BOOST_CHECK_MESSAGE(r.err.find("warm") == std::string::npos, r.err);
+    BOOST_CHECK(!fs::exists(t / "out/current"));
+}
+
 BOOST_AUTO_TEST_CASE(last_good_files_stay_while_the_input_is_invalid) {
     TempDir t;
     setup(t, true);
