@@ -603,12 +603,18 @@ private:
             const std::string min = "wall min, " + vh;
             rows.insert(rows.end(), {p50, min});
             std::cerr << "crossover-bench: --onetime, " << vh << "..." << std::endl;
-            for (std::size_t i = 0; i < binaries_.size(); ++i) {
-                const auto& b = binaries_[i];
-                const std::string out = (work_ / ("onetime-" + b.tag)).string();
-                const std::string log = (work_ / ("onetime-" + b.tag + ".log")).string();
-                std::vector<double> wall;
-                for (int r = 0; r < s_.onetime_runs; ++r) {
+            // Run by run, each binary in turn: a change of load while the runs go on then
+            // falls on every binary alike, not on whichever one's block of runs it met.
+            std::vector<std::vector<double>> wall(binaries_.size());
+            std::vector<bool> failed(binaries_.size(), false);
+            for (int r = 0; r < s_.onetime_runs; ++r) {
+                for (std::size_t i = 0; i < binaries_.size(); ++i) {
+                    if (failed[i]) {
+                        continue;
+                    }
+                    const auto& b = binaries_[i];
+                    const std::string out = (work_ / ("onetime-" + b.tag)).string();
+                    const std::string log = (work_ / ("onetime-" + b.tag + ".log")).string();
                     std::error_code ec;
                     fs::remove_all(out, ec);
                     const auto t0 = Clock::now();
@@ -622,19 +628,23 @@ private:
                         std::cerr << "crossover-bench: " << b.label << " " << figures[i].result
                                   << "; its log ends:\n"
                                   << log_tail_or_empty(log) << std::flush;
-                        wall.clear();
-                        break;
+                        failed[i] = true;
+                        wall[i].clear();
+                        continue;
                     }
-                    wall.push_back(ms_since(t0, t1));
+                    wall[i].push_back(ms_since(t0, t1));
                 }
+            }
+            for (std::size_t i = 0; i < binaries_.size(); ++i) {
                 figures[i].cells[p50] =
-                    wall.empty() ? Cell::failed() : Cell::of(percentile(wall, 50));
+                    wall[i].empty() ? Cell::failed() : Cell::of(percentile(wall[i], 50));
                 figures[i].cells[min] =
-                    wall.empty() ? Cell::failed() : Cell::of(percentile(wall, 0.0001));
+                    wall[i].empty() ? Cell::failed() : Cell::of(percentile(wall[i], 0.0001));
             }
         }
-        std::vector<std::string> notes = {std::to_string(s_.onetime_runs) +
-                                          " runs each, ConfigMap only, fork to exit"};
+        std::vector<std::string> notes = {
+            std::to_string(s_.onetime_runs) +
+            " runs each, the binaries in turn run by run, ConfigMap only, fork to exit"};
         print_table("--onetime", rows, figures, notes, 0, 0);
     }
 
