@@ -172,9 +172,11 @@ public:
                     names_in(root, section) + "); " + hint);
     }
 
-    // "the file has 'a', 'b'" or "the file has none", never throwing.
+    // "the file has 'a', 'b'" or "the file has none", never throwing; ten names at most.
     [[nodiscard]] static std::string names_in(const YAML::Node& root, const char* section) {
+        constexpr std::size_t kShown = 10;
         std::string out;
+        std::size_t count = 0;
         const YAML::Node list = root[section];
         if (list && list.IsSequence()) {
             for (const auto& item : list) {
@@ -183,10 +185,15 @@ public:
                 }
                 const YAML::Node n = item["name"];
                 if (n && n.IsScalar()) {
-                    out += out.empty() ? "'" : ", '";
-                    out += n.Scalar() + "'";
+                    if (count++ < kShown) {
+                        out += out.empty() ? "'" : ", '";
+                        out += n.Scalar() + "'";
+                    }
                 }
             }
+        }
+        if (count > kShown) {
+            out += " and " + std::to_string(count - kShown) + " more";
         }
         return out.empty() ? std::string("the file has none") : "the file has " + out;
     }

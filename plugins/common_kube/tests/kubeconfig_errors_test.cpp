@@ -128,6 +128,17 @@ BOOST_AUTO_TEST_CASE(current_context_naming_a_missing_context) {
                "kubeconfig " + kc +
                    ": the context option: context 'staging' not found in contexts (the file has "
                    "'kind-dev', 'prod', 'eks'); choose one of those with the context option");
+    std::string many = "current-context: c12\ncontexts:\n";
+    for (int i = 0; i < 12; ++i) {
+        many += "- {name: c" + std::to_string(i) + ", context: {cluster: x}}\n";
+    }
+    const std::string twelve = dir.write("twelve.yaml", many);
+    BOOST_TEST(error_of(twelve) ==
+               "kubeconfig " + twelve +
+                   ":1: current-context: context 'c12' not found in contexts (the file has 'c0', "
+                   "'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9' and 2 more); set "
+                   "current-context to one of those (`kubectl config use-context NAME`) or choose "
+                   "one with the context option");
     const std::string none = dir.write("none.yaml", "apiVersion: v1\nkind: Config\n");
     BOOST_TEST(error_of(none) ==
                "kubeconfig " + none +
