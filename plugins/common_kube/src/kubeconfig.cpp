@@ -1,11 +1,14 @@
 #include "kubeconfig.h"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -385,9 +388,15 @@ void read_kubeconfig(const std::string& path, ClusterConfig& out, std::string& c
     }
     if (const std::string s = r.text(cluster.body, cluster.path, "insecure-skip-tls-verify");
         !s.empty()) {
-        if (s == "true" || s == "True" || s == "TRUE") {
+        // kubectl reads kubeconfigs as YAML 1.1, where yes/no, on/off and y/n are booleans
+        // too: a file kubectl takes is taken the same way.
+        static constexpr std::array<std::string_view, 11> kTrue = {
+            "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"};
+        static constexpr std::array<std::string_view, 11> kFalse = {
+            "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"};
+        if (std::find(kTrue.begin(), kTrue.end(), s) != kTrue.end()) {
             out.insecure = true;
-        } else if (s == "false" || s == "False" || s == "FALSE") {
+        } else if (std::find(kFalse.begin(), kFalse.end(), s) != kFalse.end()) {
             out.insecure = false;
         } else {
             r.fail(cluster.body["insecure-skip-tls-verify"],

@@ -324,12 +324,34 @@ BOOST_AUTO_TEST_CASE(sections_and_fields_of_the_wrong_shape) {
                "kubeconfig " + kc +
                    ":17: clusters[0].cluster.server: expected a string, got a list");
     kc = write_config(dir, "server: https://127.0.0.1:41234",
-                      "server: https://127.0.0.1:41234\n    insecure-skip-tls-verify: yes");
+                      "server: https://127.0.0.1:41234\n    insecure-skip-tls-verify: maybe");
     BOOST_TEST(error_of(kc) == "kubeconfig " + kc +
                                    ":18: clusters[0].cluster.insecure-skip-tls-verify: expected "
-                                   "true or false, got 'yes'");
+                                   "true or false, got 'maybe'");
     kc = write_config(dir, "  context: {cluster: kind-dev, user: kind-dev}", "  context: kind-dev");
     BOOST_TEST(error_of(kc) == "kubeconfig " + kc +
                                    ":6: contexts[0].context: context 'kind-dev': expected a map "
                                    "with cluster and user, got a scalar");
+}
+
+// kubectl reads a kubeconfig as YAML 1.1: `yes`, `on` and `y` are true there, `no`, `off` and
+// `n` false, so crossover takes them as kubectl does.
+BOOST_AUTO_TEST_CASE(insecure_skip_tls_verify_takes_yaml_1_1_booleans_as_kubectl_does) {
+    TempDir dir;
+    for (const std::string value : {"yes", "On", "y", "TRUE"}) {
+        const std::string kc =
+            write_config(dir, "server: https://127.0.0.1:41234",
+                         "server: https://127.0.0.1:41234\n    insecure-skip-tls-verify: " + value);
+        ConnectionOptions options;
+        options.kubeconfig = kc;
+        BOOST_TEST(resolve_config(options, no_environment()).insecure, value);
+    }
+    for (const std::string value : {"no", "OFF", "n", "false"}) {
+        const std::string kc =
+            write_config(dir, "server: https://127.0.0.1:41234",
+                         "server: https://127.0.0.1:41234\n    insecure-skip-tls-verify: " + value);
+        ConnectionOptions options;
+        options.kubeconfig = kc;
+        BOOST_TEST(!resolve_config(options, no_environment()).insecure, value);
+    }
 }
