@@ -6,7 +6,8 @@
 Each file is checked with the compile command CMake recorded for it in
 BUILD_DIR/compile_commands.json and the repository's .clang-tidy. A file is
 not checked again while what clang-tidy would see is unchanged: the key is a
-hash of its preprocessed text (every header it includes, without line
+hash of its preprocessed text (every header it includes, with its comments,
+since a NOLINT comment changes what clang-tidy reports, and without line
 markers), its compile flags, the configuration and clang-tidy's version, with
 the checkout's and the build's paths taken out so that any clone on the same
 machine shares the cache. Only clean results are kept (in
@@ -47,7 +48,7 @@ def preprocess_command(entry):
         if a == "-c":
             continue
         out.append(a)
-    return out + ["-E", "-P", "-o", "-"]
+    return out + ["-E", "-P", "-C", "-o", "-"]
 
 
 def cache_key(entry, root, build_dir, config, version):
