@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -78,11 +80,15 @@ namespace {
 constexpr std::size_t kKeptBufferBytes = std::size_t{64} * 1024;
 // Lines taken from the front of the buffer are dropped once they are this much and most of it.
 constexpr std::size_t kCompactAt = std::size_t{64} * 1024;
+// The most a receive buffer is reserved for ahead of an event: a ConfigMap holds at most 1 MiB,
+// escaped into JSON.
+constexpr std::size_t kMaxLineHint = std::size_t{2} * 1024 * 1024;
 }  // namespace
 
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
-               std::istream& body)
+               std::istream& body, std::size_t line_hint)
     : client_(client), session_(std::move(session)), body_(body) {
+    buffer_.reserve(std::min(line_hint, kMaxLineHint));
     reader_ = std::thread([this] { read_loop(); });
 }
 
@@ -453,7 +459,8 @@ Response Client::request(const std::string& method, const std::string& path_and_
 }
 
 std::unique_ptr<Stream> Client::stream(const std::string& path_and_query,
-                                       std::chrono::milliseconds read_timeout, Response& error) {
+                                       std::chrono::milliseconds read_timeout, Response& error,
+                                       std::size_t line_hint) {
     for (int attempt = 0;; ++attempt) {
         const std::string token = bearer(false);
         auto session = make_session(read_timeout);
@@ -483,7 +490,8 @@ std::unique_ptr<Stream> Client::stream(const std::string& path_and_query,
             if (status >= 200 && status < 300) {
                 is.exceptions(std::ios::badbit);
                 keep = true;  // NOLINT(clang-analyzer-deadcode.DeadStores): Untrack reads it
-                return std::unique_ptr<Stream>(new Stream(*this, std::move(session), is));
+                return std::unique_ptr<Stream>(
+                    new Stream(*this, std::move(session), is, line_hint));
             }
             error.status = status;
             error.reason = resp.getReason();

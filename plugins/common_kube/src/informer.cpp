@@ -128,6 +128,7 @@ Informer::State Informer::list(std::string& resource_version) {
         throw StatusError(
             "list " + collection_ + " on " + client_.server() + ": " + describe_error(r), r.status);
     }
+    listed_bytes_ = r.body.size();
     const auto obj = parse_object(r.body, "list " + collection_);
     resource_version = metadata_field(obj, "resourceVersion");
     State state;
@@ -180,7 +181,7 @@ Informer::WatchEnd Informer::watch_once(SourceContext& context, const OnChange& 
     Response error;
     std::unique_ptr<Stream> stream;
     try {
-        stream = client_.stream(path, read_timeout, error);
+        stream = client_.stream(path, read_timeout, error, listed_bytes_ + listed_bytes_ / 4);
     } catch (const Interrupted&) {
         throw;
     } catch (const std::exception& e) {

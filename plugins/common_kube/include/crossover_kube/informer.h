@@ -144,6 +144,10 @@ private:
     std::function<bool()> debug_enabled_;
     State state_;
     std::string resource_version_;
+    // The size of the last list's body: no watch event holds a larger object
+    // unless that object grew, so a watch's receive buffer is reserved at
+    // this size and a quarter more.
+    std::size_t listed_bytes_ = 0;
     std::chrono::steady_clock::time_point last_list_{};
     int watches_since_list_ = 0;
     bool unreachable_ = false;  // the last failure had no answer from the server
