@@ -1361,9 +1361,17 @@ struct Validator::Impl {
             sites = {};
             return;
         }
-        std::stable_sort(sites.begin(), sites.end(),
-                         [](const auto& a, const auto& b) { return a.offset < b.offset; });
-        sites.shrink_to_fit();
+        // A re-check appends the sites in order: sorting them again would only
+        // take a temporary buffer of half their size.
+        const auto by_offset = [](const auto& a, const auto& b) { return a.offset < b.offset; };
+        if (!std::is_sorted(sites.begin(), sites.end(), by_offset)) {
+            std::stable_sort(sites.begin(), sites.end(), by_offset);
+        }
+        // Shrunk only when much is spare: a re-check reserves the previous
+        // count, and a copy to save a few sites would take new heap pages.
+        if (sites.capacity() - sites.size() > sites.size() / 8) {
+            sites.shrink_to_fit();
+        }
     }
 
     // True when the number `digits` passes every check the full run makes
@@ -2035,6 +2043,9 @@ struct Validator::Impl {
         DocResult fresh;
         fresh.checked = true;
         fresh.numbers = std::move(head_sites);
+        // Mostly the same sites again: sized once instead of grown by doubling,
+        // each step a freed block that stays resident until the next trim.
+        fresh.numbers.reserve(sites.size());
         for (std::size_t k = 0; k < spans->items.size(); ++k) {
             const ResourceSpan& span = spans->items[k];
             const std::string_view text = after.substr(span.begin, span.end - span.begin);
