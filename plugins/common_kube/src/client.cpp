@@ -87,8 +87,10 @@ constexpr std::size_t kMaxLineHint = std::size_t{2} * 1024 * 1024;
 
 Stream::Stream(Client& client, std::unique_ptr<Poco::Net::HTTPClientSession> session,
                std::istream& body, std::size_t line_hint)
-    : client_(client), session_(std::move(session)), body_(body) {
-    buffer_.reserve(std::min(line_hint, kMaxLineHint));
+    : client_(client),
+      session_(std::move(session)),
+      body_(body),
+      line_hint_(std::min(line_hint, kMaxLineHint)) {
     reader_ = std::thread([this] { read_loop(); });
 }
 
@@ -134,8 +136,14 @@ void Stream::read_loop() {
             }
             chunk[0] = static_cast<char>(c);
             const std::streamsize n = body_.readsome(chunk + 1, sizeof chunk - 1);
+            const auto got = static_cast<std::size_t>(1 + std::max<std::streamsize>(n, 0));
             std::lock_guard<std::mutex> lock(mutex_);
-            buffer_.append(chunk, static_cast<std::size_t>(1 + std::max<std::streamsize>(n, 0)));
+            // Reserved when an event comes, not before: a buffer reserved when the stream
+            // opens takes the list's body just freed, resident, for events that may never come.
+            if (buffer_.size() + got > buffer_.capacity() && buffer_.capacity() < line_hint_) {
+                buffer_.reserve(std::max(line_hint_, buffer_.size() + got));
+            }
+            buffer_.append(chunk, got);
             arrived_.notify_all();
         }
     } catch (const Interrupted&) {

@@ -89,6 +89,8 @@ private:
     Client& client_;
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::istream& body_;  // read by the reader thread only
+    // The receive buffer's capacity once an event comes (Client::stream's line_hint).
+    const std::size_t line_hint_;
     std::mutex mutex_;
     std::condition_variable arrived_;
     std::string buffer_;       // received; buffer_[0, start_) was returned as lines
@@ -120,7 +122,7 @@ public:
     // Opens a streaming GET. On a non-2xx status, returns nullptr and fills
     // `error` with the status and body. `line_hint`: how long a line may be
     // (a watch: the size of the list it follows); the receive buffer is
-    // reserved at that size, so that a first large event is received without
+    // reserved at that size when an event comes, so that a large one is received without
     // growing it by doubling. Each step of that growth is freed memory that
     // stays resident until the next trim: 0.5 MB for a 300 KB event. Reserved
     // pages that no event fills are never touched.
