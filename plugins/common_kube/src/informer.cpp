@@ -81,6 +81,22 @@ std::string build_query(const std::string& collection, const Selection& selectio
     return out;
 }
 
+void drop_writers_fields(const Poco::JSON::Object::Ptr& object, const InformerOptions& options) {
+    if (object.isNull()) {
+        return;
+    }
+    auto metadata = object->getObject("metadata");
+    if (metadata.isNull()) {
+        return;
+    }
+    metadata->remove("managedFields");
+    if (!options.keep_last_applied) {
+        if (auto annotations = metadata->getObject("annotations"); !annotations.isNull()) {
+            annotations->remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+    }
+}
+
 WatchEvent decode_event(const std::string& line) {
     WatchEvent ev;
     const auto obj = parse_object(line, "watch event");
@@ -141,6 +157,7 @@ Informer::State Informer::list(std::string& resource_version) {
             }
             const std::string name = metadata_field(item, "name");
             if (!name.empty() && selected(name)) {
+                drop_writers_fields(item, options_);
                 state[name] = item;
             }
         }
@@ -321,6 +338,7 @@ Informer::WatchEnd Informer::read_lines(SourceContext& context, Stream& stream,
         }
         if (ev.type == "ADDED" || ev.type == "MODIFIED") {
             context.count(ev.type == "ADDED" ? "events_added" : "events_modified", 1);
+            drop_writers_fields(ev.object, options_);
             state_[name] = ev.object;
             changed();
         } else if (ev.type == "DELETED") {

@@ -277,6 +277,34 @@ BOOST_AUTO_TEST_CASE(watch_events_decode) {
     BOOST_CHECK_THROW(decode_event("[1,2]"), crossover::Error);
 }
 
+// What only writers use goes; the rest of the metadata stays, and a writer keeps kubectl's record.
+BOOST_AUTO_TEST_CASE(writers_fields_are_dropped_from_stored_objects) {
+    const std::string text =
+        R"({"kind":"ConfigMap","metadata":{"name":"x","managedFields":[{"manager":"kubectl"}],)"
+        R"("annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"ConfigMap\"}",)"
+        R"("team":"edge"}},"data":{"k":"v"}})";
+    const auto plain = parse_object(text, "test");
+    drop_writers_fields(plain, InformerOptions{});
+    BOOST_TEST(
+        to_json(plain) ==
+        R"({"data":{"k":"v"},"kind":"ConfigMap","metadata":{"annotations":{"team":"edge"},"name":"x"}})");
+
+    const auto writer = parse_object(text, "test");
+    InformerOptions keep;
+    keep.keep_last_applied = true;
+    drop_writers_fields(writer, keep);
+    BOOST_TEST(!writer->getObject("metadata")->has("managedFields"));
+    BOOST_TEST(writer->getObject("metadata")->getObject("annotations")->size() == 2u);
+
+    for (const char* bare : {R"({"kind":"ConfigMap"})", R"({"metadata":{"name":"y"}})",
+                             R"({"metadata":{"annotations":{}}})"}) {
+        const auto o = parse_object(bare, "test");
+        drop_writers_fields(o, InformerOptions{});
+        BOOST_TEST(to_json(o) == to_json(parse_object(bare, "test")));
+    }
+    drop_writers_fields(nullptr, InformerOptions{});
+}
+
 namespace {
 
 std::string written(const Poco::JSON::Object::Ptr& object) {

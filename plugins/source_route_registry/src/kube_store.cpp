@@ -46,6 +46,12 @@ std::string resource_version_of(const Object::Ptr& object) {
     return kube::metadata_field(object, "resourceVersion");
 }
 
+// A Route is written back whole (PUT): kubectl's record of what it applied stays on it.
+kube::InformerOptions writer_options(kube::InformerOptions options) {
+    options.keep_last_applied = true;
+    return options;
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> numeric_resource_version(const std::string& text) {
@@ -64,7 +70,7 @@ KubeStore::KubeStore(Options options, kube::LogFn log)
                   "/routes"),
       client_(std::make_unique<kube::Client>(options_.cluster, options_.timeouts, log_)),
       informer_(std::make_unique<kube::Informer>(*client_, collection_, kube::Selection{},
-                                                 options_.informer, log_)),
+                                                 writer_options(options_.informer), log_)),
       last_valid_([this](const Object::Ptr& object) { return convert(object); }, log_) {}
 
 std::string KubeStore::where(const std::string& name) const {

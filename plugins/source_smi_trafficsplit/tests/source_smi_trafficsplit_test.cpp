@@ -206,6 +206,47 @@ BOOST_AUTO_TEST_CASE(invalid_splits_are_reported_and_do_not_poison_the_others) {
 // object's JSON on every event) gives the same object without a look at its fields, even
 // without a resourceVersion; an invalid one is not checked and reported again; an object
 // that leaves the state is forgotten, its error too.
+// A real API server adds managedFields to every object and `kubectl apply` a copy of the whole
+// object as an annotation: no source reads them, so the stored objects (listed or watched) do
+// not keep them; the other annotations stay.
+BOOST_AUTO_TEST_CASE(writers_fields_are_not_kept) {
+    FakeApiServer server;
+    const auto applied = [](const std::string& canary) {
+        std::string json = split_json("v1alpha2", "podinfo", canary, "90");
+        std::string quoted = "\"";  // the object as a JSON string (it has no backslashes)
+        for (const char c : json) {
+            quoted += c == '"' ? std::string("\\\"") : std::string(1, c);
+        }
+        quoted += '"';
+        const std::string meta = R"("metadata":{)";
+        json.insert(
+            json.find(meta) + meta.size(),
+            R"("managedFields":[{"manager":"kubectl-client-side-apply","operation":"Update",)"
+            R"("fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:service":{}}}}],)"
+            R"("annotations":{"team":"edge","kubectl.kubernetes.io/last-applied-configuration":)" +
+                quoted + "},");
+        return json;
+    };
+    server.apply(applied("10"));
+    CaptureLogger logger;
+    auto source = make_source(server, "api_version: v1alpha2\nnames: [podinfo]\n", logger);
+    TestContext ctx;
+    SourceRunner runner(*source, ctx);
+    const auto check = [&](const std::string& canary) {
+        BOOST_REQUIRE(
+            ctx.wait_for([&](const Snapshot& s) { return weight(s, "podinfo", 0) == canary; }));
+        const auto* o = find(*ctx.latest(), "podinfo");
+        BOOST_REQUIRE(o != nullptr);
+        const YAML::Node metadata = o->body["metadata"];
+        BOOST_TEST(!metadata["managedFields"]);
+        BOOST_TEST(metadata["annotations"].size() == 1u);
+        BOOST_TEST(metadata["annotations"]["team"].as<std::string>() == "edge");
+    };
+    check("10");  // listed
+    server.apply(applied("20"));
+    check("20");  // watched
+}
+
 BOOST_AUTO_TEST_CASE(build_converts_only_the_json_that_changed) {
     FakeApiServer server;
     CaptureLogger logger;

@@ -50,7 +50,17 @@ struct InformerOptions {
     std::chrono::milliseconds resync{600000};        // 0: never relist on a timer
     std::chrono::milliseconds backoff_initial{250};
     std::chrono::milliseconds backoff_max{30000};
+    // Keep kubectl's last-applied-configuration annotation in the stored objects: only a
+    // source that writes its objects back whole (a PUT would drop the annotation) needs it.
+    bool keep_last_applied = false;
 };
+
+// Drops from `object` what the API server and kubectl add for writers and no source reads,
+// as client-go's users do with an informer transform: `metadata.managedFields` (server-side
+// apply's field owners, often 1-3 KB an object) and, unless `options` keep it, the annotation
+// kubectl.kubernetes.io/last-applied-configuration (a whole copy of the object as applied).
+// Every stored object would otherwise hold them for as long as it exists.
+void drop_writers_fields(const Poco::JSON::Object::Ptr& object, const InformerOptions& options);
 
 class Backoff {
 public:
